@@ -1,0 +1,184 @@
+package slacktest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Envelope is one delivery of a Socket Mode envelope, returned by the drivers.
+type Envelope struct {
+	ID                     string
+	Type                   string
+	Payload                json.RawMessage
+	AcceptsResponsePayload bool
+	RetryAttempt           int
+	RetryReason            string
+	ResponseURL            string    // generated for slash commands and clicks
+	TriggerID              string    // generated for slash commands, clicks and submissions
+	connID                 int       // socket it went to; guarded by the server mutex
+	sentAt                 time.Time // real time it was written; guarded by the server mutex
+
+	srv     *Server
+	kind    string // slash | block_actions | view_submission | raw
+	user    string
+	channel string
+	viewID  string
+	acked   chan struct{}
+	ack     *Ack
+}
+
+// AckKind classifies an ack frame.
+type AckKind string
+
+// Ack kinds. Everything but AckOnTime is a protocol fault the test may assert on.
+const (
+	AckOnTime    AckKind = "on_time"
+	AckLate      AckKind = "late"      // arrived after the deadline (3 s)
+	AckMissing   AckKind = "missing"   // recorded at the deadline when nothing came
+	AckUnknown   AckKind = "unknown"   // envelope_id never sent
+	AckDuplicate AckKind = "duplicate" // a second ack for the same delivery
+	AckMalformed AckKind = "malformed" // not {"envelope_id","payload"} JSON
+)
+
+// Ack is one recorded ack (or missing ack).
+type Ack struct {
+	EnvelopeID   string
+	Kind         AckKind
+	Payload      json.RawMessage
+	ConnID       int
+	RetryAttempt int
+	SentAt       time.Time
+	Received     time.Time
+	Latency      time.Duration
+}
+
+// ErrAckTimeout is returned by WaitAck when no ack came within its timeout.
+var ErrAckTimeout = errors.New("slacktest: no ack within timeout")
+
+// ErrLateAck is returned by WaitAck when the ack came after Slack's deadline.
+var ErrLateAck = errors.New("slacktest: ack after the deadline")
+
+// WaitAck waits for this delivery's ack and returns its payload (nil when empty).
+func (e *Envelope) WaitAck(timeout time.Duration) (json.RawMessage, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-e.acked:
+	case <-t.C:
+		return nil, fmt.Errorf("envelope %s (%s): %w", e.ID, e.kind, ErrAckTimeout)
+	}
+	e.srv.mu.Lock()
+	a := *e.ack
+	e.srv.mu.Unlock()
+	if a.Kind == AckLate {
+		return a.Payload, fmt.Errorf("envelope %s acked after %s: %w", e.ID, a.Latency, ErrLateAck)
+	}
+	return a.Payload, nil
+}
+
+// Ack returns this delivery's ack, if one arrived.
+func (e *Envelope) Ack() (Ack, bool) {
+	e.srv.mu.Lock()
+	defer e.srv.mu.Unlock()
+	if e.ack == nil {
+		return Ack{}, false
+	}
+	return *e.ack, true
+}
+
+func (s *Server) recordAck(connID int, data []byte) {
+	now := time.Now()
+	var frame struct {
+		EnvelopeID string          `json:"envelope_id"`
+		Payload    json.RawMessage `json:"payload"`
+	}
+	s.mu.Lock()
+	if err := json.Unmarshal(data, &frame); err != nil || frame.EnvelopeID == "" {
+		s.acks = append(s.acks, Ack{Kind: AckMalformed, Payload: data, ConnID: connID, Received: now})
+		s.notify()
+		s.mu.Unlock()
+		return
+	}
+	a := Ack{EnvelopeID: frame.EnvelopeID, Payload: frame.Payload, ConnID: connID, Received: now}
+	e := s.envs[frame.EnvelopeID]
+	switch {
+	case e == nil, s.as.RejectAckOnOtherSocket && e.connID != connID:
+		a.Kind = AckUnknown
+	case e.ack != nil:
+		a.Kind = AckDuplicate
+		a.RetryAttempt, a.SentAt, a.Latency = e.RetryAttempt, e.sentAt, now.Sub(e.sentAt)
+	default:
+		a.RetryAttempt, a.SentAt, a.Latency = e.RetryAttempt, e.sentAt, now.Sub(e.sentAt)
+		a.Kind = AckOnTime
+		if a.Latency > s.opts.AckDeadline {
+			a.Kind = AckLate
+		}
+		ack := a
+		e.ack = &ack
+		close(e.acked)
+	}
+	s.acks = append(s.acks, a)
+	s.notify()
+	s.mu.Unlock()
+	if e != nil && (a.Kind == AckOnTime || a.Kind == AckLate) {
+		s.applyAck(e, frame.Payload)
+	}
+}
+
+// ackDeadline records a missing ack and, if configured, redelivers.
+func (s *Server) ackDeadline(e *Envelope, attempt int) {
+	s.mu.Lock()
+	if s.closed || e.ack != nil || s.envs[e.ID] != e {
+		s.mu.Unlock()
+		return
+	}
+	s.acks = append(s.acks, Ack{EnvelopeID: e.ID, Kind: AckMissing, ConnID: e.connID,
+		RetryAttempt: attempt, SentAt: e.sentAt, Received: time.Now()})
+	s.notify()
+	redeliver := s.as.RedeliverUnacked && attempt < s.as.MaxRetries
+	s.mu.Unlock()
+	if redeliver {
+		_, _ = s.Redeliver(e, "timeout")
+	}
+}
+
+// applyAck gives an ack payload the effect Slack gives it.
+func (s *Server) applyAck(e *Envelope, payload json.RawMessage) {
+	switch e.kind {
+	case "slash":
+		s.slashAckReply(e, payload)
+	case "view_submission":
+		s.viewSubmissionAck(e, payload)
+	}
+}
+
+// slashAckReply posts a non-empty slash-command ack payload as the immediate reply:
+// ephemeral by default, in the channel with response_type in_channel.
+func (s *Server) slashAckReply(e *Envelope, payload json.RawMessage) {
+	if len(payload) == 0 || string(payload) == "null" {
+		return
+	}
+	var m msgBody
+	if err := json.Unmarshal(payload, &m); err != nil || (m.Text == "" && len(m.Blocks) == 0) {
+		return
+	}
+	if len(m.Blocks) > 0 {
+		blocks, le := s.blocksParam(string(m.Blocks))
+		if le != nil {
+			s.addRefusal(Refusal{Method: "slash_commands.ack", Channel: e.channel, Status: 200, Error: le.err, Detail: le.detail})
+			return
+		}
+		m.Blocks = blocks
+	}
+	s.postFromResponse(e.channel, e.user, "", "ack", m)
+}
+
+// Delivery returns the socket id and the real time this delivery was written
+// (zero while it waits for a socket).
+func (e *Envelope) Delivery() (connID int, sentAt time.Time) {
+	e.srv.mu.Lock()
+	defer e.srv.mu.Unlock()
+	return e.connID, e.sentAt
+}
