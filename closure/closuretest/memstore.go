@@ -1,0 +1,215 @@
+package closuretest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/closebot/closebot/closure"
+)
+
+// MemStore is an in-memory closure.Store: compare-and-set under one mutex,
+// tenant locks, per-request sequence numbers. Requests are stored as JSON,
+// like the real store, so no caller shares memory with it.
+type MemStore struct {
+	mu       sync.Mutex
+	counter  int
+	requests map[string][]byte
+	tenants  map[string]string // tenant id → request holding it
+	events   map[string][]closure.Event
+	// Updates counts committed Updates (for tests of retry behaviour).
+	Updates int
+	// Conflicts counts Updates refused with ErrConflict.
+	Conflicts int
+}
+
+// NewMemStore returns an empty store.
+func NewMemStore() *MemStore {
+	return &MemStore{
+		requests: map[string][]byte{},
+		tenants:  map[string]string{},
+		events:   map[string][]closure.Event{},
+	}
+}
+
+var _ closure.Store = (*MemStore)(nil)
+
+// Create implements closure.Store.
+func (m *MemStore) Create(ctx context.Context, req *closure.Request, ev closure.Event) (*closure.Request, closure.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, ev, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if req.State.HoldsLock() {
+		if holder, ok := m.tenants[req.TenantID]; ok {
+			return nil, ev, fmt.Errorf("%w: %s holds tenant %s", closure.ErrTenantLocked, holder, req.TenantID)
+		}
+	}
+	m.counter++
+	r := req.Clone()
+	r.ID = "CT-" + strconv.Itoa(m.counter)
+	r.Version = 1
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = ev.At
+	}
+	r.UpdatedAt = ev.At
+	if r.State.HoldsLock() {
+		m.tenants[r.TenantID] = r.ID
+	}
+	ev.Request, ev.Version, ev.Seq = r.ID, 1, 1
+	if ev.To == "" {
+		ev.To = r.State
+	}
+	if err := m.put(r); err != nil {
+		return nil, ev, err
+	}
+	m.events[r.ID] = []closure.Event{ev}
+	out, err := m.get(r.ID)
+	return out, ev, err
+}
+
+// Get implements closure.Store.
+func (m *MemStore) Get(ctx context.Context, id string) (*closure.Request, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.get(id)
+}
+
+// List implements closure.Store (limit <= 0: all).
+func (m *MemStore) List(ctx context.Context, open bool, limit int) ([]*closure.Request, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]string, 0, len(m.requests))
+	for id := range m.requests {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return num(ids[i]) > num(ids[j]) })
+	var out []*closure.Request
+	for _, id := range ids {
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+		r, err := m.get(id)
+		if err != nil {
+			return nil, err
+		}
+		if open && !r.State.HoldsLock() {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Update implements closure.Store.
+func (m *MemStore) Update(ctx context.Context, expect closure.Expect, next *closure.Request, ev closure.Event) (*closure.Request, closure.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, ev, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, err := m.get(expect.ID)
+	if err != nil {
+		return nil, ev, err
+	}
+	if cur.State != expect.State || cur.Version != expect.Version || cur.PlanDigest != expect.PlanDigest {
+		m.Conflicts++
+		return nil, ev, fmt.Errorf("%w: %s is %s v%d", closure.ErrConflict, cur.ID, cur.State, cur.Version)
+	}
+	if next.ID != cur.ID || next.TenantID != cur.TenantID {
+		return nil, ev, fmt.Errorf("update %s: id or tenant changed", cur.ID)
+	}
+	if next.State.HoldsLock() && !cur.State.HoldsLock() {
+		return nil, ev, fmt.Errorf("update %s: a released request cannot take the lock again", cur.ID)
+	}
+	r := next.Clone()
+	r.Version = cur.Version + 1
+	r.UpdatedAt = ev.At
+	if cur.State.HoldsLock() && !r.State.HoldsLock() && m.tenants[r.TenantID] == r.ID {
+		delete(m.tenants, r.TenantID)
+	}
+	ev.Request, ev.Version = r.ID, r.Version
+	ev.Seq = uint64(len(m.events[r.ID]) + 1)
+	if err := m.put(r); err != nil {
+		return nil, ev, err
+	}
+	m.events[r.ID] = append(m.events[r.ID], ev)
+	m.Updates++
+	out, err := m.get(r.ID)
+	return out, ev, err
+}
+
+// Append implements closure.Store.
+func (m *MemStore) Append(ctx context.Context, ev closure.Event) (closure.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return ev, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, err := m.get(ev.Request)
+	if err != nil {
+		return ev, err
+	}
+	ev.Version = cur.Version
+	ev.Seq = uint64(len(m.events[cur.ID]) + 1)
+	m.events[cur.ID] = append(m.events[cur.ID], ev)
+	return ev, nil
+}
+
+// Events implements closure.Store.
+func (m *MemStore) Events(ctx context.Context, id string) ([]closure.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.requests[id]; !ok {
+		return nil, fmt.Errorf("%w: %s", closure.ErrNotFound, id)
+	}
+	return append([]closure.Event(nil), m.events[id]...), nil
+}
+
+// LockHolder returns the request holding a tenant's lock, if any.
+func (m *MemStore) LockHolder(tenantID string) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id, ok := m.tenants[tenantID]
+	return id, ok
+}
+
+func (m *MemStore) put(r *closure.Request) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", r.ID, err)
+	}
+	m.requests[r.ID] = b
+	return nil
+}
+
+func (m *MemStore) get(id string) (*closure.Request, error) {
+	b, ok := m.requests[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", closure.ErrNotFound, id)
+	}
+	var r closure.Request
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+func num(id string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(id, "CT-"))
+	return n
+}

@@ -1,0 +1,269 @@
+package closure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// maxAttempts bounds the compare-and-set retries of one decision; each
+// retry follows a real change by someone else, so a few suffice.
+const maxAttempts = 16
+
+// Service applies decisions through the Store: read, decide, compare-and-set;
+// on ErrConflict it reads again and decides again, so racing clicks resolve
+// to one outcome and the loser gets the rule that now applies.
+type Service struct {
+	Store    Store
+	Clock    Clock
+	Policy   *Policy
+	Reporter Reporter // optional: told about every committed change
+	Log      *slog.Logger
+}
+
+// Decide is a decision on the request as read now.
+type Decide func(req *Request, now time.Time) (*Request, Event, error)
+
+// Apply runs decide against the stored request with compare-and-set and
+// returns the committed request and event.
+func (s *Service) Apply(ctx context.Context, id string, decide Decide) (*Request, Event, error) {
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, Event{}, err
+		}
+		cur, err := s.Store.Get(ctx, id)
+		if err != nil {
+			return nil, Event{}, fmt.Errorf("read %s: %w", id, err)
+		}
+		next, ev, err := decide(cur, s.Clock.Now())
+		if err != nil {
+			return nil, Event{}, err
+		}
+		if !CanTransition(cur.State, next.State) {
+			// A decision broke the state machine: a bug, never committed.
+			return nil, Event{}, fmt.Errorf("decision %q: illegal transition %s → %s", ev.Action, cur.State, next.State)
+		}
+		next.ID, ev.Request = cur.ID, cur.ID
+		got, gev, err := s.Store.Update(ctx, cur.Expect(), next, ev)
+		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, Event{}, fmt.Errorf("update %s: %w", id, err)
+		}
+		s.report(ctx, got, gev)
+		return got, gev, nil
+	}
+}
+
+func (s *Service) report(ctx context.Context, req *Request, ev Event) {
+	if s.Reporter == nil {
+		return
+	}
+	if err := s.Reporter.RequestChanged(ctx, req, ev); err != nil {
+		s.logger().WarnContext(ctx, "report request change", "request", req.ID, "seq", ev.Seq, "err", err)
+	}
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+func (s *Service) decider(a Actor, now time.Time) Decider {
+	return Decider{Policy: s.Policy, Actor: a, Now: now}
+}
+
+func (s *Service) system(now time.Time) System { return System{Policy: s.Policy, Now: now} }
+
+// Open decides and creates a request; ErrTenantLocked if the tenant
+// already has an open one.
+func (s *Service) Open(ctx context.Context, a Actor, in OpenInput) (*Request, Event, error) {
+	req, ev, err := s.decider(a, s.Clock.Now()).Open(in)
+	if err != nil {
+		return nil, Event{}, err
+	}
+	got, gev, err := s.Store.Create(ctx, req, ev)
+	if err != nil {
+		return nil, Event{}, fmt.Errorf("create request: %w", err)
+	}
+	s.report(ctx, got, gev)
+	return got, gev, nil
+}
+
+// Get returns a request for `status` (requester role).
+func (s *Service) Get(ctx context.Context, a Actor, id string) (*Request, error) {
+	req, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", id, err)
+	}
+	if _, err := s.decider(a, s.Clock.Now()).Can(ActStatus, req, ""); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// List returns requests for `list` (requester role).
+func (s *Service) List(ctx context.Context, a Actor, open bool, limit int) ([]*Request, error) {
+	if _, err := s.decider(a, s.Clock.Now()).Can(ActList, nil, ""); err != nil {
+		return nil, err
+	}
+	return s.Store.List(ctx, open, limit)
+}
+
+// Approve counts an approval submitted through the modal.
+func (s *Service) Approve(ctx context.Context, a Actor, id string, in ApproveInput) (*Request, Event, error) {
+	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+		return s.decider(a, now).Approve(r, in)
+	})
+}
+
+// Reject ends a pending request with the approver's reason.
+func (s *Service) Reject(ctx context.Context, a Actor, id, reason string) (*Request, Event, error) {
+	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+		return s.decider(a, now).Reject(r, reason)
+	})
+}
+
+// Cancel ends a pending request.
+func (s *Service) Cancel(ctx context.Context, a Actor, id string) (*Request, Event, error) {
+	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+		return s.decider(a, now).Cancel(r)
+	})
+}
+
+// Pause pauses a request at the next safe point.
+func (s *Service) Pause(ctx context.Context, a Actor, id string) (*Request, Event, error) {
+	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+		return s.decider(a, now).Pause(r)
+	})
+}
+
+// Resume returns a paused request to where it was.
+func (s *Service) Resume(ctx context.Context, a Actor, id string) (*Request, Event, error) {
+	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+		return s.decider(a, now).Resume(r)
+	})
+}
+
+// Abort aborts a request.
+func (s *Service) Abort(ctx context.Context, a Actor, id string) (*Request, Event, error) {
+	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+		return s.decider(a, now).Abort(r)
+	})
+}
+
+// Retry runs a failed step again.
+func (s *Service) Retry(ctx context.Context, a Actor, id string) (*Request, Event, error) {
+	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+		return s.decider(a, now).Retry(r)
+	})
+}
+
+// Confirm counts a step-5 point-of-no-return approval.
+func (s *Service) Confirm(ctx context.Context, a Actor, id string, version uint64) (*Request, Event, error) {
+	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+		return s.decider(a, now).Confirm(r, version)
+	})
+}
+
+// Purge asks for the deleted objects to be purged at step 5's gate.
+func (s *Service) Purge(ctx context.Context, a Actor, id string) (*Request, Event, error) {
+	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+		return s.decider(a, now).Purge(r)
+	})
+}
+
+// Restore asks for this aborted request's deleted users to be restored.
+func (s *Service) Restore(ctx context.Context, a Actor, id string) (*Request, Event, error) {
+	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+		return s.decider(a, now).Restore(r)
+	})
+}
+
+// Attest records an attestation of a gate's sentence.
+func (s *Service) Attest(ctx context.Context, a Actor, id, gateID, sentence string) (*Request, Event, error) {
+	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+		return s.decider(a, now).Attest(r, gateID, sentence)
+	})
+}
+
+// Recheck authorises and records a person's Re-check of a gate; the
+// runner performs the check.
+func (s *Service) Recheck(ctx context.Context, a Actor, id, gateID string) (Event, error) {
+	req, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return Event{}, fmt.Errorf("read %s: %w", id, err)
+	}
+	ev, err := s.decider(a, s.Clock.Now()).Recheck(req, gateID)
+	if err != nil {
+		return Event{}, err
+	}
+	got, err := s.Store.Append(ctx, ev)
+	if err != nil {
+		return Event{}, fmt.Errorf("append %s: %w", id, err)
+	}
+	return got, nil
+}
+
+// System applies one of the bot's own decisions with compare-and-set.
+func (s *Service) System(ctx context.Context, id string, f func(sys System, req *Request) (*Request, Event, error)) (*Request, Event, error) {
+	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+		return f(s.system(now), r)
+	})
+}
+
+// ExpireDue moves every pending request past its expiry to expired and
+// returns those it moved.
+func (s *Service) ExpireDue(ctx context.Context) ([]*Request, error) {
+	open, err := s.Store.List(ctx, true, 0)
+	if err != nil {
+		return nil, fmt.Errorf("list open requests: %w", err)
+	}
+	var out []*Request
+	var errs []error
+	for _, r := range open {
+		if !r.ExpiryDue(s.Clock.Now()) {
+			continue
+		}
+		got, _, err := s.System(ctx, r.ID, System.Expire)
+		if RuleOf(err) != "" {
+			continue // moved on meanwhile (approved, cancelled...)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, got)
+	}
+	return out, errors.Join(errs...)
+}
+
+// MarkStuckDue moves every request whose gate is overdue to stuck.
+func (s *Service) MarkStuckDue(ctx context.Context) ([]*Request, error) {
+	open, err := s.Store.List(ctx, true, 0)
+	if err != nil {
+		return nil, fmt.Errorf("list open requests: %w", err)
+	}
+	var out []*Request
+	var errs []error
+	for _, r := range open {
+		if !r.StuckDue(s.Clock.Now(), s.Policy.StuckAfter) {
+			continue
+		}
+		got, _, err := s.System(ctx, r.ID, System.MarkStuck)
+		if RuleOf(err) != "" {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, got)
+	}
+	return out, errors.Join(errs...)
+}

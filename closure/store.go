@@ -1,0 +1,45 @@
+package closure
+
+import (
+	"context"
+	"errors"
+)
+
+// Store persists requests, tenant locks and the audit chain. Every method that
+// changes a request commits the change and its audit event in one transaction
+// before it returns, so nothing is announced that is not on disk.
+type Store interface {
+	// Create assigns the next id (CT-n) to req, takes its tenant's lock and
+	// stores req with its opening event. ErrTenantLocked if another open
+	// request holds the tenant (the error names it).
+	Create(ctx context.Context, req *Request, ev Event) (*Request, Event, error)
+	// Get returns a request by id; ErrNotFound if there is none.
+	Get(ctx context.Context, id string) (*Request, error)
+	// List returns requests, newest first; open=true keeps only those holding a lock.
+	List(ctx context.Context, open bool, limit int) ([]*Request, error)
+	// Update replaces a request if the stored one still has the expected
+	// state, version and plan digest (compare-and-set), bumps Version, appends
+	// ev, and releases the tenant lock when next no longer holds it.
+	// ErrConflict if the stored request moved on.
+	Update(ctx context.Context, expect Expect, next *Request, ev Event) (*Request, Event, error)
+	// Append adds an audit event that changes no state (a step's progress, an
+	// attestation recorded by Update is preferred when state changes).
+	Append(ctx context.Context, ev Event) (Event, error)
+	// Events returns a request's audit chain in order.
+	Events(ctx context.Context, id string) ([]Event, error)
+}
+
+// Expect is what a compare-and-set requires of the stored request.
+type Expect struct {
+	ID         string
+	State      State
+	Version    uint64
+	PlanDigest string
+}
+
+// Store errors; adapters wrap them with %w.
+var (
+	ErrNotFound     = errors.New("no such request")
+	ErrConflict     = errors.New("request changed meanwhile")
+	ErrTenantLocked = errors.New("tenant already has an open request")
+)

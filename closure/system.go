@@ -1,0 +1,409 @@
+package closure
+
+import (
+	"slices"
+	"strconv"
+	"time"
+)
+
+// System makes the bot's own decisions (the runner's transitions): pure
+// functions of the request, the policy and the time, like Decider's.
+// Their events name SystemActor.
+type System struct {
+	Policy *Policy
+	Now    time.Time
+}
+
+// FactConfig is the Change.Fact of a changed authorisation config.
+const FactConfig = "config"
+
+// Verify is the check before each point of no return and on every
+// resume: the drift of a fresh read against the approved plan minus what
+// the request did, plus a change of the authorisation config.
+func (s System) Verify(req *Request, fresh PlanFacts) Drift {
+	d := CheckDrift(req.Facts, fresh, req.Done, s.Policy.DriftPercent)
+	if cfg := s.Policy.ConfigDigest(req.TenantID); cfg != req.ConfigDigest {
+		d.Changes = append(d.Changes, Change{Fact: FactConfig, Was: short(req.ConfigDigest), Now: short(cfg)})
+	}
+	return d
+}
+
+func short(digest string) string {
+	if len(digest) > 12 {
+		return digest[:12]
+	}
+	return digest
+}
+
+// StartProof: approved → proving (the kept admin's sign-in proof is sent).
+func (s System) StartProof(req *Request) (*Request, Event, error) {
+	return s.move(req, "proof.start", []State{StateApproved}, StateProving, nil)
+}
+
+// ProofPassed: proving → waiting_window; the abort window starts now.
+func (s System) ProofPassed(req *Request) (*Request, Event, error) {
+	next, ev, err := s.move(req, "proof.passed", []State{StateProving}, StateWaitingWindow, nil)
+	if err == nil {
+		next.WindowEndsAt = s.Now.Add(s.Policy.AbortWindow)
+		next.ProofError = ""
+		ev.Detail = map[string]string{"window_ends_at": next.WindowEndsAt.UTC().Format(time.RFC3339)}
+	}
+	return next, ev, err
+}
+
+// ProofFailed: proving → pending; the request needs approving again.
+func (s System) ProofFailed(req *Request, why string) (*Request, Event, error) {
+	next, ev, err := s.move(req, "proof.failed", []State{StateProving}, StatePending, map[string]string{"why": why})
+	if err == nil {
+		s.repend(req, next)
+		next.ProofError = why
+	}
+	return next, ev, err
+}
+
+// StartSteps: waiting_window → running at step 1, once the window is over.
+// The runner's drift check right before step 1's first write follows.
+func (s System) StartSteps(req *Request) (*Request, Event, error) {
+	if req.State == StateWaitingWindow && s.Now.Before(req.WindowEndsAt) {
+		return nil, Event{}, deny(RuleWindowOpen, "", req.State, "")
+	}
+	next, ev, err := s.move(req, "steps.start", []State{StateWaitingWindow}, StateRunning, nil)
+	if err == nil {
+		next.Step = StepDeleteUsers
+		st := next.StepAt(StepDeleteUsers)
+		st.Status, st.StartedAt = StepRunning, s.Now
+	}
+	return next, ev, err
+}
+
+// Repend: running | gate | paused → pending when Verify found drift. The
+// fresh read becomes the plan to approve; the re-approval returns to the
+// interrupted step without proof, window or expiry.
+func (s System) Repend(req *Request, fresh PlanFacts, d Drift) (*Request, Event, error) {
+	lines := d.Lines()
+	next, ev, err := s.move(req, "drift", []State{StateRunning, StateGate, StatePaused}, StatePending, nil)
+	if err != nil {
+		return nil, Event{}, err
+	}
+	next.Interrupted = &Interruption{State: req.State, Step: max(req.Step, StepDeleteUsers), At: s.Now}
+	next.Facts = fresh.Clone()
+	next.PlanDigest = fresh.Digest()
+	next.ConfigDigest = s.Policy.ConfigDigest(req.TenantID)
+	next.Done = Done{}
+	next.PausedFrom = ""
+	if st := next.StepAt(StepDeleteDirectory); st != nil {
+		st.AwaitingConfirmation = false
+	}
+	next.Confirmations = nil
+	s.repend(req, next)
+	next.DriftLines = lines
+	ev.Detail = map[string]string{"old_plan_digest": req.PlanDigest, "new_plan_digest": next.PlanDigest}
+	for i, l := range lines {
+		ev.Detail["change."+strconv.Itoa(i+1)] = l
+	}
+	return next, ev, nil
+}
+
+// repend clears the approvals of the round that ended.
+func (s System) repend(cur, next *Request) {
+	next.Approvals = nil
+	next.PendingSince = cur.Version
+}
+
+// Expire: pending → expired once expires_after has passed since creation;
+// a request re-pended by drift does not expire.
+func (s System) Expire(req *Request) (*Request, Event, error) {
+	if req.State == StatePending && (req.Interrupted != nil || s.Now.Before(req.ExpiresAt)) {
+		return nil, Event{}, deny(RuleBadInput, "", req.State, "not due to expire")
+	}
+	return s.move(req, "expire", []State{StatePending}, StateExpired, nil)
+}
+
+// ExpiryDue reports whether Expire would act now.
+func (r *Request) ExpiryDue(now time.Time) bool {
+	return r.State == StatePending && r.Interrupted == nil && !now.Before(r.ExpiresAt)
+}
+
+// UpdateStep records a step's progress (counters, cursor, result) without
+// a state change.
+func (s System) UpdateStep(req *Request, step int, action string, detail map[string]string, f func(*StepProgress)) (*Request, Event, error) {
+	if req.StepAt(step) == nil {
+		return nil, Event{}, deny(RuleBadInput, "", req.State, "no step "+strconv.Itoa(step))
+	}
+	next, ev, err := s.move(req, action, []State{StateRunning, StateGate, StateStuck, StatePaused}, req.State, detail)
+	if err == nil {
+		f(next.StepAt(step))
+	}
+	return next, ev, err
+}
+
+// UserDeleted records that this request deleted a user: it is no longer
+// drift, it counts for Restore, and the first deletion starts the restore
+// deadline.
+func (s System) UserDeleted(req *Request, objectID string, privileged bool) (*Request, Event, error) {
+	detail := map[string]string{"user": objectID, "privileged": strconv.FormatBool(privileged)}
+	next, ev, err := s.UpdateStep(req, StepDeleteUsers, "step.delete_user", detail, func(p *StepProgress) {
+		p.Done++
+		p.Cursor = objectID
+	})
+	if err != nil {
+		return nil, Event{}, err
+	}
+	if privileged {
+		next.Done.DeletedPrivileged = append(next.Done.DeletedPrivileged, objectID)
+	} else {
+		next.Done.DeletedUsers++
+	}
+	if next.RestoreDeadline.IsZero() {
+		next.RestoreDeadline = s.Now.Add(RestoreWindow)
+	}
+	return next, ev, nil
+}
+
+// SyncTurnedOff records that this request turned directory sync off;
+// previous is the value it replaced (for the audit log).
+func (s System) SyncTurnedOff(req *Request, previous string) (*Request, Event, error) {
+	next, ev, err := s.move(req, "step.sync_off", []State{StateRunning}, StateRunning, map[string]string{"previous": previous})
+	if err == nil {
+		next.Done.SyncOff = true
+	}
+	return next, ev, err
+}
+
+// AppDeleted records an app registration step 5 deleted.
+func (s System) AppDeleted(req *Request, appID string) (*Request, Event, error) {
+	next, ev, err := s.UpdateStep(req, StepDeleteDirectory, "step.delete_app", map[string]string{"app": appID}, func(p *StepProgress) { p.Done++ })
+	if err == nil {
+		next.Done.DeletedApps = append(next.Done.DeletedApps, appID)
+	}
+	return next, ev, err
+}
+
+// OpenGate adds a manual gate. A gate of the current step makes a running
+// request wait in state gate; gates of later steps (billing) just open.
+func (s System) OpenGate(req *Request, g Gate) (*Request, Event, error) {
+	if g.ID == "" || g.Step < 1 || g.Step > NumSteps {
+		return nil, Event{}, deny(RuleBadInput, "", req.State, "a gate needs an id and a step")
+	}
+	if _, dup := req.Gate(g.ID); dup {
+		return nil, Event{}, deny(RuleBadInput, "", req.State, "gate "+g.ID+" is already open")
+	}
+	to := req.State
+	if req.State == StateRunning && g.Step == req.Step {
+		to = StateGate
+	}
+	next, ev, err := s.move(req, "gate.open", []State{StateRunning, StateGate, StateStuck}, to,
+		map[string]string{"gate": g.ID, "kind": string(g.Kind), "step": strconv.Itoa(g.Step)})
+	if err != nil {
+		return nil, Event{}, err
+	}
+	if g.OpenedAt.IsZero() {
+		g.OpenedAt = s.Now
+	}
+	g.SatisfiedAt = time.Time{}
+	g.Params = cloneMap(g.Params)
+	g.Attest = slices.Clone(g.Attest)
+	next.Gates = append(next.Gates, g)
+	if g.Kind == GateSyncOff {
+		// The gate asks a human to turn sync off: not drift when they do.
+		next.Done.SyncOff = true
+	}
+	if to == StateGate {
+		next.StepAt(next.Step).Status = StepWaiting
+	}
+	return next, ev, nil
+}
+
+// GateProgress records that a re-check showed progress (a new ETA, fewer
+// items left); a stuck request returns to gate.
+func (s System) GateProgress(req *Request, gateID string, eta time.Time, note string) (*Request, Event, error) {
+	i := req.gateIndex(gateID)
+	if i < 0 {
+		return nil, Event{}, deny(RuleNoSuchGate, "", req.State, "")
+	}
+	to := req.State
+	if req.State == StateStuck {
+		to = StateGate
+	}
+	next, ev, err := s.move(req, "gate.progress", []State{StateRunning, StateGate, StateStuck, StatePaused}, to,
+		map[string]string{"gate": gateID, "note": note})
+	if err == nil {
+		next.Gates[i].ProgressAt = s.Now
+		if !eta.IsZero() {
+			next.Gates[i].ETA = eta
+		}
+	}
+	return next, ev, err
+}
+
+// SatisfyGate closes a gate whose check passed (attestations included);
+// when no gate of the current step remains open, a waiting request runs.
+func (s System) SatisfyGate(req *Request, gateID string) (*Request, Event, error) {
+	i := req.gateIndex(gateID)
+	if i < 0 {
+		return nil, Event{}, deny(RuleNoSuchGate, "", req.State, "")
+	}
+	if !req.Gates[i].IsOpen() {
+		return nil, Event{}, deny(RuleGateSatisfied, "", req.State, "")
+	}
+	if missing := req.MissingAttestations(gateID); len(missing) > 0 {
+		return nil, Event{}, deny(RuleNotAttestable, "", req.State, "missing attestation: "+Sentences[missing[0]])
+	}
+	probe := req.Clone()
+	probe.Gates[i].SatisfiedAt = s.Now
+	to := req.State
+	if (req.State == StateGate || req.State == StateStuck) && len(probe.BlockingGates()) == 0 {
+		to = StateRunning
+	}
+	next, ev, err := s.move(req, "gate.satisfied", []State{StateRunning, StateGate, StateStuck, StatePaused}, to,
+		map[string]string{"gate": gateID})
+	if err == nil {
+		next.Gates[i].SatisfiedAt = s.Now
+		if to == StateRunning {
+			next.StepAt(next.Step).Status = StepRunning
+		}
+	}
+	return next, ev, err
+}
+
+// MarkStuck: gate → stuck when a blocking gate is stuck_after past its ETA
+// (or its opening when Graph gives none).
+func (s System) MarkStuck(req *Request) (*Request, Event, error) {
+	if req.State == StateGate && !req.StuckDue(s.Now, s.Policy.StuckAfter) {
+		return nil, Event{}, deny(RuleBadInput, "", req.State, "no gate is overdue")
+	}
+	return s.move(req, "stuck", []State{StateGate}, StateStuck, nil)
+}
+
+// StepDone finishes the current step and starts the next; open gates of
+// the next step make the request wait in state gate.
+func (s System) StepDone(req *Request, note string) (*Request, Event, error) {
+	if req.Step < 1 || req.Step >= NumSteps {
+		return nil, Event{}, deny(RuleBadInput, "", req.State, "step 5 ends with Close")
+	}
+	probe := req.Clone()
+	probe.Step++
+	to := StateRunning
+	if len(probe.BlockingGates()) > 0 {
+		to = StateGate
+	}
+	next, ev, err := s.move(req, "step.done", []State{StateRunning}, to,
+		map[string]string{"step": strconv.Itoa(req.Step), "note": note})
+	if err != nil {
+		return nil, Event{}, err
+	}
+	cur := next.StepAt(req.Step)
+	cur.Status, cur.FinishedAt, cur.Note = StepDone, s.Now, note
+	next.Step++
+	nx := next.StepAt(next.Step)
+	nx.StartedAt = s.Now
+	nx.Status = StepRunning
+	if to == StateGate {
+		nx.Status = StepWaiting
+	}
+	return next, ev, nil
+}
+
+// Fail: running → failed; an approver's Retry runs the step again.
+func (s System) Fail(req *Request, why string) (*Request, Event, error) {
+	next, ev, err := s.move(req, "step.failed", []State{StateRunning}, StateFailed,
+		map[string]string{"step": strconv.Itoa(req.Step), "why": why})
+	if err == nil {
+		next.FailReason = why
+		if st := next.StepAt(next.Step); st != nil {
+			st.Status, st.Note = StepFailed, why
+		}
+	}
+	return next, ev, err
+}
+
+// AwaitConfirmation starts a round of step 5's point-of-no-return
+// approvals; the runner calls it after a clean Verify.
+func (s System) AwaitConfirmation(req *Request) (*Request, Event, error) {
+	if req.Step != StepDeleteDirectory {
+		return nil, Event{}, deny(RuleWrongStep, "", req.State, "")
+	}
+	next, ev, err := s.move(req, "confirm.await", []State{StateRunning}, StateRunning, nil)
+	if err == nil {
+		st := next.StepAt(StepDeleteDirectory)
+		st.AwaitingConfirmation, st.Confirmed = true, false
+		next.Confirmations = nil
+		next.ConfirmSince = req.Version
+	}
+	return next, ev, err
+}
+
+// Close: the gone check confirmed the tenant's deletion.
+func (s System) Close(req *Request, detail map[string]string) (*Request, Event, error) {
+	if req.Step != StepDeleteDirectory {
+		return nil, Event{}, deny(RuleWrongStep, "", req.State, "")
+	}
+	next, ev, err := s.move(req, "closed", []State{StateRunning, StateGate}, StateClosed, detail)
+	if err == nil {
+		next.ClosedAt = s.Now
+		st := next.StepAt(StepDeleteDirectory)
+		st.Status, st.FinishedAt = StepDone, s.Now
+	}
+	return next, ev, err
+}
+
+// move checks the source state and the state machine, and builds the next
+// request and its event.
+func (s System) move(req *Request, action string, from []State, to State, detail map[string]string) (*Request, Event, error) {
+	if !hasState(from, req.State) || !CanTransition(req.State, to) {
+		return nil, Event{}, deny(RuleWrongState, Action(action), req.State, "")
+	}
+	next := req.Clone()
+	next.State = to
+	next.UpdatedAt = s.Now
+	ev := Event{
+		Request: req.ID, At: s.Now, Actor: SystemActor, Action: action,
+		From: req.State, To: to, Version: req.Version + 1, Detail: detail,
+	}
+	return next, ev, nil
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// Settle aligns running and gate with the gates after a resume or a
+// re-approval: running → gate while a gate of the current step is open,
+// gate | stuck → running when none is.
+func (s System) Settle(req *Request) (*Request, Event, error) {
+	blocked := len(req.BlockingGates()) > 0
+	switch {
+	case req.State == StateRunning && blocked:
+		next, ev, err := s.move(req, "gate.wait", []State{StateRunning}, StateGate, nil)
+		if err == nil {
+			next.StepAt(next.Step).Status = StepWaiting
+		}
+		return next, ev, err
+	case (req.State == StateGate || req.State == StateStuck) && !blocked:
+		next, ev, err := s.move(req, "gate.clear", []State{StateGate, StateStuck}, StateRunning, nil)
+		if err == nil {
+			next.StepAt(next.Step).Status = StepRunning
+		}
+		return next, ev, err
+	case req.State == StateRunning || req.State == StateGate || req.State == StateStuck:
+		return nil, Event{}, deny(RuleBadInput, "", req.State, "nothing to settle")
+	}
+	return nil, Event{}, deny(RuleWrongState, "gate.settle", req.State, "")
+}
+
+// Pause pauses a request for the bot itself (stop file or SIGUSR1, for
+// when Slack is unavailable); Resume is a person's.
+func (s System) Pause(req *Request, why string) (*Request, Event, error) {
+	next, ev, err := s.move(req, "pause", pausable, StatePaused, map[string]string{"why": why, "paused_from": string(req.State)})
+	if err == nil {
+		next.PausedFrom = req.State
+	}
+	return next, ev, err
+}

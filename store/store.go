@@ -1,0 +1,192 @@
+// Package store keeps closebot's state in one bbolt file: closure requests,
+// the per-tenant open-request lock, the keyed audit chain, Slack message
+// refs, seen envelope ids and small metadata. It implements closure.Store.
+//
+// Layout (top-level buckets):
+//
+//	requests   8-byte big-endian request number → record (request JSON + audit head + MAC)
+//	tenants    tenant id → id of the request holding the tenant ("CT-n")
+//	audit      "CT-n" → nested bucket: 8-byte big-endian seq → event JSON (MAC included)
+//	slack      "CT-n" → nested bucket: ref name ("card", "step.1"...) → Ref JSON
+//	envelopes  envelope id → 8-byte big-endian unix nanoseconds first seen
+//	meta       "schema", "request_counter" (8-byte big-endian); nested "values": name → JSON
+//
+// The audit key is held in memory only; see audit.go for the exact MAC rule.
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// MinKeyLen is the shortest audit key accepted (bytes).
+const MinKeyLen = 32
+
+// schemaVersion is written to meta; a newer file is refused rather than misread.
+const schemaVersion = 1
+
+// Errors of the store, wrapped with %w.
+var (
+	// ErrLocked: another process holds the database file lock.
+	ErrLocked = errors.New("database file is locked by another process")
+	// ErrKeyTooShort: the audit key has fewer than MinKeyLen bytes.
+	ErrKeyTooShort = errors.New("audit key too short")
+	// ErrTampered: stored data does not match its MAC; the error is a *Fault.
+	ErrTampered = errors.New("audit data does not verify")
+	// ErrInvalid: an argument the store cannot accept (empty id, name...).
+	ErrInvalid = errors.New("invalid store argument")
+)
+
+var (
+	bucketRequests  = []byte("requests")
+	bucketTenants   = []byte("tenants")
+	bucketAudit     = []byte("audit")
+	bucketSlack     = []byte("slack")
+	bucketEnvelopes = []byte("envelopes")
+	bucketMeta      = []byte("meta")
+
+	keySchema         = []byte("schema")
+	keyRequestCounter = []byte("request_counter")
+	bucketMetaValues  = []byte("values")
+)
+
+// Options tune Open. The zero value is ready to use.
+type Options struct {
+	// LockTimeout is how long Open waits for the file lock before failing
+	// with ErrLocked (default 1 s): a second process must fail fast.
+	LockTimeout time.Duration
+	// Now is the clock for defaults (event time, envelope pruning); default time.Now.
+	Now func() time.Time
+	// EnvelopeTTL is how long a seen envelope id is remembered (default 24 h).
+	EnvelopeTTL time.Duration
+}
+
+// DB is an open closebot database. Safe for concurrent use.
+type DB struct {
+	bolt *bolt.DB
+	path string
+	key  []byte
+	now  func() time.Time
+	ttl  time.Duration
+
+	pruneMu   sync.Mutex
+	lastPrune time.Time
+}
+
+// Open opens (creating it 0600 if needed) the database at path. key is the
+// audit HMAC key (at least MinKeyLen bytes); it is never written to the file.
+func Open(path string, key []byte, opts Options) (*DB, error) {
+	if len(key) < MinKeyLen {
+		return nil, fmt.Errorf("open %s: %w: %d bytes, need at least %d", path, ErrKeyTooShort, len(key), MinKeyLen)
+	}
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.EnvelopeTTL <= 0 {
+		opts.EnvelopeTTL = 24 * time.Hour
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("closebot is already running with this database (%s): %w (gave up after %s)", path, ErrLocked, opts.LockTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	// bbolt creates with 0600 minus umask; a file made earlier by hand may be
+	// wider, and it holds the audit trail, so tighten it.
+	if fi, err := os.Stat(path); err != nil {
+		_ = b.Close()
+		return nil, fmt.Errorf("stat database %s: %w", path, err)
+	} else if fi.Mode().Perm() != 0o600 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			_ = b.Close()
+			return nil, fmt.Errorf("restrict database %s to 0600: %w", path, err)
+		}
+	}
+	db := &DB{bolt: b, path: path, key: bytes.Clone(key), now: opts.Now, ttl: opts.EnvelopeTTL}
+	if err := db.init(); err != nil {
+		_ = b.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// init creates the buckets and checks the schema version.
+func (db *DB) init() error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketRequests, bucketTenants, bucketAudit, bucketSlack, bucketEnvelopes, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if _, err := meta.CreateBucketIfNotExists(bucketMetaValues); err != nil {
+			return fmt.Errorf("create meta values: %w", err)
+		}
+		if v := meta.Get(keySchema); v != nil {
+			if got := decodeUint(v); got > schemaVersion {
+				return fmt.Errorf("database schema %d is newer than this closebot (%d)", got, schemaVersion)
+			}
+			return nil
+		}
+		return meta.Put(keySchema, encodeUint(schemaVersion))
+	})
+}
+
+// Close releases the file and its lock.
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("close database %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Path is the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// LoadKey reads the audit key from the file named by CLOSEBOT_AUDIT_KEY_FILE:
+// its bytes, one trailing newline ("\n" or "\r\n") trimmed, at least MinKeyLen.
+func LoadKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read audit key file: %w", err)
+	}
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	b = bytes.TrimSuffix(b, []byte("\r"))
+	if len(b) < MinKeyLen {
+		// Never echo key bytes, only their count.
+		return nil, fmt.Errorf("audit key file %s: %w: %d bytes, need at least %d", path, ErrKeyTooShort, len(b), MinKeyLen)
+	}
+	return b, nil
+}
+
+// checkCtx refuses to start work for a cancelled context; bbolt
+// transactions are short and take no context themselves.
+func checkCtx(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+func encodeUint(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+// decodeUint reads an 8-byte big-endian number; anything else is 0.
+func decodeUint(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
