@@ -1,9 +1,11 @@
 package slacktest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"time"
 )
 
@@ -252,4 +254,23 @@ func (s *Server) Pongs() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.pongs
+}
+
+// handleStats serves Stats and the request log as JSON at /emulator/stats,
+// for `closebot emulate` and anything watching it from another process.
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+	body := struct {
+		Stats
+		Calls []Call `json:"requests"`
+	}{Stats: s.Stats(), Calls: s.Calls("")}
+	for i := range body.Calls { // tokens stay out of the log others can read
+		body.Calls[i].Token = ""
+		if body.Calls[i].Params.Has("token") {
+			p := maps.Clone(body.Calls[i].Params)
+			p.Set("token", "[redacted]")
+			body.Calls[i].Params = p
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body)
 }

@@ -243,6 +243,7 @@ func (s *Server) Start() error {
 	mux.HandleFunc("/link/", s.handleLink)
 	mux.HandleFunc("/response/", s.handleResponseURL)
 	mux.HandleFunc("/upload/", s.handleUpload)
+	mux.HandleFunc("/emulator/stats", s.handleStats)
 	s.hs = httptest.NewUnstartedServer(mux)
 	if s.opts.Addr != "127.0.0.1:0" {
 		l, err := net.Listen("tcp", s.opts.Addr)

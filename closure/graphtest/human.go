@@ -1,0 +1,357 @@
+package graphtest
+
+// "Human" actions: what an administrator does in the Microsoft 365 or
+// Entra admin centers, where no API exists (graph-wire.md §0), plus test
+// accessors. All are plain methods so control.go can mount them over HTTP.
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ErrNoTenant is returned for an unknown or deleted tenant.
+var ErrNoTenant = errors.New("graphtest: no such tenant")
+
+// ErrNotFound is returned for an unknown object.
+var ErrNotFound = errors.New("graphtest: no such object")
+
+// Tenant is a test handle on a seeded tenant.
+type Tenant struct {
+	s             *Server
+	ID            string // tenant id
+	Domain        string // initial *.onmicrosoft.com domain
+	Name          string
+	ClosebotAppID string
+	keptAdmin     string
+}
+
+// Tenant returns the handle of a seeded tenant (deleted ones included), nil if unknown.
+func (s *Server) Tenant(idOrDomain string) *Tenant {
+	s.dir.mu.Lock()
+	defer s.dir.mu.Unlock()
+	t := s.dir.lookupTenant(idOrDomain)
+	if t == nil {
+		return nil
+	}
+	return &Tenant{s: s, ID: t.id, Domain: t.initialDomain, Name: t.name, ClosebotAppID: t.closebotAppID, keptAdmin: t.keptAdmin}
+}
+
+// UserInfo describes a user for assertions.
+type UserInfo struct {
+	ID, UPN    string
+	UserType   string   // Member or Guest
+	Synced     bool     // mastered on-premises (now)
+	Enabled    bool     // accountEnabled
+	Roles      []string // active role template ids
+	Eligible   []string // eligible role template ids
+	MFAState   string   // per-user MFA: enforced, enabled, disabled
+	Deleted    bool     // soft-deleted
+	Restricted bool     // member of a restricted-management admin unit
+}
+
+// with runs f on the tenant under the directory lock, settled to now.
+func (t *Tenant) with(f func(td *tenantData, now time.Time) error) error {
+	d := t.s.dir
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	td := d.tenants[t.ID]
+	if td == nil {
+		return ErrNoTenant
+	}
+	now := d.now()
+	td.settle(now)
+	return f(td, now)
+}
+
+func (td *tenantData) userInfo(o *dirObject, now time.Time) UserInfo {
+	u := UserInfo{
+		ID: o.id, UPN: o.str("userPrincipalName"), UserType: o.str("userType"), Synced: td.userSynced(o, now),
+		Enabled: o.boolean("accountEnabled"), Roles: td.rolesOf(o.id, now), MFAState: o.mfaState,
+		Deleted: o.deletedAt != nil, Restricted: td.inRestrictedAU(o.id),
+	}
+	for _, g := range td.eligibilities {
+		if g.principalID == o.id {
+			u.Eligible = append(u.Eligible, g.roleID)
+		}
+	}
+	sort.Strings(u.Roles)
+	return u
+}
+
+// Users lists live users sorted by id.
+func (t *Tenant) Users() []UserInfo {
+	var out []UserInfo
+	_ = t.with(func(td *tenantData, now time.Time) error {
+		for _, o := range td.byKind("user", false) {
+			out = append(out, td.userInfo(o, now))
+		}
+		return nil
+	})
+	return out
+}
+
+// User describes one user (soft-deleted ones included) by id or UPN.
+func (t *Tenant) User(idOrUPN string) (UserInfo, bool) {
+	var out UserInfo
+	found := false
+	_ = t.with(func(td *tenantData, now time.Time) error {
+		o := td.objects[strings.ToLower(idOrUPN)]
+		if o == nil {
+			o = td.findUser(idOrUPN)
+		}
+		if o != nil && o.kind == "user" {
+			out, found = td.userInfo(o, now), true
+		}
+		return nil
+	})
+	return out, found
+}
+
+// KeptAdmin is the seeded admin who finishes the closure.
+func (t *Tenant) KeptAdmin() UserInfo {
+	u, _ := t.User(t.keptAdmin)
+	return u
+}
+
+// Count returns the number of live objects of a kind: user, group, device,
+// application, servicePrincipal, administrativeUnit; or subscription,
+// conditionalAccessPolicy, ediscoveryCase.
+func (t *Tenant) Count(kind string) int {
+	n := 0
+	_ = t.with(func(td *tenantData, now time.Time) error {
+		switch kind {
+		case "subscription":
+			n = len(td.subs)
+		case "conditionalAccessPolicy":
+			n = len(td.ca)
+		case "ediscoveryCase":
+			n = len(td.cases)
+		default:
+			n = td.liveCount(kind)
+		}
+		return nil
+	})
+	return n
+}
+
+// DeletedCount returns the number of soft-deleted objects of a kind.
+func (t *Tenant) DeletedCount(kind string) int {
+	n := 0
+	_ = t.with(func(td *tenantData, now time.Time) error {
+		n = len(td.byKind(kind, true))
+		return nil
+	})
+	return n
+}
+
+// IDs lists the live object ids of a kind, sorted.
+func (t *Tenant) IDs(kind string) []string {
+	var out []string
+	_ = t.with(func(td *tenantData, now time.Time) error {
+		for _, o := range td.byKind(kind, false) {
+			out = append(out, o.id)
+		}
+		return nil
+	})
+	return out
+}
+
+// SubscriptionInfo describes a subscription for assertions.
+type SubscriptionInfo struct {
+	ID, CommerceID, SkuPartNumber string
+	Channel                       string // direct, csp, mca
+	Status                        string
+	NextLifecycle                 *time.Time
+}
+
+// Subscriptions lists subscriptions still visible in Graph, sorted by id.
+func (t *Tenant) Subscriptions() []SubscriptionInfo {
+	var out []SubscriptionInfo
+	_ = t.with(func(td *tenantData, now time.Time) error {
+		for _, id := range sortedIDs(td.subs) {
+			s := td.subs[id]
+			out = append(out, SubscriptionInfo{ID: s.id, CommerceID: s.commerceID, SkuPartNumber: s.skuPart,
+				Channel: s.channel, Status: s.status, NextLifecycle: s.next})
+		}
+		return nil
+	})
+	return out
+}
+
+// CaseIDs lists eDiscovery case ids.
+func (t *Tenant) CaseIDs() []string {
+	var out []string
+	_ = t.with(func(td *tenantData, now time.Time) error {
+		out = sortedIDs(td.cases)
+		return nil
+	})
+	return out
+}
+
+// SecurityDefaults reports whether security defaults are on.
+func (t *Tenant) SecurityDefaults() bool {
+	on := false
+	_ = t.with(func(td *tenantData, now time.Time) error { on = td.secDefaults; return nil })
+	return on
+}
+
+// SyncEnabled reports the organization's onPremisesSyncEnabled.
+func (t *Tenant) SyncEnabled() bool {
+	on := false
+	_ = t.with(func(td *tenantData, now time.Time) error { on = td.syncEnabled; return nil })
+	return on
+}
+
+// SetSyncOffRefused makes PATCH onPremisesSyncEnabled=false answer 403, so
+// the product's "run Update-MgOrganization yourself" gate can be tested.
+func (t *Tenant) SetSyncOffRefused(refused bool) error {
+	return t.with(func(td *tenantData, now time.Time) error { td.syncOffRefused = refused; return nil })
+}
+
+// --- human actions ---------------------------------------------------------
+
+// CancelSubscription is the admin-center "Cancel subscription" (direct), the
+// partner's cancellation (CSP) or turning off recurring billing (MCA). Direct
+// and CSP subscriptions go to Suspended (the admin center's "Disabled") for
+// 90 days; MCA stays Enabled until its term ends, then Warning 30 days,
+// Suspended 90 days. The clock advances the lifecycle afterwards.
+func (t *Tenant) CancelSubscription(subID string) error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		s := td.subs[strings.ToLower(subID)]
+		if s == nil {
+			return fmt.Errorf("subscription %s: %w", subID, ErrNotFound)
+		}
+		switch s.status {
+		case "Enabled", "Warning":
+		default:
+			return fmt.Errorf("subscription %s is %s: nothing to cancel", subID, s.status)
+		}
+		if s.channel == "mca" {
+			s.recurringOff = true
+			return nil
+		}
+		s.status = "Suspended"
+		s.next = ptrTime(now.Add(disabledPeriod))
+		return nil
+	})
+}
+
+// DeleteSubscription is the admin-center "Delete subscription" on a disabled
+// subscription: Deleted now, absent from Graph 72 hours later.
+func (t *Tenant) DeleteSubscription(subID string) error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		s := td.subs[strings.ToLower(subID)]
+		if s == nil {
+			return fmt.Errorf("subscription %s: %w", subID, ErrNotFound)
+		}
+		if s.status == "Enabled" {
+			return fmt.Errorf("subscription %s is Enabled: cancel it first", subID)
+		}
+		if s.status != "Deleted" {
+			s.status, s.deletedAt, s.next = "Deleted", ptrTime(now), ptrTime(now.Add(deprovisioning))
+		}
+		return nil
+	})
+}
+
+// AdvanceSubscription moves a subscription to its next lifecycle state now,
+// as if its nextLifecycleDateTime had passed.
+func (t *Tenant) AdvanceSubscription(subID string) error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		s := td.subs[strings.ToLower(subID)]
+		if s == nil {
+			return fmt.Errorf("subscription %s: %w", subID, ErrNotFound)
+		}
+		if s.status == "Enabled" && !s.recurringOff {
+			return fmt.Errorf("subscription %s is Enabled and renewing", subID)
+		}
+		s.next = ptrTime(now)
+		s.advance(now)
+		td.settle(now)
+		return nil
+	})
+}
+
+// ReleaseHold releases every custodian hold of an eDiscovery case (Purview).
+func (t *Tenant) ReleaseHold(caseID string) error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		c := td.cases[strings.ToLower(caseID)]
+		if c == nil {
+			return fmt.Errorf("case %s: %w", caseID, ErrNotFound)
+		}
+		for _, cu := range c.custodians {
+			cu.holdStatus, cu.status, cu.released, cu.lastModifiedTime = "notApplied", "released", ptrTime(now), now
+		}
+		return nil
+	})
+}
+
+// TurnSyncOff is Update-MgOrganization run by a Hybrid Identity Admin.
+func (t *Tenant) TurnSyncOff() error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		if td.syncEnabled {
+			td.syncEnabled, td.syncOffAt = false, now
+		}
+		return nil
+	})
+}
+
+// RemoveClosebotApp is the kept admin deleting closebot's app registration
+// (and so its service principal) at the end; purge hard-deletes both.
+func (t *Tenant) RemoveClosebotApp(purge bool) error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		if td.closebotAppID == "" {
+			return fmt.Errorf("no closebot app: %w", ErrNotFound)
+		}
+		for id, o := range td.objects {
+			if (o.kind == "application" || o.kind == "servicePrincipal") && strings.EqualFold(o.str("appId"), td.closebotAppID) {
+				if purge {
+					delete(td.objects, id)
+				} else if o.deletedAt == nil {
+					o.deletedAt = ptrTime(now)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteTenantChecks lists what the Entra admin center's "Delete tenant"
+// pre-checks would refuse now (directory-delete-howto.md); empty means go.
+func (t *Tenant) DeleteTenantChecks() []string {
+	var out []string
+	_ = t.with(func(td *tenantData, now time.Time) error {
+		if n := td.liveCount("user"); n > 1 {
+			out = append(out, fmt.Sprintf("%d users remain (only one Global Admin may)", n))
+		}
+		if n := td.liveCount("application"); n > 0 {
+			out = append(out, fmt.Sprintf("%d app registrations remain", n))
+		}
+		for _, id := range sortedIDs(td.subs) {
+			if s := td.subs[id]; s.status != "Deleted" {
+				out = append(out, fmt.Sprintf("subscription %s (%s) is %s", s.skuPart, s.id, s.status))
+			}
+		}
+		if td.syncEnabled {
+			out = append(out, "directory synchronization is on")
+		}
+		return nil
+	})
+	return out
+}
+
+// DeleteTenant is Entra admin center → Manage tenants → Delete. It refuses
+// while DeleteTenantChecks finds anything unless force. Afterwards Graph and
+// discovery answer as for an unknown tenant (AADSTS90002).
+func (t *Tenant) DeleteTenant(force bool) error {
+	if problems := t.DeleteTenantChecks(); len(problems) > 0 && !force {
+		return fmt.Errorf("tenant %s cannot be deleted: %s", t.ID, strings.Join(problems, "; "))
+	}
+	return t.with(func(td *tenantData, now time.Time) error {
+		td.deleted, td.deletedAt = true, now
+		return nil
+	})
+}

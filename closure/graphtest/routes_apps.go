@@ -1,0 +1,135 @@
+package graphtest
+
+import (
+	"net/http"
+	"strings"
+)
+
+// listKind answers a directoryObject collection of one kind with filters.
+func (d *directory) listKind(c *call, kind, resource, frag string, f filterable) {
+	if err := f.check(resource, c.q); err != nil {
+		c.fail(err.status, err.code, err.message)
+		return
+	}
+	var items []map[string]any
+	for _, o := range c.t.byKind(kind, false) {
+		if m := o.json(c.t, c.now, false); matches(m, c.q.filter) {
+			items = append(items, m)
+		}
+	}
+	c.page(frag, items)
+}
+
+func (d *directory) getKind(c *call, kind, frag string) {
+	o := c.t.liveKind(c.p[0], kind)
+	if o == nil {
+		c.notFound(c.p[0])
+		return
+	}
+	c.entity(frag, o.json(c.t, c.now, false))
+}
+
+func (d *directory) listDevices(c *call) {
+	d.listKind(c, "device", "Device", "devices", filterable{"accountEnabled": "eq", "operatingSystem": "eq", "trustType": "eq"})
+}
+
+func (d *directory) countDevices(c *call) { c.countText(c.t.liveCount("device")) }
+
+func (d *directory) listGroups(c *call) {
+	d.listKind(c, "group", "Group", "groups", filterable{"groupTypes": "any", "mailEnabled": "eq", "securityEnabled": "eq", "displayName": "eq"})
+}
+
+func (d *directory) countGroups(c *call) {
+	if err := (filterable{"groupTypes": "any"}).check("Group", c.q); err != nil {
+		c.fail(err.status, err.code, err.message)
+		return
+	}
+	n := 0
+	for _, o := range c.t.byKind("group", false) {
+		if matches(o.json(c.t, c.now, false), c.q.filter) {
+			n++
+		}
+	}
+	c.countText(n)
+}
+
+func (d *directory) listApplications(c *call) {
+	d.listKind(c, "application", "Application", "applications", filterable{"appId": "eq in", "displayName": "eq", "signInAudience": "eq"})
+}
+
+func (d *directory) getApplication(c *call) { d.getKind(c, "application", "applications/$entity") }
+
+func (d *directory) deleteApplication(c *call) {
+	o := c.t.liveKind(c.p[0], "application")
+	if o == nil {
+		c.notFound(c.p[0])
+		return
+	}
+	o.deletedAt = ptrTime(c.now)
+	// Deleting an app registration also deletes its service principal in the home tenant.
+	for _, sp := range c.t.byKind("servicePrincipal", false) {
+		if strings.EqualFold(sp.str("appId"), o.str("appId")) {
+			sp.deletedAt = ptrTime(c.now)
+		}
+	}
+	d.record(c, "", nil, nil)
+	c.noContent()
+}
+
+func (d *directory) listServicePrincipals(c *call) {
+	d.listKind(c, "servicePrincipal", "ServicePrincipal", "servicePrincipals", filterable{
+		"appOwnerOrganizationId": "eq ne in", "servicePrincipalType": "eq ne", "appId": "eq in",
+		"accountEnabled": "eq", "displayName": "eq",
+	})
+}
+
+func (d *directory) getServicePrincipal(c *call) {
+	d.getKind(c, "servicePrincipal", "servicePrincipals/$entity")
+}
+
+func (d *directory) deleteServicePrincipal(c *call) {
+	o := c.t.liveKind(c.p[0], "servicePrincipal")
+	if o == nil {
+		c.notFound(c.p[0])
+		return
+	}
+	if o.undeletable && !d.s.opts.Assumed.FirstPartySPsDeletable {
+		c.fail(http.StatusBadRequest, "Request_BadRequest",
+			"Cannot delete the service principal of a Microsoft first-party application.")
+		return
+	}
+	o.deletedAt = ptrTime(c.now)
+	d.record(c, "", nil, nil)
+	c.noContent()
+}
+
+func (d *directory) patchServicePrincipal(c *call) {
+	o := c.t.liveKind(c.p[0], "servicePrincipal")
+	if o == nil {
+		c.notFound(c.p[0])
+		return
+	}
+	body, ok := decodeBody(c)
+	if !ok {
+		return
+	}
+	for k, v := range body {
+		switch k {
+		case "@odata.type":
+		case "accountEnabled":
+			b, isBool := v.(bool)
+			if !isBool {
+				c.fail(http.StatusBadRequest, "BadRequest", "Invalid value for property 'accountEnabled'.")
+				return
+			}
+			if old := o.boolean("accountEnabled"); old != b {
+				o.props["accountEnabled"] = b
+				d.record(c, "accountEnabled", old, b)
+			}
+		default:
+			c.fail(http.StatusBadRequest, "Request_BadRequest", "Property '"+k+"' is not supported by this emulator.")
+			return
+		}
+	}
+	c.noContent()
+}
