@@ -147,7 +147,7 @@ func (c *call) context(frag string) string { return c.r.Base + "/$metadata#" + f
 
 // entity answers one object with its @odata.context.
 func (c *call) entity(frag string, obj map[string]any) {
-	out := applySelect(obj, c.q.selectSet)
+	out := applySelect(obj, c.q.selectSet, c.q.expand)
 	out["@odata.context"] = c.context(frag)
 	writeJSON(c.w, http.StatusOK, out)
 }

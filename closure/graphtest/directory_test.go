@@ -312,6 +312,14 @@ func TestRoleAssignmentsExpandPrincipal(t *testing.T) {
 	if i["assignmentType"] != "Assigned" || i["memberType"] != "Direct" || i["endDateTime"] != nil {
 		t.Errorf("instance = %v", i)
 	}
+	// $select does not drop an $expand-ed navigation property.
+	sel := values(t, e.do("GET", "v1.0", "/roleManagement/directory/roleAssignmentScheduleInstances?$select=id,principalId&$expand=principal", ""))
+	for _, v := range sel {
+		m := v.(map[string]any)
+		if _, ok := m["principal"].(map[string]any); !ok || m["assignmentType"] != nil {
+			t.Errorf("$select=id,principalId&$expand=principal gave %v", m)
+		}
+	}
 	if el := values(t, e.do("GET", "v1.0", "/roleManagement/directory/roleEligibilityScheduleInstances?$expand=principal", "")); len(el) != 1 {
 		t.Errorf("eligibility = %v", el)
 	}

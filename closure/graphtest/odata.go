@@ -307,9 +307,10 @@ func equalLit(v, lit any) bool {
 
 // --- $select -------------------------------------------------------------
 
-// applySelect keeps the selected properties (plus @odata.type); sel nil
-// keeps everything. Properties not modelled are omitted.
-func applySelect(obj map[string]any, sel []string) map[string]any {
+// applySelect keeps the selected properties (plus @odata.type and any
+// $expand-ed navigation property, which Graph returns whether or not it is
+// also in $select); sel nil keeps everything. Properties not modelled are omitted.
+func applySelect(obj map[string]any, sel, expand []string) map[string]any {
 	out := make(map[string]any, len(obj))
 	if sel == nil {
 		for k, v := range obj {
@@ -320,7 +321,7 @@ func applySelect(obj map[string]any, sel []string) map[string]any {
 	if t, ok := obj["@odata.type"]; ok {
 		out["@odata.type"] = t
 	}
-	for _, k := range sel {
+	for _, k := range append(sel[:len(sel):len(sel)], expand...) {
 		for name, v := range obj {
 			if strings.EqualFold(name, k) {
 				out[name] = v
@@ -379,7 +380,7 @@ func (c *call) page(frag string, items []map[string]any) {
 	}
 	vals := make([]map[string]any, len(items))
 	for i, it := range items {
-		vals[i] = applySelect(it, q.selectSet)
+		vals[i] = applySelect(it, q.selectSet, q.expand)
 	}
 	out["value"] = vals
 	writeJSON(c.w, http.StatusOK, out)

@@ -1,0 +1,266 @@
+package msgraph
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/closebot/closebot/closure"
+	"github.com/closebot/closebot/closure/graphtest"
+)
+
+func TestReadsReturnSeededTenant(t *testing.T) {
+	spec := smallSpec()
+	e := newEnv(t, spec)
+	ctx := ctxT(t)
+	d, tn := e.d, e.tn
+	kept := tn.KeptAdmin()
+
+	org, err := d.Organization(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, closure.Organization{ID: tn.ID, DisplayName: "Contoso", TenantType: "AAD", SyncEnabled: true, LastSync: org.LastSync}, org)
+	assert.False(t, org.LastSync.IsZero(), "onPremisesLastSyncDateTime")
+
+	doms, err := d.Domains(ctx)
+	require.NoError(t, err)
+	byName := map[string]closure.Domain{}
+	for _, dm := range doms {
+		byName[dm.ID] = dm
+	}
+	require.Len(t, doms, 3)
+	assert.Equal(t, closure.Domain{ID: tn.Domain, Verified: true, Initial: true}, byName[tn.Domain])
+	assert.Equal(t, closure.Domain{ID: "contoso.com", Verified: true, Default: true}, byName["contoso.com"])
+	assert.Equal(t, closure.Domain{ID: "corp.contoso.com", Verified: true, Federated: true}, byName["corp.contoso.com"])
+
+	var all []closure.User
+	require.NoError(t, d.Users(ctx, func(u closure.User) error { all = append(all, u); return nil }))
+	seeded := tn.Users()
+	require.Len(t, all, len(seeded))
+	guests, synced, disabled := 0, 0, 0
+	for _, u := range all {
+		if u.UserType == "Guest" {
+			guests++
+		}
+		if u.Synced {
+			synced++
+		}
+		if !u.Enabled {
+			disabled++
+		}
+		assert.NotEmpty(t, u.UPN)
+		assert.NotEmpty(t, u.DisplayName)
+	}
+	assert.Equal(t, spec.Guests, guests, "guests")
+	assert.Equal(t, spec.Synced, synced, "synced")
+	assert.Equal(t, spec.Disabled, disabled, "disabled")
+	for _, r := range requests(e.s, http.MethodGet, "/v1.0/users") {
+		assert.Contains(t, r.RawQuery, "$select=", "users are read with $select")
+		assert.Contains(t, r.RawQuery, "$top=999")
+	}
+
+	u, err := d.User(ctx, kept.UPN)
+	require.NoError(t, err)
+	assert.Equal(t, closure.User{ID: kept.ID, UPN: kept.UPN, DisplayName: "Kept Admin", UserType: "Member", Enabled: true}, u)
+
+	// A guest's UPN holds '#EXT#': it must be escaped in the path.
+	guest := pickUser(t, tn, func(u graphtest.UserInfo) bool { return u.UserType == "Guest" })
+	g, err := d.User(ctx, guest.UPN)
+	require.NoError(t, err)
+	assert.Equal(t, guest.ID, g.ID)
+	assert.Equal(t, "Guest", g.UserType)
+
+	active, err := d.RoleAssignments(ctx)
+	require.NoError(t, err)
+	// kept admin + other GAs + PAAs + user admins (users) + closebot's SP.
+	wantUsers := 1 + spec.GlobalAdmins + spec.PrivilegedAuthAdmins + spec.UserAdmins
+	kinds := map[string]int{}
+	keptGA := false
+	for _, a := range active {
+		kinds[a.PrincipalType]++
+		assert.Equal(t, "Assigned", a.AssignmentType)
+		assert.Equal(t, "Direct", a.MemberType)
+		assert.Equal(t, "/", a.DirectoryScopeID)
+		assert.True(t, a.Permanent())
+		assert.False(t, a.Start.IsZero())
+		if a.PrincipalID == kept.ID && a.RoleDefinitionID == closure.RoleGlobalAdministrator {
+			keptGA = true
+		}
+	}
+	assert.Equal(t, map[string]int{closure.PrincipalUser: wantUsers, closure.PrincipalServicePrincipal: 1}, kinds)
+	assert.True(t, keptGA, "kept admin's permanent Global Administrator assignment")
+
+	eligible, err := d.EligibleAssignments(ctx)
+	require.NoError(t, err)
+	require.Len(t, eligible, spec.EligibleGlobalAdmins)
+	assert.Equal(t, closure.RoleGlobalAdministrator, eligible[0].RoleDefinitionID)
+	assert.Equal(t, closure.PrincipalUser, eligible[0].PrincipalType)
+	assert.Empty(t, eligible[0].AssignmentType)
+
+	aus, err := d.AdministrativeUnits(ctx)
+	require.NoError(t, err)
+	require.Len(t, aus, 2)
+	sort.Slice(aus, func(i, j int) bool { return aus[i].Restricted })
+	assert.True(t, aus[0].Restricted)
+	assert.Len(t, aus[0].Members, spec.RestrictedAUMembers)
+	for _, m := range aus[0].Members {
+		info, ok := tn.User(m)
+		assert.True(t, ok && info.Restricted, "member %s restricted", m)
+	}
+	assert.False(t, aus[1].Restricted)
+	assert.Empty(t, aus[1].Members)
+
+	methods, err := d.AuthenticationMethods(ctx, kept.ID)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"#microsoft.graph.passwordAuthenticationMethod",
+		"#microsoft.graph.microsoftAuthenticatorAuthenticationMethod", "#microsoft.graph.fido2AuthenticationMethod"}, methods)
+
+	enforced := pickUser(t, tn, func(u graphtest.UserInfo) bool { return u.MFAState == "enforced" })
+	state, err := d.PerUserMFA(ctx, enforced.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "enforced", state)
+	state, err = d.PerUserMFA(ctx, kept.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "disabled", state)
+	assert.NotEmpty(t, requests(e.s, http.MethodGet, "/beta/users/"+enforced.ID+"/authentication/requirements"))
+
+	subs, err := d.Subscriptions(ctx)
+	require.NoError(t, err)
+	require.Len(t, subs, len(spec.Subscriptions))
+	bySku := map[string]closure.CompanySubscription{}
+	for _, s := range subs {
+		bySku[s.SkuPartNumber] = s
+		assert.NotEmpty(t, s.ID)
+		assert.NotEmpty(t, s.CommerceID)
+		assert.NotEmpty(t, s.SkuID)
+		assert.False(t, s.NextLifecycle.IsZero(), "nextLifecycleDateTime of %s", s.SkuPartNumber)
+		assert.False(t, s.Created.IsZero())
+	}
+	for _, ss := range spec.Subscriptions {
+		got := bySku[ss.SkuPartNumber]
+		want := ss.Status
+		if want == "" {
+			want = "Enabled"
+		}
+		assert.Equal(t, want, got.Status, ss.SkuPartNumber)
+		assert.Equal(t, ss.Licenses, got.TotalLicenses, ss.SkuPartNumber)
+		assert.Equal(t, ss.Trial, got.IsTrial, ss.SkuPartNumber)
+		if ss.Channel == "csp" {
+			assert.NotEqual(t, tn.ID, got.OwnerTenantID, "CSP subscription owned by the partner")
+		} else {
+			assert.Equal(t, tn.ID, got.OwnerTenantID, ss.SkuPartNumber)
+		}
+	}
+
+	sd, err := d.SecurityDefaultsEnabled(ctx)
+	require.NoError(t, err)
+	assert.True(t, sd)
+
+	ca, err := d.ConditionalAccessPolicies(ctx)
+	require.NoError(t, err)
+	require.Len(t, ca, spec.CAPolicies)
+	for _, p := range ca {
+		assert.Equal(t, "enabledForReportingButNotEnforced", p.State)
+		assert.Equal(t, []string{"All"}, p.IncludeUsers)
+		assert.Equal(t, []string{"mfa"}, p.GrantControls)
+		assert.NotEmpty(t, p.DisplayName)
+	}
+
+	counts, err := d.Counts(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, closure.DataCounts{Devices: spec.Devices, Groups: spec.M365Groups + spec.SecurityGroups, UnifiedGroups: spec.M365Groups}, counts)
+
+	holds, err := d.LegalHolds(ctx)
+	require.NoError(t, err)
+	require.Len(t, holds, 1)
+	assert.Equal(t, kept.UPN, holds[0].Custodian)
+	assert.Equal(t, "notApplied", holds[0].HoldStatus)
+	assert.False(t, holds[0].Active())
+	assert.Equal(t, "active", holds[0].CaseStatus)
+	assert.NotEmpty(t, holds[0].CaseName)
+
+	apps, err := d.Applications(ctx)
+	require.NoError(t, err)
+	require.Len(t, apps, tn.Count("application"))
+	multi, closebot := 0, 0
+	for _, a := range apps {
+		if a.MultiTenant() {
+			multi++
+		}
+		if strings.EqualFold(a.AppID, tn.ClosebotAppID) {
+			closebot++
+		}
+	}
+	assert.Equal(t, spec.SingleTenantApps+spec.MultiTenantApps+1, len(apps))
+	assert.Equal(t, spec.MultiTenantApps, multi)
+	assert.Equal(t, 1, closebot)
+
+	sps, err := d.ServicePrincipals(ctx)
+	require.NoError(t, err)
+	require.Len(t, sps, tn.Count("servicePrincipal"))
+	types := map[string]int{}
+	owned, microsoft := 0, 0
+	for _, sp := range sps {
+		types[sp.Type]++
+		switch sp.AppOwnerOrganizationID {
+		case tn.ID:
+			owned++
+		case "f8cdef31-a31e-4b4a-93e4-5f571e91255a":
+			microsoft++
+		}
+		assert.True(t, sp.AccountEnabled)
+	}
+	assert.Equal(t, spec.ManagedIdentities, types["ManagedIdentity"])
+	assert.Equal(t, 1, types["Legacy"])
+	assert.Equal(t, spec.SingleTenantApps+spec.MultiTenantApps+1, owned, "tenant-owned SPs")
+	assert.Positive(t, microsoft, "Microsoft's SPs")
+}
+
+func TestLegalHoldApplied(t *testing.T) {
+	spec := smallSpec()
+	spec.LegalHold = true
+	e := newEnv(t, spec)
+	holds, err := e.d.LegalHolds(ctxT(t))
+	require.NoError(t, err)
+	require.Len(t, holds, 1)
+	assert.Equal(t, "applied", holds[0].HoldStatus)
+	assert.True(t, holds[0].Active())
+}
+
+// 1,500 users come in two pages of at most 999, the second through the
+// absolute @odata.nextLink.
+func TestUsersPageThrough(t *testing.T) {
+	spec := graphtest.DefaultTenantSpec(1500)
+	e := newEnv(t, spec)
+	seen := map[string]bool{}
+	require.NoError(t, e.d.Users(ctxT(t), func(u closure.User) error {
+		assert.False(t, seen[u.ID], "user %s twice", u.ID)
+		seen[u.ID] = true
+		return nil
+	}))
+	assert.Len(t, seen, 1500)
+	pages := requests(e.s, http.MethodGet, "/v1.0/users")
+	require.Len(t, pages, 2)
+	assert.Contains(t, pages[1].RawQuery, "$skiptoken=")
+
+	// fn's error stops the listing and comes back as is.
+	stop := assert.AnError
+	n := 0
+	err := e.d.Users(ctxT(t), func(closure.User) error { n++; return stop })
+	assert.ErrorIs(t, err, stop)
+	assert.Equal(t, 1, n)
+}
+
+func TestUserNotFoundIsAPIError404(t *testing.T) {
+	e := newEnv(t, smallSpec())
+	_, err := e.d.User(ctxT(t), "00000000-0000-0000-0000-00000000dead")
+	ae, ok := closure.AsAPIError(err)
+	require.True(t, ok, "error %v", err)
+	assert.Equal(t, http.StatusNotFound, ae.Status)
+	assert.Equal(t, "Request_ResourceNotFound", ae.Code)
+	assert.NotEmpty(t, ae.Message)
+	assert.Contains(t, ae.Op, "read user")
+}
