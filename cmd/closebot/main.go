@@ -24,7 +24,10 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"emulate": {"start the Slack and Graph emulators on loopback and print how to point closebot at them", runEmulate},
+	"emulate":  {"start the Slack and Graph emulators on loopback and print how to point closebot at them", runEmulate},
+	"audit":    {"verify the audit chains (audit verify) or export one request's events as JSON Lines (audit export CT-n)", runAudit},
+	"config":   {"check closebot.yaml and the environment (config check)", runConfig},
+	"manifest": {"print the Slack app manifest (socket mode)", runManifest},
 	"version": {"print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		_, err := fmt.Fprintln(stdout, "closebot", version)
 		return err
