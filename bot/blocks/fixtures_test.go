@@ -1,0 +1,236 @@
+package blocks
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/closebot/closebot/closure"
+)
+
+// Fixed instants keep the golden files stable.
+var (
+	t0      = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	hostile = "<!channel> <@U0BOB> <https://evil.example|x> *bold* AT&T"
+	digest  = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809"
+	mac     = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0"
+)
+
+func baseCard(state closure.State) CardView {
+	return CardView{
+		RequestID: "CT-12", Version: 7, PlanDigest: digest,
+		TenantDomain: "contoso.onmicrosoft.com", TenantID: "00000000-0000-0000-0000-0000000000c1",
+		TenantName: "Contoso <Ltd> & Co", Requester: "U0ALICE", Reason: "Company dissolved, ticket OPS-1234",
+		State: state, CreatedAt: t0, ExpiresAt: t0.Add(24 * time.Hour), Now: t0.Add(2 * time.Hour),
+		Summary: []Line{
+			{Label: "users to delete", Count: 1234, Detail: "1,100 members, 120 guests, 10 synced, 4 privileged"},
+			{Label: "app registrations to delete", Count: 12, Detail: "2 multi-tenant"},
+			{Label: "service principals to delete", Count: 9},
+			{Label: "subscriptions to cancel", Count: 3, Detail: "2 direct, 1 CSP"},
+			{Label: "devices and Microsoft 365 groups at stake", Count: 87},
+		},
+		Top: []ItemGroup{
+			{Title: "Privileged users", Items: []string{"ceo@contoso.com", "it-admin@contoso.com", "helpdesk@contoso.com", "sec@contoso.com"}, Total: 4},
+			{Title: "App registrations", Items: []string{"Payroll", "Intranet <beta>", "HR & Benefits", "Sales CRM", "Timesheets", "Backup agent"}, Total: 12},
+			{Title: "Subscriptions", Items: []string{"SPE_E3 (Enabled)", "EMS (Warning)", "POWER_BI_PRO (Enabled, CSP)"}, Total: 3},
+		},
+		Warnings: []Warning{
+			{Kind: WarnMultiTenantApps, Items: []string{"Sales CRM", "Partner portal"}, Total: 2},
+			{Kind: WarnBlockingCAPolicies, Items: []string{"Block legacy auth", "Require compliant device"}, Total: 2},
+			{Kind: WarnSecurityDefaults},
+			{Kind: WarnSyncOn},
+			{Kind: WarnRestrictedUnits, Items: []string{"Executives"}, Total: 1},
+			{Kind: WarnEligibleGlobalAdmin, Items: []string{"backup-admin@contoso.com"}, Total: 1},
+		},
+		Approvers: []string{"U0BOB", "S0SECLEAD"},
+		Required:  2,
+		Step:      1,
+	}
+}
+
+func cardFixtures() map[string]CardView {
+	pending := baseCard(closure.StatePending)
+	pending.Approvals = []string{"U0BOB"}
+
+	running := baseCard(closure.StateRunning)
+	running.Step = 2
+
+	paused := baseCard(closure.StatePaused)
+	paused.Step = 1
+	paused.PausedFrom = closure.StateRunning
+
+	window := baseCard(closure.StateWaitingWindow)
+	window.WindowEndsAt = t0.Add(3 * time.Hour)
+
+	gate := baseCard(closure.StateGate)
+	gate.Step = 3
+
+	stuck := baseCard(closure.StateStuck)
+	stuck.Step = 3
+
+	failed := baseCard(closure.StateFailed)
+	failed.Step = 1
+	failed.FailReason = "delete user 42: 500 InternalServerError: <html>oops</html>"
+
+	aborted := baseCard(closure.StateAborted)
+	aborted.RestoreDeadline = t0.Add(30 * 24 * time.Hour)
+
+	abortedLate := baseCard(closure.StateAborted)
+	abortedLate.RestoreDeadline = t0.Add(time.Hour) // Now is t0+2h
+
+	closed := baseCard(closure.StateClosed)
+	closed.ClosedAt = t0.Add(9 * 24 * time.Hour)
+
+	rejected := baseCard(closure.StateRejected)
+	rejected.RejectedBy = "U0BOB"
+	rejected.RejectReason = "Wrong tenant <!here>"
+
+	drift := baseCard(closure.StatePending)
+	drift.DriftLines = []string{"app registration added: Payroll v2", "sync turned on"}
+
+	return map[string]CardView{
+		"card_pending": pending, "card_running": running, "card_paused": paused,
+		"card_waiting_window": window, "card_gate": gate, "card_stuck": stuck,
+		"card_failed": failed, "card_aborted_restore": aborted, "card_aborted_late": abortedLate,
+		"card_closed": closed, "card_rejected": rejected, "card_pending_drift": drift,
+	}
+}
+
+// bigCard is a tenant with 500 apps and 200 conditional-access policies.
+func bigCard() CardView {
+	v := baseCard(closure.StatePending)
+	apps := make([]string, 500)
+	for i := range apps {
+		apps[i] = fmt.Sprintf("Line-of-business application number %03d <with & markup>", i)
+	}
+	pols := make([]string, 200)
+	for i := range pols {
+		pols[i] = fmt.Sprintf("Conditional access policy %03d requiring compliant devices", i)
+	}
+	v.Summary = append(v.Summary, Line{Label: "conditional-access policies that could block the kept admin", Count: 200})
+	v.Top = nil
+	for i := 0; i < 12; i++ { // more kinds than the card has room for
+		v.Top = append(v.Top, ItemGroup{Title: fmt.Sprintf("Kind %d", i), Items: apps, Total: 500})
+	}
+	v.Top[0].Title = "App registrations"
+	v.Top[1] = ItemGroup{Title: "Conditional-access policies", Items: pols, Total: 200}
+	v.Warnings[0] = Warning{Kind: WarnMultiTenantApps, Items: apps, Total: 500}
+	v.Warnings[1] = Warning{Kind: WarnBlockingCAPolicies, Items: pols, Total: 200}
+	v.Reason = strings.Repeat("A very long reason <!channel>. ", 200)
+	v.Approvers = nil
+	for i := 0; i < 40; i++ {
+		v.Approvers = append(v.Approvers, fmt.Sprintf("U0APPROVER%02d", i))
+	}
+	return v
+}
+
+func stepFixtures() map[string]StepView {
+	base := StepView{RequestID: "CT-12", Version: 9, Seq: 42, MAC: mac, StartedAt: t0}
+	pending := base
+	pending.Step, pending.Status, pending.Seq, pending.StartedAt = 1, closure.StepPending, 0, time.Time{}
+	running := base
+	running.Step, running.Status, running.Done, running.Total, running.Refused = 1, closure.StepRunning, 412, 1234, 3
+	waiting := base
+	waiting.Step, waiting.Status, waiting.Note = 2, closure.StepWaiting, "3 subscriptions wait for cancellation"
+	done := base
+	done.Step, done.Status, done.Done, done.Total, done.FinishedAt = 1, closure.StepDone, 1234, 1234, t0.Add(75*time.Minute)
+	done.Note = "1,234 users deleted; only admin@contoso.onmicrosoft.com remains"
+	failed := base
+	failed.Step, failed.Status, failed.Done, failed.Total, failed.FinishedAt = 4, closure.StepFailed, 2, 5, t0.Add(time.Minute)
+	failed.Note = "set per-user MFA for <bob@contoso.com>: 500 InternalServerError"
+	confirm := base
+	confirm.Step, confirm.Status = 5, closure.StepRunning
+	confirm.AwaitingConfirmation, confirm.Apps, confirm.ServicePrincipals, confirm.Required = true, 12, 9, 2
+	confirm.Confirmations = []string{"U0BOB"}
+	purge := base
+	purge.Step, purge.Status, purge.Purge, purge.Done, purge.Total = 5, closure.StepWaiting, true, 21, 21
+	purge.Note = "apps deleted; waiting for the kept admin to delete the tenant"
+	return map[string]StepView{
+		"step_pending": pending, "step_running": running, "step_waiting": waiting, "step_done": done,
+		"step_failed": failed, "step5_confirm": confirm, "step5_purge": purge,
+	}
+}
+
+func gateFixtures() map[string]GateView {
+	base := GateView{RequestID: "CT-12", Version: 11, Assignee: "U0CAROL", OpenedAt: t0, RecheckEvery: 10 * time.Minute,
+		TenantID: "00000000-0000-0000-0000-0000000000c1", TenantDomain: "contoso.onmicrosoft.com", Seq: 57, MAC: mac}
+	users := []string{"exec1@contoso.com", "exec2@contoso.com", "<@U0BOB>@contoso.com"}
+	subs := []string{"SPE_E3 (5f1c…)", "EMS (77aa…)"}
+	g := func(kind closure.GateKind, step int, f func(*GateView)) GateView {
+		v := base
+		v.Kind, v.Step, v.GateID = kind, step, fmt.Sprintf("%d.%s", step, kind)
+		if f != nil {
+			f(&v)
+		}
+		return v
+	}
+	return map[string]GateView{
+		"gate_sync_off": g(closure.GateSyncOff, 1, func(v *GateView) {
+			v.OrganizationID, v.Error = v.TenantID, "403 Authorization_RequestDenied: Insufficient privileges"
+		}),
+		"gate_restricted_admin_unit": g(closure.GateRestrictedAdminUnit, 1, func(v *GateView) {
+			v.Units, v.Users, v.UsersTotal = []string{"Executives"}, users, 57
+		}),
+		"gate_user_refused": g(closure.GateUserRefused, 1, func(v *GateView) {
+			v.Users, v.UsersTotal, v.Error = users[:2], 2, "403 Authorization_RequestDenied"
+		}),
+		"gate_subscription_direct": g(closure.GateSubscriptionDirect, 2, func(v *GateView) { v.Subscriptions, v.SubsTotal = subs, 2 }),
+		"gate_subscription_csp": g(closure.GateSubscriptionCSP, 2, func(v *GateView) {
+			v.Subscriptions, v.SubsTotal, v.Partners = subs[:1], 1, []string{"9a1b2c3d-0000-0000-0000-00000000ca5e"}
+		}),
+		"gate_subscription_mca": g(closure.GateSubscriptionMCA, 2, func(v *GateView) {
+			v.Subscriptions, v.SubsTotal, v.ETA = subs[1:], 1, t0.Add(40*24*time.Hour)
+		}),
+		"gate_azure": g(closure.GateAzure, 2, func(v *GateView) { v.Attest = []string{closure.SentenceNoAzure} }),
+		"gate_delete_subscriptions": g(closure.GateDeleteSubscriptions, 3, func(v *GateView) {
+			v.Subscriptions, v.SubsTotal, v.ETA = subs, 2, t0.Add(72*time.Hour)
+		}),
+		"gate_per_user_mfa": g(closure.GatePerUserMFA, 4, func(v *GateView) {
+			v.Users, v.UsersTotal, v.Error = users[:1], 1, "400 BadRequest"
+		}),
+		"gate_legacy_mfa": g(closure.GateLegacyMFA, 4, func(v *GateView) { v.Attest = []string{closure.SentenceNoLegacyMFA} }),
+		"gate_delete_tenant": g(closure.GateDeleteTenant, 5, func(v *GateView) {
+			v.KeepUPN, v.ClosebotAppID, v.Confirmations, v.GoneSpan = "admin@contoso.onmicrosoft.com", "11111111-1111-1111-1111-111111111111", 3, time.Hour
+		}),
+		"gate_azure_attested": g(closure.GateAzure, 2, func(v *GateView) {
+			v.Attest = []string{closure.SentenceNoAzure}
+			v.Attested = []AttestationView{{Sentence: closure.SentenceNoAzure, By: "U0CAROL", At: t0.Add(time.Hour)}}
+			v.SatisfiedAt = t0.Add(time.Hour)
+		}),
+		"gate_stuck": g(closure.GateSubscriptionCSP, 2, func(v *GateView) {
+			v.Subscriptions, v.SubsTotal, v.Stuck, v.LastChecked = subs, 2, true, t0.Add(15*24*time.Hour)
+		}),
+	}
+}
+
+func summaryFixture() SummaryView {
+	s := closure.Summary{
+		Request: "CT-12", Tenant: "contoso.onmicrosoft.com", Requester: "U0ALICE",
+		Approvers: []string{"U0BOB", "U0DAVE"}, Confirmers: []string{"U0BOB", "U0DAVE"},
+		Attestations: []closure.Attestation{
+			{Gate: "2.azure", Sentence: closure.SentenceNoAzure, By: "U0CAROL", At: t0.Add(26 * time.Hour)},
+			{Gate: "4.legacy_mfa", Sentence: closure.SentenceNoLegacyMFA, By: "U0BOB", At: t0.Add(80 * time.Hour)},
+		},
+		Opened: t0, Closed: t0.Add(9*24*time.Hour + 3*time.Hour), Duration: 9*24*time.Hour + 3*time.Hour,
+		StepDurations: [closure.NumSteps]time.Duration{75 * time.Minute, 40 * time.Hour, 72 * time.Hour, 2 * time.Minute, 26 * time.Hour},
+		StepCounts:    [closure.NumSteps]int{1234, 3, 3, 0, 21},
+		ChainHead:     closure.Event{Request: "CT-12", Seq: 87, MAC: mac},
+	}
+	return SummaryView{Summary: s, TenantID: "00000000-0000-0000-0000-0000000000c1"}
+}
+
+const usage = `Usage: /close-tenant <tenant> <reason…>
+  /close-tenant plan <tenant>       preflight and plan, no writes
+  /close-tenant status [CT-n]       one request in detail, or the open ones
+  /close-tenant list                recent requests
+  /close-tenant pause|resume|abort CT-n
+  /close-tenant help
+Did you mean "status"?`
+
+func modalFixture() ModalView {
+	return ModalView{
+		RequestID: "CT-12", Version: 7, PlanDigest: digest, TenantDomain: "contoso.onmicrosoft.com",
+		Requester: "U0ALICE", Reason: hostile,
+		Items: []Irreversible{ItemSyncOff, ItemDataBackedUp, ItemDevicesHandled, ItemMultiTenant},
+	}
+}
