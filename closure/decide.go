@@ -23,6 +23,7 @@ type OpenInput struct {
 	Reason  string
 	Channel string
 	Facts   PlanFacts
+	Plan    *PlanSummary // what the card shows; optional
 }
 
 // ApproveInput is what the approval modal carried in private_metadata.
@@ -66,6 +67,7 @@ func (d Decider) Open(in OpenInput) (*Request, Event, error) {
 		UpdatedAt:    d.Now,
 		ExpiresAt:    d.Now.Add(d.Policy.ExpiresAfter),
 		Facts:        in.Facts.Clone(),
+		Plan:         in.Plan,
 		PlanDigest:   in.Facts.Digest(),
 		ConfigDigest: d.Policy.ConfigDigest(t.ID),
 		Steps:        NewSteps(),

@@ -10,6 +10,7 @@ type GateKind string
 const (
 	GateSyncOff             GateKind = "sync_off"              // step 1: sync-off refused
 	GateRestrictedAdminUnit GateKind = "restricted_admin_unit" // step 1: 403 on members
+	GateUserRefused         GateKind = "user_refused"          // step 1: other users Graph refused to delete
 	GateSubscriptionDirect  GateKind = "subscription_direct"   // step 2
 	GateSubscriptionCSP     GateKind = "subscription_csp"      // step 2
 	GateSubscriptionMCA     GateKind = "subscription_mca"      // step 2

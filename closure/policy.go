@@ -43,6 +43,9 @@ type TenantPolicy struct {
 	Domain        string // initial *.onmicrosoft.com domain
 	Keep          string // UPN of the Global Admin who finishes the closure
 	KeepSlackUser string // Slack user id of that person
+	// ClientID is closebot's own app id in this tenant: its app
+	// registration and service principal are never deleted by closebot.
+	ClientID string
 }
 
 // RestoreWindow is how long Entra keeps deleted users.

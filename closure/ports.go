@@ -5,14 +5,6 @@ import (
 	"time"
 )
 
-// Directory is what the domain reads from (and, in issue D, writes to) a
-// tenant's directory; closure/msgraph implements it. Issue D extends it
-// with preflight, the plan and the steps' calls.
-type Directory interface {
-	// ReadFacts reads the digested part of the plan, read-only.
-	ReadFacts(ctx context.Context, tenant TenantPolicy) (PlanFacts, error)
-}
-
 // Reporter is what the runner tells the people (the bot implements it in
 // Slack). Every call happens after the change it reports is committed, so
 // nothing is announced that is not on disk; a Reporter error is logged and

@@ -66,6 +66,10 @@ type Request struct {
 
 	// Facts is the approved plan's digested part; PlanDigest == Facts.Digest().
 	Facts PlanFacts `json:"facts"`
+	// Plan is what the card shows of the plan the approvers are asked to
+	// approve (nil for requests opened without one, e.g. in domain tests).
+	// Set once at open and never changed, so clones share it.
+	Plan *PlanSummary `json:"plan,omitempty"`
 	// Done is what this request did (or its gates asked for) since Facts
 	// were read; the drift rule subtracts it. Reset when Facts are replaced.
 	Done Done `json:"done"`
@@ -113,6 +117,10 @@ type Request struct {
 	// for the runner to act on.
 	RestoreRequested *Click `json:"restore_requested,omitempty"`
 	PurgeRequested   *Click `json:"purge_requested,omitempty"`
+	// RestoredAt and PurgedAt are when the runner last carried out a
+	// Restore or a Purge request.
+	RestoredAt time.Time `json:"restored_at,omitempty"`
+	PurgedAt   time.Time `json:"purged_at,omitempty"`
 	// FailReason says why the current step failed.
 	FailReason string `json:"fail_reason,omitempty"`
 	// ClosedAt is when the gone check confirmed the tenant's deletion.

@@ -53,6 +53,10 @@ type StepProgress struct {
 	StartedAt            time.Time `json:"started_at,omitempty"`
 	FinishedAt           time.Time `json:"finished_at,omitempty"`
 	Note                 string    `json:"note,omitempty"` // result line
+	// GoneCount and GoneSince count step 5's consecutive "tenant not
+	// found" answers and when the first of them came.
+	GoneCount int       `json:"gone_count,omitempty"`
+	GoneSince time.Time `json:"gone_since,omitempty"`
 }
 
 // NewSteps returns the five steps, all pending.

@@ -92,7 +92,8 @@ func (s System) Repend(req *Request, fresh PlanFacts, d Drift) (*Request, Event,
 	next.Done = Done{}
 	next.PausedFrom = ""
 	if st := next.StepAt(StepDeleteDirectory); st != nil {
-		st.AwaitingConfirmation = false
+		// A confirmation given for the old plan never counts for the new one.
+		st.AwaitingConfirmation, st.Confirmed = false, false
 	}
 	next.Confirmations = nil
 	s.repend(req, next)
@@ -141,29 +142,19 @@ func (s System) UpdateStep(req *Request, step int, action string, detail map[str
 // drift, it counts for Restore, and the first deletion starts the restore
 // deadline.
 func (s System) UserDeleted(req *Request, objectID string, privileged bool) (*Request, Event, error) {
-	detail := map[string]string{"user": objectID, "privileged": strconv.FormatBool(privileged)}
-	next, ev, err := s.UpdateStep(req, StepDeleteUsers, "step.delete_user", detail, func(p *StepProgress) {
-		p.Done++
-		p.Cursor = objectID
-	})
-	if err != nil {
-		return nil, Event{}, err
-	}
+	kind := string(KindMember)
 	if privileged {
-		next.Done.DeletedPrivileged = append(next.Done.DeletedPrivileged, objectID)
-	} else {
-		next.Done.DeletedUsers++
+		kind = string(KindPrivileged)
 	}
-	if next.RestoreDeadline.IsZero() {
-		next.RestoreDeadline = s.Now.Add(RestoreWindow)
-	}
-	return next, ev, nil
+	return s.UserRemoved(req, DeletedObject{ID: objectID, Kind: kind, Privileged: privileged})
 }
 
 // SyncTurnedOff records that this request turned directory sync off;
 // previous is the value it replaced (for the audit log).
 func (s System) SyncTurnedOff(req *Request, previous string) (*Request, Event, error) {
-	next, ev, err := s.move(req, "step.sync_off", []State{StateRunning}, StateRunning, map[string]string{"previous": previous})
+	// Recorded in any state the write can have raced with (a pause or an
+	// abort clicked while the call was in flight): what was done is recorded.
+	next, ev, err := s.move(req, "step.sync_off", recordable, req.State, map[string]string{"previous": previous})
 	if err == nil {
 		next.Done.SyncOff = true
 	}
@@ -172,11 +163,7 @@ func (s System) SyncTurnedOff(req *Request, previous string) (*Request, Event, e
 
 // AppDeleted records an app registration step 5 deleted.
 func (s System) AppDeleted(req *Request, appID string) (*Request, Event, error) {
-	next, ev, err := s.UpdateStep(req, StepDeleteDirectory, "step.delete_app", map[string]string{"app": appID}, func(p *StepProgress) { p.Done++ })
-	if err == nil {
-		next.Done.DeletedApps = append(next.Done.DeletedApps, appID)
-	}
-	return next, ev, err
+	return s.AppRemoved(req, DeletedObject{ID: appID, Kind: KindApplication})
 }
 
 // OpenGate adds a manual gate. A gate of the current step makes a running
@@ -252,8 +239,12 @@ func (s System) SatisfyGate(req *Request, gateID string) (*Request, Event, error
 	probe := req.Clone()
 	probe.Gates[i].SatisfiedAt = s.Now
 	to := req.State
-	if (req.State == StateGate || req.State == StateStuck) && len(probe.BlockingGates()) == 0 {
+	switch {
+	case (req.State == StateGate || req.State == StateStuck) && len(probe.BlockingGates()) == 0:
 		to = StateRunning
+	case req.State == StateStuck:
+		// A satisfied gate is progress: stuck → gate (DESIGN §2.8).
+		to = StateGate
 	}
 	next, ev, err := s.move(req, "gate.satisfied", []State{StateRunning, StateGate, StateStuck, StatePaused}, to,
 		map[string]string{"gate": gateID})

@@ -2,7 +2,6 @@ package closuretest
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -104,33 +103,4 @@ func (r *Reporter) SignInCode(_ context.Context, req *closure.Request, userID, m
 // Summary implements closure.Reporter.
 func (r *Reporter) Summary(_ context.Context, req *closure.Request, s closure.Summary) error {
 	return r.add(Report{Kind: "summary", Request: req.ID, State: req.State, Summary: s})
-}
-
-// Directory serves settable plan facts per tenant id.
-type Directory struct {
-	mu    sync.Mutex
-	facts map[string]closure.PlanFacts
-}
-
-var _ closure.Directory = (*Directory)(nil)
-
-// SetFacts sets what ReadFacts returns for a tenant.
-func (d *Directory) SetFacts(f closure.PlanFacts) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.facts == nil {
-		d.facts = map[string]closure.PlanFacts{}
-	}
-	d.facts[f.TenantID] = f.Clone()
-}
-
-// ReadFacts implements closure.Directory.
-func (d *Directory) ReadFacts(_ context.Context, t closure.TenantPolicy) (closure.PlanFacts, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	f, ok := d.facts[t.ID]
-	if !ok {
-		return closure.PlanFacts{}, fmt.Errorf("closuretest: no facts set for tenant %s", t.ID)
-	}
-	return f.Clone(), nil
 }

@@ -1,0 +1,267 @@
+package closure
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// exec is one request's work against its tenant's directory.
+type exec struct {
+	r      *Runner
+	id     string
+	tenant TenantPolicy
+	dir    Directory
+}
+
+func (r *Runner) exec(req *Request) (*exec, error) {
+	t, ok := r.Service.Policy.Tenant(req.TenantID)
+	if !ok {
+		return nil, &failure{why: "tenant " + req.TenantID + " is no longer configured"}
+	}
+	dir, err := r.Dirs(t.ID)
+	if err != nil {
+		return nil, fmt.Errorf("directory for %s: %w", t.ID, err)
+	}
+	return &exec{r: r, id: req.ID, tenant: t, dir: dir}, nil
+}
+
+func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
+
+func (x *exec) now() time.Time { return x.r.now() }
+
+// commit applies a system decision and reports it (Service reports the
+// request change; steps and gates are reported here).
+func (x *exec) commit(ctx context.Context, f func(System, *Request) (*Request, Event, error)) (*Request, error) {
+	req, _, err := x.r.Service.System(ctx, x.id, f)
+	if RuleOf(err) != "" {
+		return nil, fmt.Errorf("%w: %v", errStopped, err)
+	}
+	return req, err
+}
+
+// commitStep commits and reports the step's progress.
+func (x *exec) commitStep(ctx context.Context, step int, f func(System, *Request) (*Request, Event, error)) (*Request, error) {
+	req, err := x.commit(ctx, f)
+	if err == nil {
+		if rep := x.r.reporter(); rep != nil {
+			if st := req.StepAt(step); st != nil {
+				x.warn(ctx, "report step", rep.StepProgress(ctx, req, *st))
+			}
+		}
+	}
+	return req, err
+}
+
+func (x *exec) warn(ctx context.Context, what string, err error) {
+	if err != nil {
+		x.r.logger().WarnContext(ctx, what, "request", x.id, "err", err)
+	}
+}
+
+// openGate opens a gate (a fresh id if base was used before) and reports it.
+func (x *exec) openGate(ctx context.Context, g Gate) (*Request, error) {
+	g.Assignee = x.tenant.KeepSlackUser
+	if g.Instructions == "" {
+		g.Instructions = string(g.Kind)
+	}
+	req, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+		g.ID = nextGateID(q, g.ID)
+		return s.OpenGate(q, g)
+	})
+	if err == nil {
+		if rep := x.r.reporter(); rep != nil {
+			got, _ := req.Gate(g.ID)
+			x.warn(ctx, "report gate", rep.GateOpened(ctx, req, got))
+		}
+	}
+	return req, err
+}
+
+// nextGateID returns base, or base.N when a gate already used it.
+func nextGateID(req *Request, base string) string {
+	id := base
+	for n := 2; ; n++ {
+		if _, used := req.Gate(id); !used {
+			return id
+		}
+		id = base + "." + strconv.Itoa(n)
+	}
+}
+
+// gateChanged reports a gate's update.
+func (x *exec) gateChanged(ctx context.Context, req *Request, gateID string) {
+	if rep := x.r.reporter(); rep != nil && req != nil {
+		if g, ok := req.Gate(gateID); ok {
+			x.warn(ctx, "report gate", rep.GateUpdated(ctx, req, g))
+		}
+	}
+}
+
+// openGateOf returns the open gates of a kind.
+func openGatesOf(req *Request, kinds ...GateKind) []Gate {
+	var out []Gate
+	for _, g := range req.Gates {
+		if g.IsOpen() {
+			for _, k := range kinds {
+				if g.Kind == k {
+					out = append(out, g)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func hasGateOf(req *Request, kind GateKind) bool {
+	for _, g := range req.Gates {
+		if g.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Intent actions: written to the audit log before the Graph write they
+// name, so a crash between the write and its record is found on resume.
+const (
+	intentDeleteUser  = "intent.delete_user"
+	intentSyncOff     = "intent.sync_off"
+	intentDeleteApp   = "intent.delete_app"
+	intentDeleteSP    = "intent.delete_sp"
+	intentMFA         = "intent.mfa_disable"
+	intentRestoreUser = "intent.restore_user"
+	intentPurge       = "intent.purge"
+)
+
+// intend is the safe point before a Graph write: it re-reads the stored
+// request (a pause or an abort stops here) and records the intended write.
+func (x *exec) intend(ctx context.Context, ok func(*Request) bool, action string, detail map[string]string) error {
+	req, err := x.r.store().Get(ctx, x.id)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", x.id, err)
+	}
+	if !ok(req) {
+		return errStopped
+	}
+	_, err = x.r.store().Append(ctx, Event{Request: x.id, At: x.now(), Actor: SystemActor, Action: action, Detail: detail})
+	if err != nil {
+		return fmt.Errorf("record %s: %w", action, err)
+	}
+	return nil
+}
+
+// runningAt is the safe-point condition of an automated step.
+func runningAt(step int) func(*Request) bool {
+	return func(r *Request) bool { return r.State == StateRunning && r.Step == step }
+}
+
+// gateAt is the safe-point condition of a re-check that retries a write.
+func gateAt(step int) func(*Request) bool {
+	return func(r *Request) bool { return (r.State == StateGate || r.State == StateStuck) && r.Step == step }
+}
+
+// keepOK re-checks the kept admin before a privileged deletion: still
+// there, enabled, active permanent direct Global Administrator. It
+// returns why not, or "".
+func (x *exec) keepOK(ctx context.Context, keepID string) (string, error) {
+	u, err := x.dir.User(ctx, keepID)
+	if ae, ok := AsAPIError(err); ok && ae.Status == 404 {
+		return "the kept admin " + keepID + " no longer exists", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("re-check the kept admin: %w", err)
+	}
+	if !u.Enabled {
+		return "the kept admin " + u.UPN + " is disabled", nil
+	}
+	roles, err := x.dir.RoleAssignments(ctx)
+	if err != nil {
+		return "", fmt.Errorf("re-check the kept admin's role: %w", err)
+	}
+	for _, a := range roles {
+		if equalFold(a.PrincipalID, keepID) && a.RoleDefinitionID == RoleGlobalAdministrator &&
+			a.AssignmentType == "Assigned" && a.MemberType == "Direct" && a.DirectoryScopeID == "/" && a.Permanent() {
+			return "", nil
+		}
+	}
+	return "the kept admin " + u.UPN + " no longer holds an active permanent Global Administrator assignment", nil
+}
+
+// verify reads the plan again and sends the request back to pending when
+// it drifted (DESIGN §3, §8).
+func (x *exec) verify(ctx context.Context, req *Request) (bool, error) {
+	if _, ok := req.Gate("5.delete_tenant"); ok {
+		// Only the kept admin's tenant deletion and the gone check remain;
+		// the tenant may already be unreadable.
+		return false, nil
+	}
+	p, _, err := readPlan(ctx, x.dir, x.tenant, x.now())
+	if err != nil {
+		return false, fmt.Errorf("read the plan again: %w", err)
+	}
+	fresh := p.Facts()
+	d := (System{Policy: x.r.Service.Policy, Now: x.now()}).Verify(req, fresh)
+	if !d.Drifted() {
+		return false, nil
+	}
+	_, err = x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+		return s.Repend(q, fresh, s.Verify(q, fresh))
+	})
+	return true, err
+}
+
+// usersExceptKeep lists the directory's users other than the kept admin.
+func (x *exec) usersExceptKeep(ctx context.Context, keepID string) ([]User, error) {
+	var out []User
+	err := x.dir.Users(ctx, func(u User) error {
+		if !equalFold(u.ID, keepID) {
+			out = append(out, u)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
+}
+
+// roleHolders are the principals holding any directory role, active or eligible.
+func (x *exec) roleHolders(ctx context.Context) (map[string]bool, error) {
+	active, err := x.dir.RoleAssignments(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read role assignments: %w", err)
+	}
+	eligible, err := x.dir.EligibleAssignments(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read role eligibility: %w", err)
+	}
+	out := map[string]bool{}
+	for _, a := range append(active, eligible...) {
+		out[lower(a.PrincipalID)] = true
+	}
+	return out, nil
+}
+
+func isNotFound(err error) bool {
+	ae, ok := AsAPIError(err)
+	return ok && ae.Status == 404
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// note records a step's counters and result line when they changed.
+func (x *exec) note(ctx context.Context, req *Request, step, total int, note string) error {
+	if st := req.StepAt(step); st != nil && st.Total == total && st.Note == note {
+		return nil
+	}
+	_, err := x.commitStep(ctx, step, func(s System, q *Request) (*Request, Event, error) { return s.StepNote(q, step, total, note) })
+	return err
+}

@@ -1,0 +1,76 @@
+package closure
+
+import (
+	"context"
+	"fmt"
+)
+
+// recheckGates re-checks every open gate of the request (its own checks
+// and attestations) and reports whether the request's state changed.
+func (x *exec) recheckGates(ctx context.Context, req *Request) (bool, error) {
+	var subs []CompanySubscription
+	var org *Organization
+	before := req.State
+	for _, g := range req.Gates {
+		if !g.IsOpen() {
+			continue
+		}
+		// Read the request again: an earlier gate may have changed it.
+		cur, err := x.r.store().Get(ctx, x.id)
+		if err != nil {
+			return false, err
+		}
+		if cur.State != StateRunning && cur.State != StateGate && cur.State != StateStuck {
+			return true, nil
+		}
+		changed := false
+		switch g.Kind {
+		case GateSyncOff:
+			if org == nil {
+				o, err := x.dir.Organization(ctx)
+				if err != nil {
+					return false, fmt.Errorf("read organization: %w", err)
+				}
+				org = &o
+			}
+			if !org.SyncEnabled {
+				changed, err = x.satisfy(ctx, g.ID)
+			}
+		case GateRestrictedAdminUnit, GateUserRefused:
+			changed, err = x.recheckUserGate(ctx, cur, g)
+		case GateSubscriptionDirect, GateSubscriptionCSP, GateSubscriptionMCA, GateDeleteSubscriptions:
+			if subs == nil {
+				if subs, err = x.subscriptions(ctx); err != nil {
+					return false, err
+				}
+				if subs == nil {
+					subs = []CompanySubscription{}
+				}
+			}
+			changed, err = x.recheckSubscriptionGate(ctx, g, subs)
+		case GateAzure, GateLegacyMFA:
+			if len(cur.MissingAttestations(g.ID)) == 0 {
+				changed, err = x.satisfy(ctx, g.ID)
+			}
+		case GatePerUserMFA:
+			changed, err = x.recheckMFAGate(ctx, g)
+		case GateDeleteTenant:
+			changed, err = x.recheckDeleteTenant(ctx, cur, g)
+		}
+		if err != nil {
+			return false, err
+		}
+		_ = changed
+	}
+	after, err := x.r.store().Get(ctx, x.id)
+	if err != nil {
+		return false, err
+	}
+	return after.State != before, nil
+}
+
+func (x *exec) satisfy(ctx context.Context, gateID string) (bool, error) {
+	q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.SatisfyGate(q, gateID) })
+	x.gateChanged(ctx, q, gateID)
+	return true, err
+}

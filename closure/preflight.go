@@ -1,0 +1,376 @@
+package closure
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Preflight refusal codes (DESIGN §5); stable, for tests and logs.
+const (
+	RefuseTenantType      = "tenant_type"
+	RefuseKeepMissing     = "keep_missing"
+	RefuseKeepGuest       = "keep_guest"
+	RefuseKeepSynced      = "keep_synced"
+	RefuseKeepDisabled    = "keep_disabled"
+	RefuseKeepFederated   = "keep_federated"
+	RefuseKeepRestricted  = "keep_restricted_admin_unit"
+	RefuseKeepNotGA       = "keep_not_global_admin"
+	RefuseKeepNoMFA       = "keep_no_mfa_method"
+	RefuseLegalHold       = "legal_hold"
+	RefuseClosebotUnknown = "closebot_app_unknown"
+)
+
+// PreflightItem is one failed preflight check: what is wrong and what to fix.
+type PreflightItem struct {
+	Code    string `json:"code"`
+	Problem string `json:"problem"`
+	Fix     string `json:"fix"`
+}
+
+// PreflightError refuses a request: every failed item, each naming what
+// to fix. It is a requirement not met, not a fault.
+type PreflightError struct {
+	TenantID string
+	Items    []PreflightItem
+}
+
+func (e *PreflightError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "preflight refused tenant %s (%d item(s) to fix):", e.TenantID, len(e.Items))
+	for i, it := range e.Items {
+		fmt.Fprintf(&b, " %d) %s; fix: %s", i+1, it.Problem, it.Fix)
+		if i < len(e.Items)-1 {
+			b.WriteByte(';')
+		}
+	}
+	return b.String()
+}
+
+// Has reports whether the refusal includes an item with code.
+func (e *PreflightError) Has(code string) bool {
+	for _, it := range e.Items {
+		if it.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// passwordMethod is the one registered method that is not a second factor.
+const passwordMethod = "#microsoft.graph.passwordAuthenticationMethod"
+
+// Preflight reads the tenant (read-only) and builds its plan, or refuses
+// with a *PreflightError listing every failed item of DESIGN §5.
+func Preflight(ctx context.Context, dir Directory, tenant TenantPolicy, now time.Time) (*Plan, error) {
+	p, items, err := readPlan(ctx, dir, tenant, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) > 0 {
+		return nil, &PreflightError{TenantID: tenant.ID, Items: items}
+	}
+	return p, nil
+}
+
+// readPlan reads everything the plan shows and lists the failed preflight
+// items; the runner's drift check uses the plan even when items fail (a
+// kept admin who lost their role is drift).
+func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.Time) (*Plan, []PreflightItem, error) {
+	org, err := dir.Organization(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read organization: %w", err)
+	}
+	domains, err := dir.Domains(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read domains: %w", err)
+	}
+	var users []User
+	if err := dir.Users(ctx, func(u User) error { users = append(users, u); return nil }); err != nil {
+		return nil, nil, fmt.Errorf("read users: %w", err)
+	}
+	active, err := dir.RoleAssignments(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read role assignments: %w", err)
+	}
+	eligible, err := dir.EligibleAssignments(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read role eligibility: %w", err)
+	}
+	units, err := dir.AdministrativeUnits(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read administrative units: %w", err)
+	}
+	subs, err := dir.Subscriptions(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read subscriptions: %w", err)
+	}
+	secDefaults, err := dir.SecurityDefaultsEnabled(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read security defaults: %w", err)
+	}
+	cas, err := dir.ConditionalAccessPolicies(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read conditional access policies: %w", err)
+	}
+	counts, err := dir.Counts(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read counts: %w", err)
+	}
+	holds, err := dir.LegalHolds(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read legal holds: %w", err)
+	}
+	apps, err := dir.Applications(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read applications: %w", err)
+	}
+	sps, err := dir.ServicePrincipals(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read service principals: %w", err)
+	}
+
+	p := &Plan{
+		TenantID: tenant.ID, TenantName: org.DisplayName, TenantType: org.TenantType,
+		InitialDomain: tenant.Domain, ReadAt: now, SyncEnabled: org.SyncEnabled, LastSync: org.LastSync,
+		SecurityDefaults: secDefaults, Counts: counts,
+	}
+	if org.ID != "" {
+		p.TenantID = org.ID
+	}
+	var items []PreflightItem
+	refuse := func(code, problem, fix string) {
+		items = append(items, PreflightItem{Code: code, Problem: problem, Fix: fix})
+	}
+	if org.TenantType != "AAD" {
+		refuse(RefuseTenantType, fmt.Sprintf("tenant type is %q, not AAD (a workforce tenant)", org.TenantType),
+			"closebot closes workforce tenants only; close B2C or External ID tenants in the Azure portal")
+	}
+	if tenant.ClientID == "" {
+		refuse(RefuseClosebotUnknown, "closebot's own app id is not configured, so it cannot tell its app apart",
+			"set tenants[].client_id in closebot.yaml")
+	}
+
+	federated := map[string]bool{}
+	for _, d := range domains {
+		if d.Verified {
+			p.VerifiedDomains = append(p.VerifiedDomains, d.ID)
+		}
+		if d.Federated {
+			p.FederatedDomains = append(p.FederatedDomains, d.ID)
+			federated[strings.ToLower(d.ID)] = true
+		}
+		if d.Initial && p.InitialDomain == "" {
+			p.InitialDomain = d.ID
+		}
+	}
+
+	roles := map[string][]string{} // principal → role template ids
+	addRole := func(a RoleAssignment) {
+		id := strings.ToLower(a.PrincipalID)
+		if !slices.Contains(roles[id], a.RoleDefinitionID) {
+			roles[id] = append(roles[id], a.RoleDefinitionID)
+		}
+		if !slices.Contains(p.Privileged, a.PrincipalID) {
+			p.Privileged = append(p.Privileged, a.PrincipalID)
+		}
+	}
+	for _, a := range active {
+		addRole(a)
+	}
+	for _, a := range eligible {
+		addRole(a)
+		if a.RoleDefinitionID == RoleGlobalAdministrator && !slices.Contains(p.EligibleGlobalAdmins, a.PrincipalID) {
+			p.EligibleGlobalAdmins = append(p.EligibleGlobalAdmins, a.PrincipalID)
+		}
+	}
+
+	byID := map[string]User{}
+	var keep *User
+	for i, u := range users {
+		byID[strings.ToLower(u.ID)] = u
+		if strings.EqualFold(u.UPN, tenant.Keep) {
+			keep = &users[i]
+		}
+	}
+	restrictedOf := map[string]string{} // member id → unit name
+	for _, au := range units {
+		if !au.Restricted {
+			continue
+		}
+		pu := PlanAdminUnit{ID: au.ID, Name: au.DisplayName}
+		for _, m := range au.Members {
+			name := m
+			if u, ok := byID[strings.ToLower(m)]; ok {
+				name = u.UPN
+			}
+			pu.Members = append(pu.Members, name)
+			restrictedOf[strings.ToLower(m)] = au.DisplayName
+		}
+		p.RestrictedUnits = append(p.RestrictedUnits, pu)
+	}
+
+	// The kept admin.
+	if keep == nil {
+		refuse(RefuseKeepMissing, fmt.Sprintf("the kept admin %s does not exist in the tenant", tenant.Keep),
+			"create that account as a cloud-only Global Administrator, or set tenants[].keep to an existing one")
+	} else {
+		p.Keep = PlanUser{ID: keep.ID, UPN: keep.UPN, DisplayName: keep.DisplayName, Kind: KindKeep,
+			Synced: keep.Synced, Enabled: keep.Enabled, Roles: roles[strings.ToLower(keep.ID)]}
+		if strings.EqualFold(keep.UserType, "Guest") {
+			refuse(RefuseKeepGuest, "the kept admin "+keep.UPN+" is a guest",
+				"use a member account of this tenant as tenants[].keep")
+		}
+		if keep.Synced {
+			refuse(RefuseKeepSynced, "the kept admin "+keep.UPN+" is synced from on-premises and would be lost when sync is turned off",
+				"use a cloud-only account (…@"+tenant.Domain+") as tenants[].keep")
+		}
+		if !keep.Enabled {
+			refuse(RefuseKeepDisabled, "the kept admin "+keep.UPN+" is disabled",
+				"enable the account in the Entra admin center (Users → the user → Edit properties → Account enabled)")
+		}
+		if at := strings.LastIndex(keep.UPN, "@"); at >= 0 && federated[strings.ToLower(keep.UPN[at+1:])] {
+			refuse(RefuseKeepFederated, "the kept admin "+keep.UPN+" is on a federated domain and signs in through a federation server",
+				"use an account on the initial domain "+tenant.Domain+" as tenants[].keep")
+		}
+		if au, ok := restrictedOf[strings.ToLower(keep.ID)]; ok {
+			refuse(RefuseKeepRestricted, "the kept admin "+keep.UPN+" is in the restricted-management administrative unit "+au,
+				"remove the account from that administrative unit, or choose another kept admin")
+		}
+		for _, a := range active {
+			if strings.EqualFold(a.PrincipalID, keep.ID) && a.RoleDefinitionID == RoleGlobalAdministrator &&
+				a.AssignmentType == "Assigned" && a.MemberType == "Direct" && a.DirectoryScopeID == "/" && a.Permanent() {
+				p.KeepAssignmentID = a.ID
+				break
+			}
+		}
+		if p.KeepAssignmentID == "" {
+			refuse(RefuseKeepNotGA, "the kept admin "+keep.UPN+" has no active, permanent, direct Global Administrator assignment at directory scope",
+				"assign Global Administrator to the account directly (not through a group or PIM activation), permanent, scope the whole directory")
+		}
+		methods, err := dir.AuthenticationMethods(ctx, keep.ID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read the kept admin's authentication methods: %w", err)
+		}
+		if !slices.ContainsFunc(methods, func(m string) bool { return m != passwordMethod }) {
+			refuse(RefuseKeepNoMFA, "the kept admin "+keep.UPN+" has no MFA method registered (only a password)",
+				"have the kept admin register Microsoft Authenticator or another MFA method at https://aka.ms/mysecurityinfo")
+		}
+	}
+	for _, h := range holds {
+		if h.Active() {
+			refuse(RefuseLegalHold, fmt.Sprintf("eDiscovery case %q holds %s's data (hold %s): closing would destroy held data", h.CaseName, h.Custodian, h.HoldStatus),
+				"release the hold in Microsoft Purview (eDiscovery → the case → Data sources → release) once legal agrees; closebot cannot override it")
+		}
+	}
+
+	// Users by kind, in deletion order.
+	for _, u := range users {
+		if keep != nil && u.ID == keep.ID {
+			continue
+		}
+		pu := PlanUser{ID: u.ID, UPN: u.UPN, DisplayName: u.DisplayName, Synced: u.Synced, Enabled: u.Enabled,
+			Roles: roles[strings.ToLower(u.ID)], RestrictedUnit: restrictedOf[strings.ToLower(u.ID)]}
+		pu.Kind = userKind(u, len(pu.Roles) > 0)
+		p.Users = append(p.Users, pu)
+	}
+	slices.SortStableFunc(p.Users, func(a, b PlanUser) int {
+		if d := kindOrder(a.Kind) - kindOrder(b.Kind); d != 0 {
+			return d
+		}
+		return strings.Compare(strings.ToLower(a.UPN), strings.ToLower(b.UPN))
+	})
+
+	for _, s := range subs {
+		p.Subscriptions = append(p.Subscriptions, PlanSubscription{
+			ID: s.ID, SkuPartNumber: s.SkuPartNumber, Status: s.Status, Channel: channelOf(s, p.TenantID),
+			OwnerTenantID: s.OwnerTenantID, IsTrial: s.IsTrial, TotalLicenses: s.TotalLicenses, ETA: s.NextLifecycle,
+		})
+	}
+	for _, a := range apps {
+		pa := PlanApp{ID: a.ID, AppID: a.AppID, Name: a.DisplayName, MultiTenant: a.MultiTenant(),
+			Closebot: tenant.ClientID != "" && strings.EqualFold(a.AppID, tenant.ClientID)}
+		pa.Delete = !untouchableApp(a.AppID, tenant.ClientID) && tenant.ClientID != ""
+		if pa.MultiTenant && pa.Delete {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("app registration %q is multi-tenant: deleting it breaks every other tenant using it", a.DisplayName))
+		}
+		p.Apps = append(p.Apps, pa)
+	}
+	for _, sp := range sps {
+		if tenant.ClientID != "" && tenantOwnedApplicationSP(sp, p.TenantID, tenant.ClientID) {
+			p.ServicePrincipals = append(p.ServicePrincipals, PlanServicePrincipal{ID: sp.ID, AppID: sp.AppID, Name: sp.DisplayName})
+		} else {
+			p.KeptServicePrincipals++
+		}
+	}
+	if keep != nil {
+		for _, c := range cas {
+			if couldBlock(c, keep.ID) {
+				p.BlockingCAPolicies = append(p.BlockingCAPolicies, c)
+			}
+		}
+	}
+	if len(p.BlockingCAPolicies) > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%d conditional-access policies could block the kept admin; closebot leaves them alone: check them before the closure", len(p.BlockingCAPolicies)))
+	}
+	if n := p.CountKind(KindSynced); n > 0 || p.SyncEnabled {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("directory sync is %s; %d synced users wait until they turn cloud-only (up to 72 h after sync is off)", onOff(p.SyncEnabled), n))
+	}
+	p.Budget = NewBudget(p)
+	if len(p.Users) > 0 {
+		p.RestoreDeadline = now.Add(RestoreWindow)
+	}
+	return p, items, nil
+}
+
+func userKind(u User, privileged bool) UserKind {
+	switch {
+	case privileged:
+		return KindPrivileged
+	case u.Synced:
+		return KindSynced
+	case strings.EqualFold(u.UserType, "Guest"):
+		return KindGuest
+	}
+	return KindMember
+}
+
+func kindOrder(k UserKind) int {
+	switch k {
+	case KindMember:
+		return 0
+	case KindGuest:
+		return 1
+	case KindSynced:
+		return 2
+	}
+	return 3
+}
+
+// couldBlock reports whether an enforced conditional-access policy could
+// apply to the kept admin with a control beyond MFA (which they have):
+// block, compliant or joined device, and the like. Group membership is not
+// resolved, so a policy including any group counts.
+func couldBlock(c CAPolicy, keepID string) bool {
+	if c.State != "enabled" {
+		return false
+	}
+	has := func(list []string, v string) bool {
+		return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, v) })
+	}
+	if has(c.ExcludeUsers, keepID) || has(c.ExcludeRoles, RoleGlobalAdministrator) {
+		return false
+	}
+	applies := has(c.IncludeUsers, "All") || has(c.IncludeUsers, keepID) || has(c.IncludeRoles, RoleGlobalAdministrator) || len(c.IncludeGroups) > 0
+	if !applies {
+		return false
+	}
+	for _, g := range c.GrantControls {
+		if !strings.EqualFold(g, "mfa") {
+			return true
+		}
+	}
+	return false
+}

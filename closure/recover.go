@@ -1,0 +1,147 @@
+package closure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// completionOf pairs each intent action with the action recording it done.
+var completionOf = map[string]string{
+	intentDeleteUser: "step.delete_user",
+	intentSyncOff:    "step.sync_off",
+	intentDeleteApp:  "step.delete_app",
+	intentDeleteSP:   "step.delete_sp",
+	intentMFA:        "step.mfa_disabled",
+}
+
+// orphanIntents returns the intents of the audit log with no recorded
+// completion: writes a crash may have made without recording them.
+func orphanIntents(evs []Event) []Event {
+	key := func(action string, ev Event) string {
+		// Sync-off has no object id: all its intents share one key.
+		return action + "|" + lower(ev.Detail["id"])
+	}
+	done := map[string]int{}
+	for _, ev := range evs {
+		for intent, completion := range completionOf {
+			if ev.Action == completion {
+				done[key(intent, ev)]++
+			}
+		}
+	}
+	var out []Event
+	for _, ev := range evs {
+		if _, ok := completionOf[ev.Action]; !ok {
+			continue
+		}
+		if k := key(ev.Action, ev); done[k] > 0 {
+			done[k]--
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// reconcile records, on resume, the writes a crash left unrecorded: an
+// intended deletion whose object is gone was made by this request. An
+// intended write that did not happen is simply made again by its step
+// (every write is idempotent), so nothing is repeated or skipped.
+func (x *exec) reconcile(ctx context.Context) error {
+	evs, err := x.r.store().Events(ctx, x.id)
+	if err != nil {
+		return fmt.Errorf("read audit of %s: %w", x.id, err)
+	}
+	orphans := orphanIntents(evs)
+	if len(orphans) == 0 {
+		return nil
+	}
+	var apps map[string]bool
+	var sps map[string]bool
+	for _, ev := range orphans {
+		id := ev.Detail["id"]
+		var record func(System, *Request) (*Request, Event, error)
+		step := StepDeleteUsers
+		switch ev.Action {
+		case intentDeleteUser:
+			_, err := x.dir.User(ctx, id)
+			if !isNotFound(err) {
+				if err != nil {
+					return fmt.Errorf("read user %s: %w", id, err)
+				}
+				continue
+			}
+			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: ev.Detail["kind"], Privileged: ev.Detail["privileged"] == "true"}
+			record = func(s System, q *Request) (*Request, Event, error) { return s.UserRemoved(q, obj) }
+		case intentSyncOff:
+			org, err := x.dir.Organization(ctx)
+			if err != nil {
+				return fmt.Errorf("read organization: %w", err)
+			}
+			if org.SyncEnabled {
+				continue
+			}
+			record = func(s System, q *Request) (*Request, Event, error) {
+				if q.Done.SyncOff {
+					return nil, Event{}, deny(RuleBadInput, "", q.State, "already recorded")
+				}
+				return s.SyncTurnedOff(q, ev.Detail["previous"])
+			}
+		case intentDeleteApp:
+			if apps == nil {
+				list, err := x.dir.Applications(ctx)
+				if err != nil {
+					return fmt.Errorf("read applications: %w", err)
+				}
+				apps = map[string]bool{}
+				for _, a := range list {
+					apps[lower(a.ID)] = true
+				}
+			}
+			if apps[lower(id)] {
+				continue
+			}
+			step = StepDeleteDirectory
+			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: KindApplication}
+			record = func(s System, q *Request) (*Request, Event, error) { return s.AppRemoved(q, obj) }
+		case intentDeleteSP:
+			if sps == nil {
+				list, err := x.dir.ServicePrincipals(ctx)
+				if err != nil {
+					return fmt.Errorf("read service principals: %w", err)
+				}
+				sps = map[string]bool{}
+				for _, sp := range list {
+					sps[lower(sp.ID)] = true
+				}
+			}
+			if sps[lower(id)] {
+				continue
+			}
+			step = StepDeleteDirectory
+			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: KindServicePrincipal}
+			record = func(s System, q *Request) (*Request, Event, error) { return s.ServicePrincipalRemoved(q, obj) }
+		case intentMFA:
+			state, err := x.dir.PerUserMFA(ctx, id)
+			if err != nil && !isNotFound(err) {
+				return fmt.Errorf("read per-user MFA of %s: %w", id, err)
+			}
+			if err == nil && mfaOn(state) {
+				continue
+			}
+			step = StepDisableMFA
+			record = func(s System, q *Request) (*Request, Event, error) {
+				return s.MFADisabled(q, id, ev.Detail["name"], ev.Detail["previous"])
+			}
+		}
+		x.r.logger().InfoContext(ctx, "recording a write a crash left unrecorded", "request", x.id, "intent", ev.Action, "id", id)
+		if _, err := x.commitStep(ctx, step, record); err != nil {
+			if errors.Is(err, errStopped) {
+				continue // recorded meanwhile, or the request moved on
+			}
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,443 @@
+package closure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// GateConfig is gates.* of the configuration (DESIGN §8); stuck_after is
+// Policy.StuckAfter.
+type GateConfig struct {
+	RecheckEvery      time.Duration // how often open gates are re-checked
+	GoneConfirmations int           // AADSTS90002 answers needed to call the tenant gone
+	GoneSpan          time.Duration // ... spread over at least this long
+}
+
+// Runner executes closure requests from their stored state.
+//
+// The bot uses three entry points:
+//
+//   - Run(ctx, id) executes one request until it needs a person to move it
+//     (pending, paused, failed, aborted, or ended) and returns; it waits by
+//     itself for the abort window, gates, confirmations and the tenant's
+//     deletion. Call it in a goroutine whenever a request becomes runnable
+//     (approved, resumed, retried, restore asked); a second Run of the same
+//     request only wakes the first.
+//   - Poke(id) wakes a waiting Run at once: call it after an attestation,
+//     a Re-check click, a step-5 confirmation or a Purge.
+//   - ResumeAll(ctx) at start-up starts Run for every open request, after
+//     a crash too: every step resumes from the stored request, and every
+//     Graph write is first recorded as intended in the audit log (or is
+//     idempotent), so nothing is repeated or skipped.
+//
+// Plan(ctx, tenant) is the read-only `plan` command. Advance(ctx, id) does
+// the work Run loops over (tests drive it directly with a fake clock).
+//
+// Safety: the stored request is re-read before each Graph write (a pause
+// or an abort stops the next write); the plan is read again and compared
+// (drift → back to pending) right before step 1, on every (re)start of
+// Run, and before step 5's point of no return.
+type Runner struct {
+	Service *Service // Store, Clock, Policy and Reporter come from here
+	// Dirs returns the Directory of a configured tenant.
+	Dirs  func(tenantID string) (Directory, error)
+	Gates GateConfig
+	Log   *slog.Logger
+	// After returns a channel that fires after d (nil: time.After); tests
+	// inject one that advances their clock.
+	After func(d time.Duration) <-chan time.Time
+
+	mu       sync.Mutex
+	running  map[string]chan struct{} // request → poke channel of its Run
+	verified map[string]bool          // request → drift checked since this Run (re)started
+	checked  map[string]time.Time     // request → last gate re-check
+	wg       sync.WaitGroup
+}
+
+// Wait says why Advance stopped and when it wants to run again.
+type Wait struct {
+	// Stop: nothing to do until a person moves the request (or it ended).
+	Stop bool
+	// Until: run again at this time (zero with !Stop: when poked).
+	Until  time.Time
+	Reason string
+}
+
+// errStopped unwinds a step when the stored request moved on (paused,
+// aborted, re-pended): the loop re-reads it.
+var errStopped = errors.New("request moved on")
+
+// failure is a step that cannot go on without a person (Retry).
+type failure struct{ why string }
+
+func (f *failure) Error() string { return f.why }
+
+func (r *Runner) store() Store       { return r.Service.Store }
+func (r *Runner) now() time.Time     { return r.Service.Clock.Now() }
+func (r *Runner) reporter() Reporter { return r.Service.Reporter }
+
+func (r *Runner) logger() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}
+
+func (r *Runner) recheckEvery() time.Duration {
+	if r.Gates.RecheckEvery > 0 {
+		return r.Gates.RecheckEvery
+	}
+	return 10 * time.Minute
+}
+
+// Plan runs preflight for a configured tenant (id or initial domain) and
+// returns its plan: read-only, no request.
+func (r *Runner) Plan(ctx context.Context, tenant string) (*Plan, error) {
+	t, ok := r.Service.Policy.Tenant(tenant)
+	if !ok {
+		return nil, deny(RuleUnknownTenant, ActPlan, "", "")
+	}
+	dir, err := r.Dirs(t.ID)
+	if err != nil {
+		return nil, fmt.Errorf("directory for %s: %w", t.ID, err)
+	}
+	return Preflight(ctx, dir, t, r.now())
+}
+
+// ResumeAll starts Run for every open request (at start-up). Wait waits
+// for the Runs it started.
+func (r *Runner) ResumeAll(ctx context.Context) ([]string, error) {
+	open, err := r.store().List(ctx, true, 0)
+	if err != nil {
+		return nil, fmt.Errorf("list open requests: %w", err)
+	}
+	var started []string
+	for _, req := range open {
+		switch req.State {
+		case StatePending, StatePaused, StateFailed:
+			continue // a person moves these
+		}
+		id := req.ID
+		started = append(started, id)
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			if err := r.Run(ctx, id); err != nil && ctx.Err() == nil {
+				r.logger().ErrorContext(ctx, "run request", "request", id, "err", err)
+			}
+		}()
+	}
+	return started, nil
+}
+
+// Wait waits for the Runs ResumeAll started.
+func (r *Runner) Wait() { r.wg.Wait() }
+
+// Poke wakes the Run of a request, if one waits.
+func (r *Runner) Poke(id string) {
+	r.mu.Lock()
+	ch := r.running[id]
+	delete(r.checked, id)
+	r.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run executes a request until a person must move it; see Runner.
+func (r *Runner) Run(ctx context.Context, id string) error {
+	poke, ok := r.claim(id)
+	if !ok {
+		// The bot calls Run after a Resume or re-approval: even if the
+		// first Run never saw the pause, the plan is checked again.
+		r.setVerified(id, false)
+		r.Poke(id)
+		return nil
+	}
+	defer r.release(id)
+	for {
+		w, err := r.Advance(ctx, id)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err != nil {
+			// Graph or the store failed for a reason a retry may cure.
+			r.logger().WarnContext(ctx, "advance request", "request", id, "err", err)
+			w = Wait{Until: r.now().Add(r.recheckEvery()), Reason: "retry after an error"}
+		}
+		if w.Stop {
+			return nil
+		}
+		var timer <-chan time.Time
+		if !w.Until.IsZero() {
+			timer = r.after(w.Until.Sub(r.now()))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-poke:
+		case <-timer:
+		}
+	}
+}
+
+func (r *Runner) after(d time.Duration) <-chan time.Time {
+	if d < 0 {
+		d = 0
+	}
+	if r.After != nil {
+		return r.After(d)
+	}
+	return time.After(d)
+}
+
+func (r *Runner) claim(id string) (chan struct{}, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running == nil {
+		r.running = map[string]chan struct{}{}
+	}
+	if _, busy := r.running[id]; busy {
+		return nil, false
+	}
+	ch := make(chan struct{}, 1)
+	r.running[id] = ch
+	// Every Run is a resume: check the plan again before the next write.
+	r.setVerifiedLocked(id, false)
+	return ch, true
+}
+
+func (r *Runner) release(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.running, id)
+}
+
+func (r *Runner) isVerified(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.verified[id]
+}
+
+func (r *Runner) setVerified(id string, v bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.setVerifiedLocked(id, v)
+}
+
+func (r *Runner) setVerifiedLocked(id string, v bool) {
+	if r.verified == nil {
+		r.verified = map[string]bool{}
+	}
+	r.verified[id] = v
+}
+
+// recheckDue reports whether a running request's open gates are due for
+// a re-check, and notes that one happens now.
+func (r *Runner) recheckDue(id string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.checked == nil {
+		r.checked = map[string]time.Time{}
+	}
+	last, ok := r.checked[id]
+	if ok && now.Before(last.Add(r.recheckEvery())) {
+		return false
+	}
+	r.checked[id] = now
+	return true
+}
+
+// maxRounds bounds one Advance: each round commits something or stops.
+const maxRounds = 64
+
+// Advance does all the work a request allows now and says what it waits
+// for. It is safe to call at any time; Run loops over it.
+func (r *Runner) Advance(ctx context.Context, id string) (Wait, error) {
+	rechecked := false
+	for range maxRounds {
+		if err := ctx.Err(); err != nil {
+			return Wait{}, err
+		}
+		req, err := r.store().Get(ctx, id)
+		if err != nil {
+			return Wait{}, fmt.Errorf("read %s: %w", id, err)
+		}
+		switch req.State {
+		case StateApproved:
+			err = r.commitErr(ctx, id, System.StartProof)
+		case StateProving:
+			err = r.prove(ctx, req)
+		case StateWaitingWindow:
+			if r.now().Before(req.WindowEndsAt) {
+				return Wait{Until: req.WindowEndsAt, Reason: "abort window"}, nil
+			}
+			err = r.commitErr(ctx, id, System.StartSteps)
+			// The approval's drift check is repeated right before step 1.
+			r.setVerified(id, false)
+		case StateRunning, StateGate, StateStuck:
+			var w *Wait
+			w, err = r.advanceSteps(ctx, req, &rechecked)
+			if err == nil && w != nil {
+				return *w, nil
+			}
+		case StateAborted:
+			if req.RestoreRequested == nil {
+				return Wait{Stop: true, Reason: "aborted"}, nil
+			}
+			err = r.restore(ctx, req)
+		default: // pending, paused, failed, and the ends
+			r.setVerified(id, false)
+			return Wait{Stop: true, Reason: string(req.State)}, nil
+		}
+		if err = r.settleError(ctx, id, err); err != nil {
+			return Wait{}, err
+		}
+	}
+	return Wait{Until: r.now().Add(r.recheckEvery()), Reason: "busy"}, nil
+}
+
+// settleError turns a step's error into the request's next state: the
+// request moved on → nil (re-read); a failure → failed; anything else is
+// returned for a retry.
+func (r *Runner) settleError(ctx context.Context, id string, err error) error {
+	var f *failure
+	switch {
+	case err == nil, errors.Is(err, errStopped):
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &f):
+	default:
+		ae, ok := AsAPIError(err)
+		if !ok || ae.Status >= 500 || ae.Status == 429 || ae.Status == 401 {
+			return err
+		}
+		f = &failure{why: err.Error()}
+	}
+	_, _, cerr := r.Service.System(ctx, id, func(s System, req *Request) (*Request, Event, error) {
+		return s.Fail(req, f.why)
+	})
+	if RuleOf(cerr) != "" {
+		// Not running any more (gate, paused...): the re-check retries.
+		r.logger().WarnContext(ctx, "step failure while not running", "request", id, "why", f.why)
+		return err
+	}
+	return cerr
+}
+
+// advanceSteps runs, re-checks or waits a request in running, gate or stuck.
+func (r *Runner) advanceSteps(ctx context.Context, req *Request, rechecked *bool) (*Wait, error) {
+	x, err := r.exec(req)
+	if err != nil {
+		return nil, err
+	}
+	if !r.isVerified(req.ID) {
+		if err := x.reconcile(ctx); err != nil {
+			return nil, err
+		}
+		// Repend cannot leave stuck (DESIGN §2): a stuck request's only
+		// writes are retries of approved deletions; its plan is checked again
+		// on the next (re)start of Run and before step 5.
+		if req.State != StateStuck {
+			if drifted, err := x.verify(ctx, req); err != nil || drifted {
+				return nil, err
+			}
+		}
+		r.setVerified(req.ID, true)
+		return nil, nil
+	}
+	if req.State == StateRunning && req.Step <= StepDeleteSubscriptions {
+		if opened, err := x.ensureBillingGates(ctx, req); err != nil || opened {
+			return nil, err
+		}
+	}
+	now := r.now()
+	if !*rechecked && (req.State != StateRunning || r.recheckDue(req.ID, now)) {
+		*rechecked = true
+		changed, err := x.recheckGates(ctx, req)
+		if err != nil || changed {
+			return nil, err
+		}
+		req, err = r.store().Get(ctx, req.ID)
+		if err != nil {
+			return nil, err
+		}
+	}
+	switch req.State {
+	case StateGate:
+		if req.StuckDue(r.now(), r.Service.Policy.StuckAfter) {
+			_, err := x.commit(ctx, System.MarkStuck)
+			return nil, err
+		}
+		return &Wait{Until: r.now().Add(r.recheckEvery()), Reason: "gate"}, nil
+	case StateStuck:
+		return &Wait{Until: r.now().Add(r.recheckEvery()), Reason: "stuck"}, nil
+	}
+	switch req.Step {
+	case StepDeleteUsers:
+		return x.stepUsers(ctx, req)
+	case StepCancelSubscriptions:
+		return x.stepCancel(ctx, req)
+	case StepDeleteSubscriptions:
+		return x.stepDeleteSubscriptions(ctx, req)
+	case StepDisableMFA:
+		return x.stepMFA(ctx, req)
+	case StepDeleteDirectory:
+		return x.stepDirectory(ctx, req)
+	}
+	return nil, &failure{why: fmt.Sprintf("unknown step %d", req.Step)}
+}
+
+// commitErr applies a system decision; a refusal because the request
+// moved on becomes errStopped.
+func (r *Runner) commitErr(ctx context.Context, id string, f func(System, *Request) (*Request, Event, error)) error {
+	_, _, err := r.Service.System(ctx, id, f)
+	if RuleOf(err) != "" {
+		return fmt.Errorf("%w: %v", errStopped, err)
+	}
+	return err
+}
+
+// prove runs the kept admin's sign-in proof (DESIGN §2.4).
+func (r *Runner) prove(ctx context.Context, req *Request) error {
+	x, err := r.exec(req)
+	if err != nil {
+		return err
+	}
+	rep := r.reporter()
+	if rep == nil {
+		return errors.New("no reporter to deliver the sign-in code")
+	}
+	proof, err := x.dir.ProveSignIn(ctx, func(dc DeviceCode) error {
+		return rep.SignInCode(ctx, req, x.tenant.KeepSlackUser, dc.Message)
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	why := ""
+	switch {
+	case err != nil:
+		why = "the sign-in did not complete: " + err.Error()
+	case !equalFold(proof.ObjectID, req.Facts.KeepObjectID):
+		why = fmt.Sprintf("the sign-in was by object id %s, not the kept admin %s", proof.ObjectID, req.Facts.KeepObjectID)
+	case proof.TenantID != "" && !equalFold(proof.TenantID, req.TenantID):
+		why = "the sign-in was in another tenant (" + proof.TenantID + ")"
+	case !proof.HasMFA():
+		why = "the sign-in did not use multi-factor authentication (amr has no mfa)"
+	}
+	if why != "" {
+		return r.commitErr(ctx, req.ID, func(s System, q *Request) (*Request, Event, error) { return s.ProofFailed(q, why) })
+	}
+	return r.commitErr(ctx, req.ID, System.ProofPassed)
+}

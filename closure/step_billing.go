@@ -1,0 +1,230 @@
+package closure
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Steps 2 and 3 have no API (DESIGN §4, graph-wire §0): closebot opens
+// their gates when execution starts, because cancellations can take
+// months, re-checks them on its own, and finishes the steps in order.
+
+func (x *exec) subscriptions(ctx context.Context) ([]CompanySubscription, error) {
+	subs, err := x.dir.Subscriptions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read subscriptions: %w", err)
+	}
+	return subs, nil
+}
+
+func subActive(s CompanySubscription) bool { return s.Status == "Enabled" || s.Status == "Warning" }
+
+// channelGate is the gate kind of a channel.
+func channelGate(channel string) GateKind {
+	if channel == ChannelCSP {
+		return GateSubscriptionCSP
+	}
+	return GateSubscriptionDirect
+}
+
+// subParams describes subscriptions for a gate: ids (for the re-check),
+// a readable list, partner tenants and the latest ETA.
+func subParams(subs []CompanySubscription) (map[string]string, time.Time) {
+	sort.Slice(subs, func(i, j int) bool { return subs[i].ID < subs[j].ID })
+	var ids, lines []string
+	partners := map[string]bool{}
+	var eta time.Time
+	for _, s := range subs {
+		ids = append(ids, s.ID)
+		line := fmt.Sprintf("%s (%s, %s", s.SkuPartNumber, s.ID, s.Status)
+		if !s.NextLifecycle.IsZero() {
+			line += ", next change " + s.NextLifecycle.UTC().Format("2006-01-02")
+			if s.NextLifecycle.After(eta) {
+				eta = s.NextLifecycle
+			}
+		}
+		lines = append(lines, line+")")
+		if s.OwnerTenantID != "" {
+			partners[s.OwnerTenantID] = true
+		}
+	}
+	p := map[string]string{
+		"ids": strings.Join(ids, ","), "subscriptions": strings.Join(lines, "; "),
+		"count": fmt.Sprint(len(subs)), "eta": "unknown",
+	}
+	if !eta.IsZero() {
+		p["eta"] = eta.UTC().Format(time.RFC3339)
+	}
+	if len(partners) > 0 {
+		p["partners"] = strings.Join(sortedKeys(partners), ", ")
+	}
+	return p, eta
+}
+
+// ensureBillingGates opens the gates of steps 2 and 3 once, when
+// execution starts. It reports whether it opened any.
+func (x *exec) ensureBillingGates(ctx context.Context, req *Request) (bool, error) {
+	if hasGateOf(req, GateAzure) {
+		return false, nil
+	}
+	subs, err := x.subscriptions(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := x.openChannelGates(ctx, req, subs); err != nil {
+		return false, err
+	}
+	if _, err := x.openGate(ctx, Gate{ID: "2.azure", Step: StepCancelSubscriptions, Kind: GateAzure,
+		Attest: []string{SentenceNoAzure}}); err != nil {
+		return false, err
+	}
+	if err := x.openDeleteGate(ctx, req, subs); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// openChannelGates opens a step-2 gate per channel that has active
+// subscriptions and no open gate.
+func (x *exec) openChannelGates(ctx context.Context, req *Request, subs []CompanySubscription) error {
+	byChannel := map[string][]CompanySubscription{}
+	for _, s := range subs {
+		if subActive(s) {
+			c := channelOf(s, req.TenantID)
+			byChannel[c] = append(byChannel[c], s)
+		}
+	}
+	for _, c := range sortedKeys(byChannel) {
+		kind := channelGate(c)
+		if len(openGatesOf(req, kind)) > 0 {
+			continue
+		}
+		p, eta := subParams(byChannel[c])
+		p["channel"] = c
+		if _, err := x.openGate(ctx, Gate{ID: "2." + c, Step: StepCancelSubscriptions, Kind: kind, Params: p, ETA: eta}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openDeleteGate opens step 3's gate when a subscription is not Deleted.
+func (x *exec) openDeleteGate(ctx context.Context, req *Request, subs []CompanySubscription) error {
+	var left []CompanySubscription
+	for _, s := range subs {
+		if s.Status != "Deleted" {
+			left = append(left, s)
+		}
+	}
+	if len(left) == 0 || len(openGatesOf(req, GateDeleteSubscriptions)) > 0 {
+		return nil
+	}
+	p, eta := subParams(left)
+	_, err := x.openGate(ctx, Gate{ID: "3.delete", Step: StepDeleteSubscriptions, Kind: GateDeleteSubscriptions, Params: p, ETA: eta})
+	return err
+}
+
+// stepCancel is step 2: done when no subscription is Enabled or Warning
+// and the Azure attestation's gate is satisfied.
+func (x *exec) stepCancel(ctx context.Context, req *Request) (*Wait, error) {
+	subs, err := x.subscriptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.openChannelGates(ctx, req, subs); err != nil {
+		return nil, err
+	}
+	if !hasGateOf(req, GateAzure) {
+		if _, err := x.openGate(ctx, Gate{ID: "2.azure", Step: StepCancelSubscriptions, Kind: GateAzure, Attest: []string{SentenceNoAzure}}); err != nil {
+			return nil, err
+		}
+	}
+	return x.finishGatedStep(ctx, StepCancelSubscriptions, func() (bool, string) {
+		n := 0
+		for _, s := range subs {
+			if subActive(s) {
+				n++
+			}
+		}
+		return n == 0, "no active subscription; Azure attested"
+	})
+}
+
+// stepDeleteSubscriptions is step 3: done when every subscription is
+// Deleted or absent.
+func (x *exec) stepDeleteSubscriptions(ctx context.Context, req *Request) (*Wait, error) {
+	subs, err := x.subscriptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.openDeleteGate(ctx, req, subs); err != nil {
+		return nil, err
+	}
+	return x.finishGatedStep(ctx, StepDeleteSubscriptions, func() (bool, string) {
+		for _, s := range subs {
+			if s.Status != "Deleted" {
+				return false, ""
+			}
+		}
+		return true, fmt.Sprintf("%d subscriptions deleted or gone", len(req.Facts.Subscriptions))
+	})
+}
+
+// finishGatedStep waits while a gate of the step is open, and finishes the
+// step when its check passes.
+func (x *exec) finishGatedStep(ctx context.Context, step int, check func() (bool, string)) (*Wait, error) {
+	req, err := x.r.store().Get(ctx, x.id)
+	if err != nil {
+		return nil, err
+	}
+	if !runningAt(step)(req) {
+		return nil, errStopped
+	}
+	if len(req.BlockingGates()) > 0 {
+		_, err := x.commit(ctx, System.Settle)
+		return nil, err
+	}
+	ok, note := check()
+	if !ok {
+		// The check still fails with every gate satisfied: something
+		// changed back; wait for the next re-check (drift catches the rest).
+		return &Wait{Until: x.now().Add(x.r.recheckEvery()), Reason: fmt.Sprintf("step %d check not met", step)}, nil
+	}
+	_, err = x.commitStep(ctx, step, func(s System, q *Request) (*Request, Event, error) { return s.StepDone(q, note) })
+	return nil, err
+}
+
+// recheckSubscriptionGate satisfies a billing gate whose subscriptions
+// are done, or records progress (fewer left, a new ETA).
+func (x *exec) recheckSubscriptionGate(ctx context.Context, g Gate, subs []CompanySubscription) (bool, error) {
+	var left []CompanySubscription
+	for _, s := range subs {
+		switch g.Kind {
+		case GateDeleteSubscriptions:
+			if s.Status != "Deleted" {
+				left = append(left, s)
+			}
+		default:
+			if subActive(s) && channelGate(channelOf(s, x.tenant.ID)) == g.Kind {
+				left = append(left, s)
+			}
+		}
+	}
+	if len(left) == 0 {
+		q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.SatisfyGate(q, g.ID) })
+		x.gateChanged(ctx, q, g.ID)
+		return true, err
+	}
+	p, eta := subParams(left)
+	if p["ids"] == g.Params["ids"] && eta.Equal(g.ETA) && p["subscriptions"] == g.Params["subscriptions"] {
+		return false, nil
+	}
+	q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+		return s.GateUpdate(q, g.ID, eta, p, fmt.Sprintf("%d subscriptions left", len(left)))
+	})
+	x.gateChanged(ctx, q, g.ID)
+	return false, err
+}

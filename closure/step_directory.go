@@ -1,0 +1,233 @@
+package closure
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// deleteTenantGate is the id of step 5's last gate.
+const deleteTenantGate = "5.delete_tenant"
+
+// stepDirectory is step 5 (DESIGN §4): final checks, the point of no
+// return (approval.required fresh confirmations after a clean drift
+// check), then the deletion of tenant-owned Application service
+// principals and app registrations (never closebot's, never Microsoft's,
+// never the deny-list), then the kept admin's tenant deletion gate.
+func (x *exec) stepDirectory(ctx context.Context, req *Request) (*Wait, error) {
+	st := req.StepAt(StepDeleteDirectory)
+	if _, ok := req.Gate(deleteTenantGate); ok {
+		return &Wait{Until: x.now().Add(x.r.recheckEvery()), Reason: "tenant deletion"}, nil
+	}
+	if x.tenant.ClientID == "" {
+		return nil, &failure{why: "tenants[].client_id is not configured: closebot cannot tell its own app apart, so it deletes no app"}
+	}
+	switch {
+	case st.AwaitingConfirmation:
+		return &Wait{Until: x.now().Add(x.r.recheckEvery()), Reason: "waiting for the point-of-no-return confirmations"}, nil
+	case !st.Confirmed:
+		if why, err := x.finalChecks(ctx, req); err != nil || why != "" {
+			if why != "" {
+				return nil, &failure{why: "final check: " + why}
+			}
+			return nil, err
+		}
+		if drifted, err := x.verify(ctx, req); err != nil || drifted {
+			return nil, err
+		}
+		_, err := x.commitStep(ctx, StepDeleteDirectory, System.AwaitConfirmation)
+		return nil, err
+	}
+	// Confirmed: check once more, right before the deletions.
+	if drifted, err := x.verify(ctx, req); err != nil || drifted {
+		return nil, err
+	}
+	ok := func(r *Request) bool {
+		s := r.StepAt(StepDeleteDirectory)
+		return runningAt(StepDeleteDirectory)(r) && s != nil && s.Confirmed
+	}
+	var refused []string
+	sps, err := x.dir.ServicePrincipals(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read service principals: %w", err)
+	}
+	for _, sp := range sps {
+		if !tenantOwnedApplicationSP(sp, req.TenantID, x.tenant.ClientID) {
+			continue
+		}
+		obj := DeletedObject{ID: sp.ID, Name: sp.DisplayName, Kind: KindServicePrincipal}
+		if err := x.intend(ctx, ok, intentDeleteSP, obj.detail()); err != nil {
+			return nil, err
+		}
+		err := x.dir.DeleteServicePrincipal(ctx, sp.ID)
+		if IsRefused(err) {
+			refused = append(refused, "service principal "+sp.DisplayName+" ("+apiWords(err)+")")
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("delete service principal %s: %w", sp.ID, err)
+		}
+		if _, err := x.commitStep(ctx, StepDeleteDirectory, func(s System, q *Request) (*Request, Event, error) {
+			return s.ServicePrincipalRemoved(q, obj)
+		}); err != nil {
+			return nil, err
+		}
+	}
+	apps, err := x.dir.Applications(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read applications: %w", err)
+	}
+	for _, a := range apps {
+		if untouchableApp(a.AppID, x.tenant.ClientID) {
+			continue
+		}
+		obj := DeletedObject{ID: a.ID, Name: a.DisplayName, Kind: KindApplication}
+		if err := x.intend(ctx, ok, intentDeleteApp, obj.detail()); err != nil {
+			return nil, err
+		}
+		err := x.dir.DeleteApplication(ctx, a.ID)
+		if IsRefused(err) {
+			refused = append(refused, "app registration "+a.DisplayName+" ("+apiWords(err)+")")
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("delete application %s: %w", a.ID, err)
+		}
+		if _, err := x.commitStep(ctx, StepDeleteDirectory, func(s System, q *Request) (*Request, Event, error) { return s.AppRemoved(q, obj) }); err != nil {
+			return nil, err
+		}
+	}
+	params := map[string]string{
+		"keep": x.tenant.Keep, "closebot_app": x.tenant.ClientID, "tenant": x.tenant.Domain + " (" + req.TenantID + ")",
+		"confirmations": fmt.Sprint(x.goneConfirmations()), "span": x.r.Gates.GoneSpan.String(),
+	}
+	if len(refused) > 0 {
+		params["refused"] = strings.Join(refused, "; ")
+	}
+	_, err = x.openGate(ctx, Gate{ID: deleteTenantGate, Step: StepDeleteDirectory, Kind: GateDeleteTenant, Params: params})
+	return nil, err
+}
+
+func (x *exec) goneConfirmations() int {
+	if x.r.Gates.GoneConfirmations > 0 {
+		return x.r.Gates.GoneConfirmations
+	}
+	return 3
+}
+
+// finalChecks are the checks before step 5's point of no return: only
+// the kept admin is left, still an active permanent Global Administrator,
+// and every subscription is Deleted or gone. It returns what fails.
+func (x *exec) finalChecks(ctx context.Context, req *Request) (string, error) {
+	users, err := x.usersExceptKeep(ctx, req.Facts.KeepObjectID)
+	if err != nil {
+		return "", err
+	}
+	if len(users) > 0 {
+		return fmt.Sprintf("%d users other than the kept admin exist again (first: %s)", len(users), users[0].UPN), nil
+	}
+	if why, err := x.keepOK(ctx, req.Facts.KeepObjectID); err != nil || why != "" {
+		return why, err
+	}
+	subs, err := x.subscriptions(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range subs {
+		if s.Status != "Deleted" {
+			return fmt.Sprintf("subscription %s (%s) is %s, not Deleted", s.SkuPartNumber, s.ID, s.Status), nil
+		}
+	}
+	return "", nil
+}
+
+// recheckDeleteTenant is the re-check of step 5's last gate: carry out a
+// Purge request, then ask whether the tenant is gone; after
+// gone_confirmations answers over gone_span the request is closed.
+func (x *exec) recheckDeleteTenant(ctx context.Context, req *Request, g Gate) (bool, error) {
+	if req.PurgeRequested != nil {
+		if err := x.purge(ctx, req); err != nil {
+			return false, err
+		}
+	}
+	gone, err := x.dir.TenantGone(ctx)
+	if err != nil {
+		return false, fmt.Errorf("ask whether the tenant is gone: %w", err)
+	}
+	st := req.StepAt(StepDeleteDirectory)
+	if !gone && st.GoneCount == 0 {
+		return false, nil
+	}
+	q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.GoneAnswer(q, gone) })
+	if err != nil || !gone {
+		return false, err
+	}
+	if q.State == StateStuck {
+		// "Tenant not found" is progress: stuck → gate, from where it closes.
+		if q, err = x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+			return s.GateProgress(q, g.ID, time.Time{}, "tenant not found")
+		}); err != nil {
+			return false, err
+		}
+	}
+	st = q.StepAt(StepDeleteDirectory)
+	if st.GoneCount < x.goneConfirmations() || x.now().Sub(st.GoneSince) < x.r.Gates.GoneSpan {
+		return false, nil
+	}
+	closed, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+		return s.Close(q, map[string]string{
+			"gone_confirmations": fmt.Sprint(st.GoneCount),
+			"gone_since":         st.GoneSince.UTC().Format(time.RFC3339),
+		})
+	})
+	if err != nil {
+		return false, err
+	}
+	if rep := x.r.reporter(); rep != nil {
+		evs, err := x.r.store().Events(ctx, x.id)
+		if err == nil && len(evs) > 0 {
+			x.warn(ctx, "report summary", rep.Summary(ctx, closed, Summarise(closed, evs[len(evs)-1])))
+		}
+	}
+	return true, nil
+}
+
+// purge permanently deletes the objects this request deleted (an
+// approver's Purge at step 5's gate).
+func (x *exec) purge(ctx context.Context, req *Request) error {
+	if req.StepAt(StepDeleteDirectory).GoneCount > 0 {
+		_, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+			return s.Purged(q, nil, "the tenant is already gone")
+		})
+		return err
+	}
+	evs, err := x.r.store().Events(ctx, x.id)
+	if err != nil {
+		return fmt.Errorf("read audit of %s: %w", x.id, err)
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		switch ev.Action {
+		case "step.delete_user", "step.delete_app", "step.delete_sp":
+			id := firstOf(ev.Detail, "id", "user", "app")
+			if id != "" && !seen[lower(id)] {
+				seen[lower(id)] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	var purged []string
+	for _, id := range ids {
+		if err := x.intend(ctx, gateAt(StepDeleteDirectory), intentPurge, map[string]string{"id": id}); err != nil {
+			return err
+		}
+		if err := x.dir.PurgeDeleted(ctx, id); err != nil && !isNotFound(err) {
+			return fmt.Errorf("purge %s: %w", id, err)
+		}
+		purged = append(purged, id)
+	}
+	_, err = x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.Purged(q, purged, "") })
+	return err
+}

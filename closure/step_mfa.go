@@ -1,0 +1,114 @@
+package closure
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// mfaOn reports whether a per-user MFA state counts as on.
+func mfaOn(state string) bool { return state == "enforced" || state == "enabled" }
+
+// stepMFA is step 4 (DESIGN §4): no account other than the kept admin may
+// keep per-user MFA enforced or enabled; closebot disables it (after step
+// 1 none should remain) and asks for the legacy-provider attestation. It
+// never touches security defaults, conditional access or the kept admin.
+func (x *exec) stepMFA(ctx context.Context, req *Request) (*Wait, error) {
+	users, err := x.usersExceptKeep(ctx, req.Facts.KeepObjectID)
+	if err != nil {
+		return nil, err
+	}
+	atGate := map[string]bool{}
+	for _, g := range openGatesOf(req, GatePerUserMFA) {
+		for _, id := range splitList(g.Params["ids"]) {
+			atGate[lower(id)] = true
+		}
+	}
+	var refused []User
+	var cause error
+	for _, u := range users {
+		if atGate[lower(u.ID)] {
+			continue
+		}
+		state, err := x.dir.PerUserMFA(ctx, u.ID)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read per-user MFA of %s: %w", u.UPN, err)
+		}
+		if !mfaOn(state) {
+			continue
+		}
+		err = x.disableMFA(ctx, runningAt(StepDisableMFA), u, state)
+		if IsRefused(err) {
+			refused, cause = append(refused, u), err
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	// The attestation's gate opens once the automated part is done (its
+	// opening makes the request wait in state gate).
+	if !hasGateOf(req, GateLegacyMFA) {
+		if _, err := x.openGate(ctx, Gate{ID: "4.legacy_mfa", Step: StepDisableMFA, Kind: GateLegacyMFA, Attest: []string{SentenceNoLegacyMFA}}); err != nil {
+			return nil, err
+		}
+	}
+	if len(refused) > 0 {
+		p := userParams(refused)
+		p["error"] = apiWords(cause)
+		_, err := x.openGate(ctx, Gate{ID: "4.per_user_mfa", Step: StepDisableMFA, Kind: GatePerUserMFA, Params: p})
+		return nil, err
+	}
+	return x.finishGatedStep(ctx, StepDisableMFA, func() (bool, string) {
+		return true, "no account other than the kept admin has per-user MFA; no legacy MFA provider (attested)"
+	})
+}
+
+// disableMFA sets a user's per-user MFA to disabled at a safe point,
+// recording the previous state.
+func (x *exec) disableMFA(ctx context.Context, ok func(*Request) bool, u User, previous string) error {
+	if err := x.intend(ctx, ok, intentMFA, map[string]string{"id": u.ID, "name": u.UPN, "previous": previous}); err != nil {
+		return err
+	}
+	if err := x.dir.SetPerUserMFA(ctx, u.ID, "disabled"); err != nil {
+		return err
+	}
+	_, err := x.commitStep(ctx, StepDisableMFA, func(s System, q *Request) (*Request, Event, error) {
+		return s.MFADisabled(q, u.ID, u.UPN, previous)
+	})
+	return err
+}
+
+// recheckMFAGate satisfies the per-user MFA gate once every listed user
+// has it off (or is gone).
+func (x *exec) recheckMFAGate(ctx context.Context, g Gate) (bool, error) {
+	var left []string
+	for _, id := range splitList(g.Params["ids"]) {
+		state, err := x.dir.PerUserMFA(ctx, id)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("read per-user MFA of %s: %w", id, err)
+		}
+		if mfaOn(state) {
+			left = append(left, id)
+		}
+	}
+	if len(left) > 0 {
+		if strings.Join(left, ",") == g.Params["ids"] {
+			return false, nil
+		}
+		q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+			return s.GateUpdate(q, g.ID, g.ETA, map[string]string{"ids": strings.Join(left, ","), "count": fmt.Sprint(len(left))}, fmt.Sprintf("%d users left", len(left)))
+		})
+		x.gateChanged(ctx, q, g.ID)
+		return false, err
+	}
+	q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.SatisfyGate(q, g.ID) })
+	x.gateChanged(ctx, q, g.ID)
+	return true, err
+}

@@ -1,0 +1,311 @@
+package closure
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// stepUsers is step 1 (DESIGN §4): turn sync off if on, then delete every
+// user except the kept admin, ordinary users first, then privileged ones,
+// each of those after a re-check of the kept admin. Synced users wait until
+// they turn cloud-only. Refusals become gates. Done when only the kept
+// admin is left.
+func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
+	keepID := req.Facts.KeepObjectID
+	org, err := x.dir.Organization(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read organization: %w", err)
+	}
+	var syncRefused error
+	if org.SyncEnabled && !req.Done.SyncOff {
+		if err := x.intend(ctx, runningAt(1), intentSyncOff, map[string]string{"organization": org.ID, "previous": "true"}); err != nil {
+			return nil, err
+		}
+		switch err := x.dir.DisableSync(ctx, org.ID); {
+		case IsRefused(err):
+			syncRefused = err
+		case err != nil:
+			return nil, fmt.Errorf("turn sync off: %w", err)
+		default:
+			if _, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.SyncTurnedOff(q, "true") }); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	users, err := x.usersExceptKeep(ctx, keepID)
+	if err != nil {
+		return nil, err
+	}
+	holders, err := x.roleHolders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range req.Facts.Privileged {
+		holders[lower(id)] = true
+	}
+	atGate := map[string]bool{} // users an open gate already retries
+	for _, g := range openGatesOf(req, GateRestrictedAdminUnit, GateUserRefused) {
+		for _, id := range splitList(g.Params["ids"]) {
+			atGate[lower(id)] = true
+		}
+	}
+	var ordinary, privileged []User
+	synced := 0
+	for _, u := range users {
+		switch {
+		case atGate[lower(u.ID)]:
+		case u.Synced:
+			synced++ // waits for sync-off: deleted once cloud-only
+		case holders[lower(u.ID)]:
+			privileged = append(privileged, u)
+		default:
+			ordinary = append(ordinary, u)
+		}
+	}
+	if err := x.note(ctx, req, 1, req.StepAt(1).Done+len(users), fmt.Sprintf("%d users to delete (%d waiting for sync-off)", len(users), synced)); err != nil {
+		return nil, err
+	}
+
+	var refused []User
+	var refusedErr error
+	for _, u := range ordinary {
+		err := x.deleteUser(ctx, runningAt(1), u, false)
+		if IsRefused(err) {
+			refused, refusedErr = append(refused, u), err
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, u := range privileged {
+		why, err := x.keepOK(ctx, keepID)
+		if err != nil {
+			return nil, err
+		}
+		if why != "" {
+			return nil, &failure{why: why + "; no privileged user was deleted after this check"}
+		}
+		err = x.deleteUser(ctx, runningAt(1), u, true)
+		if IsRefused(err) {
+			refused, refusedErr = append(refused, u), err
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	opened := false
+	if syncRefused != nil {
+		if _, err := x.openGate(ctx, Gate{ID: "1.sync_off", Step: 1, Kind: GateSyncOff,
+			Params: map[string]string{"error": apiWords(syncRefused), "organization": org.ID}}); err != nil {
+			return nil, err
+		}
+		opened = true
+	}
+	if len(refused) > 0 {
+		if err := x.openUserGates(ctx, refused, refusedErr); err != nil {
+			return nil, err
+		}
+		opened = true
+	}
+	if opened {
+		return nil, nil
+	}
+
+	left, err := x.usersExceptKeep(ctx, keepID)
+	if err != nil {
+		return nil, err
+	}
+	if len(left) == 0 {
+		_, err = x.commitStep(ctx, 1, func(s System, q *Request) (*Request, Event, error) {
+			return s.StepDone(q, fmt.Sprintf("%d users deleted; only the kept admin remains", q.StepAt(1).Done))
+		})
+		return nil, err
+	}
+	wait := fmt.Sprintf("%d users left", len(left))
+	if synced > 0 {
+		wait = fmt.Sprintf("%d synced users wait to turn cloud-only after sync-off (up to 72 h)", synced)
+	}
+	return &Wait{Until: x.now().Add(x.r.recheckEvery()), Reason: wait}, nil
+}
+
+// deleteUser deletes one user at a safe point, recording the intent
+// before and the deletion (id, UPN, kind) after.
+func (x *exec) deleteUser(ctx context.Context, ok func(*Request) bool, u User, privileged bool) error {
+	obj := DeletedObject{ID: u.ID, Name: u.UPN, Kind: string(userKind(u, privileged)), Privileged: privileged}
+	if err := x.intend(ctx, ok, intentDeleteUser, obj.detail()); err != nil {
+		return err
+	}
+	if err := x.dir.DeleteUser(ctx, u.ID); err != nil {
+		return err
+	}
+	_, err := x.commitStep(ctx, 1, func(s System, q *Request) (*Request, Event, error) { return s.UserRemoved(q, obj) })
+	return err
+}
+
+// openUserGates opens one gate for refused users in restricted admin
+// units and one for the others.
+func (x *exec) openUserGates(ctx context.Context, refused []User, cause error) error {
+	units, err := x.dir.AdministrativeUnits(ctx)
+	if err != nil {
+		return fmt.Errorf("read administrative units: %w", err)
+	}
+	unitOf := map[string]string{}
+	for _, au := range units {
+		if au.Restricted {
+			for _, m := range au.Members {
+				unitOf[lower(m)] = au.DisplayName
+			}
+		}
+	}
+	var inAU, other []User
+	unitNames := map[string]bool{}
+	for _, u := range refused {
+		if n, ok := unitOf[lower(u.ID)]; ok {
+			inAU = append(inAU, u)
+			unitNames[n] = true
+		} else {
+			other = append(other, u)
+		}
+	}
+	if len(inAU) > 0 {
+		p := userParams(inAU)
+		p["units"] = strings.Join(sortedKeys(unitNames), ", ")
+		if _, err := x.openGate(ctx, Gate{ID: "1.restricted_au", Step: 1, Kind: GateRestrictedAdminUnit, Params: p}); err != nil {
+			return err
+		}
+	}
+	if len(other) > 0 {
+		p := userParams(other)
+		p["error"] = apiWords(cause)
+		if _, err := x.openGate(ctx, Gate{ID: "1.refused", Step: 1, Kind: GateUserRefused, Params: p}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func userParams(us []User) map[string]string {
+	ids := make([]string, len(us))
+	upns := make([]string, len(us))
+	for i, u := range us {
+		ids[i], upns[i] = u.ID, u.UPN
+	}
+	return map[string]string{"ids": strings.Join(ids, ","), "users": strings.Join(upns, ", "), "count": fmt.Sprint(len(us))}
+}
+
+// apiWords is a refusal in the service's words, for a gate's text.
+func apiWords(err error) string {
+	if ae, ok := AsAPIError(err); ok {
+		return fmt.Sprintf("%d %s: %s", ae.Status, ae.Code, ae.Message)
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// recheckUserGate retries the deletion of a step-1 gate's users; the
+// gate is satisfied once all are gone. It reports whether the request's
+// state changed.
+func (x *exec) recheckUserGate(ctx context.Context, req *Request, g Gate) (bool, error) {
+	deletedByUs, err := x.deletedUserIDs(ctx)
+	if err != nil {
+		return false, err
+	}
+	holders, err := x.roleHolders(ctx)
+	if err != nil {
+		return false, err
+	}
+	var left []User
+	for _, id := range splitList(g.Params["ids"]) {
+		u, err := x.dir.User(ctx, id)
+		if isNotFound(err) {
+			if !deletedByUs[lower(id)] {
+				priv := containsFold(req.Facts.Privileged, id)
+				obj := DeletedObject{ID: id, Kind: string(KindMember), Privileged: priv}
+				if priv {
+					obj.Kind = string(KindPrivileged)
+				}
+				if _, err := x.commitStep(ctx, 1, func(s System, q *Request) (*Request, Event, error) { return s.UserGone(q, obj, g.ID) }); err != nil {
+					return false, err
+				}
+				deletedByUs[lower(id)] = true
+			}
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("read user %s: %w", id, err)
+		}
+		priv := holders[lower(u.ID)] || containsFold(req.Facts.Privileged, u.ID)
+		if priv {
+			why, err := x.keepOK(ctx, req.Facts.KeepObjectID)
+			if err != nil {
+				return false, err
+			}
+			if why != "" {
+				left = append(left, u)
+				continue
+			}
+		}
+		err = x.deleteUser(ctx, gateAt(1), u, priv)
+		if IsRefused(err) {
+			left = append(left, u)
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	if len(left) == 0 {
+		q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.SatisfyGate(q, g.ID) })
+		x.gateChanged(ctx, q, g.ID)
+		return true, err
+	}
+	if p := userParams(left); p["ids"] != g.Params["ids"] {
+		q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+			return s.GateUpdate(q, g.ID, time.Time{}, p, fmt.Sprintf("%d users left", len(left)))
+		})
+		x.gateChanged(ctx, q, g.ID)
+		return false, err
+	}
+	return false, nil
+}
+
+// deletedUserIDs are the users this request recorded deleting.
+func (x *exec) deletedUserIDs(ctx context.Context) (map[string]bool, error) {
+	evs, err := x.r.store().Events(ctx, x.id)
+	if err != nil {
+		return nil, fmt.Errorf("read audit of %s: %w", x.id, err)
+	}
+	out := map[string]bool{}
+	for _, ev := range evs {
+		if ev.Action == "step.delete_user" || ev.Action == "step.user_gone" {
+			out[lower(firstOf(ev.Detail, "id", "user"))] = true
+		}
+	}
+	return out, nil
+}
+
+func firstOf(m map[string]string, keys ...string) string {
+	for _, k := range keys {
+		if v := m[k]; v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,189 @@
+package closure
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// recordable are the states in which the runner records a write it made:
+// a pause or an abort may have been committed while the call was in
+// flight, and what was done must still reach the audit log.
+var recordable = []State{StateRunning, StateGate, StateStuck, StatePaused, StateAborted}
+
+// Kinds of deleted objects, as written to the audit log.
+const (
+	KindApplication      = "application"
+	KindServicePrincipal = "service_principal"
+)
+
+// DeletedObject is one object this request deleted (or restored, or
+// purged), as recorded in the audit log.
+type DeletedObject struct {
+	ID         string `json:"id"`
+	Name       string `json:"name,omitempty"` // UPN or display name
+	Kind       string `json:"kind"`           // user kind, application or service_principal
+	Privileged bool   `json:"privileged,omitempty"`
+}
+
+func (o DeletedObject) detail() map[string]string {
+	d := map[string]string{"id": o.ID, "kind": o.Kind}
+	if o.Name != "" {
+		d["name"] = o.Name
+	}
+	if o.Privileged {
+		d["privileged"] = "true"
+	}
+	return d
+}
+
+// record is UpdateStep over the recordable states.
+func (s System) record(req *Request, step int, action string, detail map[string]string, f func(*StepProgress)) (*Request, Event, error) {
+	if req.StepAt(step) == nil {
+		return nil, Event{}, deny(RuleBadInput, "", req.State, "no step "+strconv.Itoa(step))
+	}
+	next, ev, err := s.move(req, action, recordable, req.State, detail)
+	if err == nil && f != nil {
+		f(next.StepAt(step))
+	}
+	return next, ev, err
+}
+
+// UserRemoved records that this request deleted a user: it is no longer
+// drift, it counts for Restore, and the first deletion starts the restore
+// deadline. The event names the user's id, UPN and kind.
+func (s System) UserRemoved(req *Request, u DeletedObject) (*Request, Event, error) {
+	detail := u.detail()
+	detail["user"] = u.ID // the key the first version of this event used
+	detail["privileged"] = strconv.FormatBool(u.Privileged)
+	next, ev, err := s.record(req, StepDeleteUsers, "step.delete_user", detail, func(p *StepProgress) {
+		p.Done++
+		p.Cursor = u.ID
+	})
+	if err != nil {
+		return nil, Event{}, err
+	}
+	if u.Privileged {
+		next.Done.DeletedPrivileged = append(next.Done.DeletedPrivileged, u.ID)
+	} else {
+		next.Done.DeletedUsers++
+	}
+	if next.RestoreDeadline.IsZero() {
+		next.RestoreDeadline = s.Now.Add(RestoreWindow)
+	}
+	return next, ev, nil
+}
+
+// UserGone records that a user a gate asked a person to remove is gone:
+// not drift, but not this request's deletion either (Restore leaves it).
+func (s System) UserGone(req *Request, u DeletedObject, gateID string) (*Request, Event, error) {
+	detail := u.detail()
+	detail["gate"] = gateID
+	next, ev, err := s.record(req, StepDeleteUsers, "step.user_gone", detail, func(p *StepProgress) { p.Done++ })
+	if err != nil {
+		return nil, Event{}, err
+	}
+	if u.Privileged {
+		next.Done.DeletedPrivileged = append(next.Done.DeletedPrivileged, u.ID)
+	} else {
+		next.Done.DeletedUsers++
+	}
+	return next, ev, nil
+}
+
+// AppRemoved records an app registration step 5 deleted.
+func (s System) AppRemoved(req *Request, a DeletedObject) (*Request, Event, error) {
+	detail := a.detail()
+	detail["app"] = a.ID
+	next, ev, err := s.record(req, StepDeleteDirectory, "step.delete_app", detail, func(p *StepProgress) { p.Done++ })
+	if err == nil {
+		next.Done.DeletedApps = append(next.Done.DeletedApps, a.ID)
+	}
+	return next, ev, err
+}
+
+// ServicePrincipalRemoved records a tenant-owned service principal step 5 deleted.
+// A service principal may hold a directory role: its disappearance from
+// the privileged principals is then this request's doing, not drift.
+func (s System) ServicePrincipalRemoved(req *Request, sp DeletedObject) (*Request, Event, error) {
+	next, ev, err := s.record(req, StepDeleteDirectory, "step.delete_sp", sp.detail(), func(p *StepProgress) { p.Done++ })
+	if err == nil {
+		next.Done.DeletedPrivileged = append(next.Done.DeletedPrivileged, sp.ID)
+	}
+	return next, ev, err
+}
+
+// MFADisabled records that step 4 set a user's per-user MFA to disabled;
+// previous is the state it replaced.
+func (s System) MFADisabled(req *Request, userID, upn, previous string) (*Request, Event, error) {
+	return s.record(req, StepDisableMFA, "step.mfa_disabled",
+		map[string]string{"id": userID, "name": upn, "previous": previous, "now": "disabled"},
+		func(p *StepProgress) { p.Done++ })
+}
+
+// StepNote updates a step's counters and result line as it goes.
+func (s System) StepNote(req *Request, step, total int, note string) (*Request, Event, error) {
+	return s.record(req, step, "step.progress", map[string]string{"step": strconv.Itoa(step), "note": note}, func(p *StepProgress) {
+		p.Total, p.Note = total, note
+	})
+}
+
+// GoneAnswer records one answer of the "tenant gone" check at step 5's
+// gate: consecutive "not found" answers count up, anything else resets.
+func (s System) GoneAnswer(req *Request, gone bool) (*Request, Event, error) {
+	return s.record(req, StepDeleteDirectory, "gone.check", map[string]string{"gone": strconv.FormatBool(gone)}, func(p *StepProgress) {
+		if !gone {
+			p.GoneCount, p.GoneSince = 0, time.Time{}
+			return
+		}
+		if p.GoneCount == 0 {
+			p.GoneSince = s.Now
+		}
+		p.GoneCount++
+	})
+}
+
+// UserRestored records a user Restore brought back (aborted requests).
+func (s System) UserRestored(req *Request, u DeletedObject) (*Request, Event, error) {
+	detail := u.detail()
+	return s.move(req, "restore.user", []State{StateAborted}, StateAborted, detail)
+}
+
+// Restored ends a Restore request: the runner restored what it could.
+func (s System) Restored(req *Request, restored []string, note string) (*Request, Event, error) {
+	next, ev, err := s.move(req, "restore.done", []State{StateAborted}, StateAborted,
+		map[string]string{"restored": strconv.Itoa(len(restored)), "ids": strings.Join(restored, ","), "note": note})
+	if err == nil {
+		next.RestoreRequested = nil
+		next.RestoredAt = s.Now
+	}
+	return next, ev, err
+}
+
+// Purged ends a Purge request at step 5's gate.
+func (s System) Purged(req *Request, purged []string, note string) (*Request, Event, error) {
+	next, ev, err := s.move(req, "purge.done", []State{StateGate, StateStuck, StatePaused}, req.State,
+		map[string]string{"purged": strconv.Itoa(len(purged)), "ids": strings.Join(purged, ","), "note": note})
+	if err == nil {
+		next.PurgeRequested = nil
+		next.PurgedAt = s.Now
+	}
+	return next, ev, err
+}
+
+// GateUpdate records what a re-check saw change at an open gate: a new
+// ETA, fewer items left (params); a stuck request returns to gate.
+func (s System) GateUpdate(req *Request, gateID string, eta time.Time, params map[string]string, note string) (*Request, Event, error) {
+	next, ev, err := s.GateProgress(req, gateID, eta, note)
+	if err != nil {
+		return nil, Event{}, err
+	}
+	i := next.gateIndex(gateID)
+	if next.Gates[i].Params == nil {
+		next.Gates[i].Params = map[string]string{}
+	}
+	for k, v := range params {
+		next.Gates[i].Params[k] = v
+	}
+	return next, ev, nil
+}
