@@ -289,6 +289,37 @@ func (t *Tenant) ReleaseHold(caseID string) error {
 	})
 }
 
+// RemoveFromRestrictedUnits is an administrator scoped to the units
+// removing users (object ids) from every restricted-management
+// administrative unit (Entra admin center → Admin units → the unit →
+// Users → Remove), the fix closebot's restricted-unit gate asks for.
+func (t *Tenant) RemoveFromRestrictedUnits(userIDs ...string) error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		for _, au := range td.byKind("administrativeUnit", false) {
+			if !au.boolean("isMemberManagementRestricted") {
+				continue
+			}
+			kept := au.members[:0]
+			for _, m := range au.members {
+				if !containsFold(userIDs, m) {
+					kept = append(kept, m)
+				}
+			}
+			au.members = kept
+		}
+		return nil
+	})
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // TurnSyncOff is Update-MgOrganization run by a Hybrid Identity Admin.
 func (t *Tenant) TurnSyncOff() error {
 	return t.with(func(td *tenantData, now time.Time) error {

@@ -64,6 +64,9 @@ func (d *directory) registerControls() {
 	act("POST /emulator/tenants/{tenant}/sync/off", func(t *Tenant, r *http.Request) error {
 		return t.TurnSyncOff()
 	})
+	act("POST /emulator/tenants/{tenant}/users/{id}/remove-from-restricted-units", func(t *Tenant, r *http.Request) error {
+		return t.RemoveFromRestrictedUnits(r.PathValue("id"))
+	})
 	act("POST /emulator/tenants/{tenant}/closebot-app/remove", func(t *Tenant, r *http.Request) error {
 		return t.RemoveClosebotApp(r.URL.Query().Get("purge") == "true")
 	})
