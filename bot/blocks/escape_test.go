@@ -103,7 +103,7 @@ func TestHostileReason(t *testing.T) {
 
 	// Gate, step and refusal texts carrying Graph's words or names.
 	g := gateFixtures()["gate_user_refused"]
-	g.Error, g.Users = hostile, []string{hostile}
+	g.Instruction = closure.InstructionFor(closure.Gate{Kind: closure.GateUserRefused, Params: map[string]string{"error": hostile, "users": hostile}})
 	s := stepFixtures()["step_failed"]
 	s.Note = hostile
 	for _, m := range []Message{Gate(g), Step(s), Refusal(hostile), Notice(hostile)} {

@@ -153,52 +153,47 @@ func stepFixtures() map[string]StepView {
 
 func gateFixtures() map[string]GateView {
 	base := GateView{RequestID: "CT-12", Version: 11, Assignee: "U0CAROL", OpenedAt: t0, RecheckEvery: 10 * time.Minute,
-		TenantID: "00000000-0000-0000-0000-0000000000c1", TenantDomain: "contoso.onmicrosoft.com", Seq: 57, MAC: mac}
-	users := []string{"exec1@contoso.com", "exec2@contoso.com", "<@U0BOB>@contoso.com"}
-	subs := []string{"SPE_E3 (5f1c…)", "EMS (77aa…)"}
-	g := func(kind closure.GateKind, step int, f func(*GateView)) GateView {
+		Seq: 57, MAC: mac}
+	users := "exec1@contoso.com, exec2@contoso.com, <@U0BOB>@contoso.com"
+	subs := "SPE_E3 (5f1c…, Enabled); EMS (77aa…, Warning, next change 2026-04-11)"
+	// g builds the view the way the bot does: the domain's gate, its
+	// instruction from closure.InstructionFor.
+	g := func(kind closure.GateKind, step int, params map[string]string, f func(*GateView)) GateView {
 		v := base
 		v.Kind, v.Step, v.GateID = kind, step, fmt.Sprintf("%d.%s", step, kind)
+		v.Instruction = closure.InstructionFor(closure.Gate{Kind: kind, Instructions: string(kind), Params: params})
 		if f != nil {
 			f(&v)
 		}
 		return v
 	}
 	return map[string]GateView{
-		"gate_sync_off": g(closure.GateSyncOff, 1, func(v *GateView) {
-			v.OrganizationID, v.Error = v.TenantID, "403 Authorization_RequestDenied: Insufficient privileges"
-		}),
-		"gate_restricted_admin_unit": g(closure.GateRestrictedAdminUnit, 1, func(v *GateView) {
-			v.Units, v.Users, v.UsersTotal = []string{"Executives"}, users, 57
-		}),
-		"gate_user_refused": g(closure.GateUserRefused, 1, func(v *GateView) {
-			v.Users, v.UsersTotal, v.Error = users[:2], 2, "403 Authorization_RequestDenied"
-		}),
-		"gate_subscription_direct": g(closure.GateSubscriptionDirect, 2, func(v *GateView) { v.Subscriptions, v.SubsTotal = subs, 2 }),
-		"gate_subscription_csp": g(closure.GateSubscriptionCSP, 2, func(v *GateView) {
-			v.Subscriptions, v.SubsTotal, v.Partners = subs[:1], 1, []string{"9a1b2c3d-0000-0000-0000-00000000ca5e"}
-		}),
-		"gate_subscription_mca": g(closure.GateSubscriptionMCA, 2, func(v *GateView) {
-			v.Subscriptions, v.SubsTotal, v.ETA = subs[1:], 1, t0.Add(40*24*time.Hour)
-		}),
-		"gate_azure": g(closure.GateAzure, 2, func(v *GateView) { v.Attest = []string{closure.SentenceNoAzure} }),
-		"gate_delete_subscriptions": g(closure.GateDeleteSubscriptions, 3, func(v *GateView) {
-			v.Subscriptions, v.SubsTotal, v.ETA = subs, 2, t0.Add(72*time.Hour)
-		}),
-		"gate_per_user_mfa": g(closure.GatePerUserMFA, 4, func(v *GateView) {
-			v.Users, v.UsersTotal, v.Error = users[:1], 1, "400 BadRequest"
-		}),
-		"gate_legacy_mfa": g(closure.GateLegacyMFA, 4, func(v *GateView) { v.Attest = []string{closure.SentenceNoLegacyMFA} }),
-		"gate_delete_tenant": g(closure.GateDeleteTenant, 5, func(v *GateView) {
-			v.KeepUPN, v.ClosebotAppID, v.Confirmations, v.GoneSpan = "admin@contoso.onmicrosoft.com", "11111111-1111-1111-1111-111111111111", 3, time.Hour
-		}),
-		"gate_azure_attested": g(closure.GateAzure, 2, func(v *GateView) {
+		"gate_sync_off": g(closure.GateSyncOff, 1, map[string]string{
+			"organization": "00000000-0000-0000-0000-0000000000c1", "error": "403 Authorization_RequestDenied: Insufficient privileges"}, nil),
+		"gate_restricted_admin_unit": g(closure.GateRestrictedAdminUnit, 1, map[string]string{"units": "Executives", "users": users, "count": "57"}, nil),
+		"gate_user_refused": g(closure.GateUserRefused, 1, map[string]string{
+			"users": "exec1@contoso.com, exec2@contoso.com", "error": "403 Authorization_RequestDenied", "count": "2"}, nil),
+		"gate_subscription_direct": g(closure.GateSubscriptionDirect, 2, map[string]string{"subscriptions": subs, "eta": "unknown"}, nil),
+		"gate_subscription_csp": g(closure.GateSubscriptionCSP, 2, map[string]string{
+			"subscriptions": "SPE_E3 (5f1c…, Enabled)", "partners": "9a1b2c3d-0000-0000-0000-00000000ca5e"}, nil),
+		"gate_subscription_mca": g(closure.GateSubscriptionMCA, 2, map[string]string{
+			"subscriptions": "EMS (77aa…, Warning)", "eta": "2026-04-11T09:30:00Z"}, func(v *GateView) { v.ETA = t0.Add(40 * 24 * time.Hour) }),
+		"gate_azure": g(closure.GateAzure, 2, nil, func(v *GateView) { v.Attest = []string{closure.SentenceNoAzure} }),
+		"gate_delete_subscriptions": g(closure.GateDeleteSubscriptions, 3, map[string]string{"subscriptions": subs, "eta": "2026-03-05T09:30:00Z"},
+			func(v *GateView) { v.ETA = t0.Add(72 * time.Hour) }),
+		"gate_per_user_mfa": g(closure.GatePerUserMFA, 4, map[string]string{"users": "exec1@contoso.com", "error": "400 BadRequest"}, nil),
+		"gate_legacy_mfa":   g(closure.GateLegacyMFA, 4, nil, func(v *GateView) { v.Attest = []string{closure.SentenceNoLegacyMFA} }),
+		"gate_delete_tenant": g(closure.GateDeleteTenant, 5, map[string]string{
+			"keep": "admin@contoso.onmicrosoft.com", "closebot_app": "11111111-1111-1111-1111-111111111111",
+			"tenant": "contoso.onmicrosoft.com (00000000-0000-0000-0000-0000000000c1)", "confirmations": "3", "span": "1h0m0s"}, nil),
+		"gate_azure_attested": g(closure.GateAzure, 2, nil, func(v *GateView) {
 			v.Attest = []string{closure.SentenceNoAzure}
 			v.Attested = []AttestationView{{Sentence: closure.SentenceNoAzure, By: "U0CAROL", At: t0.Add(time.Hour)}}
 			v.SatisfiedAt = t0.Add(time.Hour)
 		}),
-		"gate_stuck": g(closure.GateSubscriptionCSP, 2, func(v *GateView) {
-			v.Subscriptions, v.SubsTotal, v.Stuck, v.LastChecked = subs, 2, true, t0.Add(15*24*time.Hour)
+		"gate_stuck": g(closure.GateSubscriptionCSP, 2, map[string]string{
+			"subscriptions": subs, "partners": "9a1b2c3d-0000-0000-0000-00000000ca5e"}, func(v *GateView) {
+			v.Stuck, v.LastChecked = true, t0.Add(15*24*time.Hour)
 		}),
 	}
 }

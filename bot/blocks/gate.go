@@ -2,6 +2,8 @@ package blocks
 
 import (
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -26,21 +28,11 @@ type GateView struct {
 	RecheckEvery time.Duration
 	LastChecked  time.Time
 
-	// Case facts; names and Graph's words are user text.
-	TenantID       string
-	TenantDomain   string
-	OrganizationID string   // sync_off
-	Error          string   // Graph's refusal, in its words
-	Units          []string // restricted admin units
-	Users          []string // UPNs (the first ones)
-	UsersTotal     int
-	Subscriptions  []string // "SKU (id)" (the first ones)
-	SubsTotal      int
-	Partners       []string // CSP owner tenant ids
-	KeepUPN        string
-	ClosebotAppID  string
-	Confirmations  int           // gates.gone_confirmations
-	GoneSpan       time.Duration // gates.gone_span
+	// Instruction is what to do, in the domain's words with the gate's
+	// params filled in (closure.InstructionFor): the one source of gate
+	// texts. Plain text that may carry Graph's words and names; it is
+	// escaped here.
+	Instruction closure.Instruction
 
 	// Attest lists the sentence ids (closure.Sentences) this gate needs;
 	// Attested those already pressed.
@@ -59,174 +51,44 @@ type AttestationView struct {
 	At       time.Time
 }
 
-// gateText is a gate's instructions: lines are mrkdwn, already escaped.
-type gateText struct {
-	Title string
-	Lines []string
-}
-
-// Admin-center links (our constants, safe in mrkdwn links).
-const (
-	linkSyncOff       = "https://learn.microsoft.com/microsoft-365/enterprise/turn-off-directory-synchronization"
-	linkAdminUnits    = "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/AdminUnitsListBlade"
-	linkM365Users     = "https://admin.microsoft.com/#/users"
-	linkM365Products  = "https://admin.microsoft.com/#/subscriptions"
-	linkPartnerCenter = "https://partner.microsoft.com/dashboard/commerce2/customers"
-	linkAzureSubs     = "https://portal.azure.com/#view/Microsoft_Azure_Billing/SubscriptionsBladeV2"
-	linkEntraUsers    = "https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserManagementMenuBlade/~/AllUsers"
-	linkLegacyMFA     = "https://portal.azure.com/#view/Microsoft_AAD_IAM/MultifactorAuthenticationMenuBlade"
-	linkEntra         = "https://entra.microsoft.com/"
-	linkManageTenants = "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/DirectorySwitchBlade"
-	linkSupport       = "https://admin.microsoft.com/#/support"
-)
+// linkSupport is where a stuck gate sends people (our constant).
+const linkSupport = "https://admin.microsoft.com/#/support"
 
 func link(url, label string) string { return "<" + url + "|" + label + ">" }
 
-const listBudget = 1200 // runes for one list of names in a gate
+// unfilled matches a {param} the domain had no value for.
+var unfilled = regexp.MustCompile(`\{[a-z_]+\}`)
 
-// gateTexts has one function per closure.GateKind.
-var gateTexts = map[closure.GateKind]func(GateView) gateText{
-	closure.GateSyncOff:             syncOffText,
-	closure.GateRestrictedAdminUnit: restrictedUnitText,
-	closure.GateUserRefused:         userRefusedText,
-	closure.GateSubscriptionDirect:  subscriptionDirectText,
-	closure.GateSubscriptionCSP:     subscriptionCSPText,
-	closure.GateSubscriptionMCA:     subscriptionMCAText,
-	closure.GateAzure:               azureText,
-	closure.GateDeleteSubscriptions: deleteSubscriptionsText,
-	closure.GatePerUserMFA:          perUserMFAText,
-	closure.GateLegacyMFA:           legacyMFAText,
-	closure.GateDeleteTenant:        deleteTenantText,
-}
-
-func refusal(err string) string {
-	if err == "" {
-		return ""
-	}
-	return " (" + escClip(err, 300) + ")"
-}
-
-func syncOffText(v GateView) gateText {
-	org := v.OrganizationID
-	if org == "" {
-		org = v.TenantID
-	}
-	return gateText{"Turn off directory synchronization", []string{
-		"Graph refused closebot's request to turn directory sync off" + refusal(v.Error) + ".",
-		"As a *Hybrid Identity Administrator*, run in PowerShell: `Connect-MgGraph -Scopes Organization.ReadWrite.All` then " +
-			"`Update-MgOrganization -OrganizationId " + Escape(strings.ReplaceAll(clip(org, 64), "`", "'")) +
-			" -BodyParameter @{onPremisesSyncEnabled=$false}` (" + link(linkSyncOff, "Microsoft's instructions") + ").",
-		"Synced users turn cloud-only within 72 h and closebot deletes them as they do. Sync cannot be turned back on for 72 h.",
-	}}
-}
-
-func restrictedUnitText(v GateView) gateText {
-	return gateText{"Remove users from restricted administrative units", []string{
-		"These users are members of restricted-management administrative units (" + escapedList(v.Units, len(v.Units), 10, 400) +
-			"), so closebot may not delete them: " + escapedList(v.Users, v.UsersTotal, 50, listBudget) + ".",
-		link(linkAdminUnits, "Entra admin center") + " → Identity → Roles &amp; admins → Admin units → the unit → Users: remove them, " +
-			"or delete them yourself as an administrator scoped to that unit.",
-		"Then press *Re-check*: closebot deletes whoever is left.",
-	}}
-}
-
-func userRefusedText(v GateView) gateText {
-	return gateText{"Users Graph refused to delete", []string{
-		"Graph refused to delete these users" + refusal(v.Error) + ": " + escapedList(v.Users, v.UsersTotal, 50, listBudget) + ".",
-		"Users holding admin roles can only be deleted by an app holding *Privileged Authentication Administrator*: assign that role to closebot's app, " +
-			"or delete them in the " + link(linkM365Users, "Microsoft 365 admin center") + " → Users → Active users.",
-		"Then press *Re-check*: closebot retries their deletion.",
-	}}
-}
-
-func subscriptionDirectText(v GateView) gateText {
-	return gateText{"Cancel subscriptions bought from Microsoft", []string{
-		"Subscriptions to cancel: " + escapedList(v.Subscriptions, v.SubsTotal, 30, listBudget) + ".",
-		link(linkM365Products, "Microsoft 365 admin center") + " → Billing → Your products → the subscription → *Cancel subscription*.",
-		"If Cancel is not offered, the subscription is under a Microsoft Customer Agreement: turn off recurring billing on the same page; it ends at term end.",
-	}}
-}
-
-func subscriptionCSPText(v GateView) gateText {
-	return gateText{"Ask the partner to cancel subscriptions", []string{
-		"These subscriptions are billed by a Cloud Solution Provider (partner tenant " + escapedList(v.Partners, len(v.Partners), 5, 400) + "): " +
-			escapedList(v.Subscriptions, v.SubsTotal, 30, listBudget) + ".",
-		"Only the partner can cancel them: ask them to cancel in " + link(linkPartnerCenter, "Partner Center") +
-			" → Customers → this tenant → Subscriptions (new-commerce subscriptions only within their cancellation window).",
-	}}
-}
-
-func subscriptionMCAText(v GateView) gateText {
-	return gateText{"Let Microsoft Customer Agreement subscriptions end", []string{
-		"Subscriptions under a Microsoft Customer Agreement: " + escapedList(v.Subscriptions, v.SubsTotal, 30, listBudget) + ".",
-		link(linkM365Products, "Microsoft 365 admin center") + " → Billing → Your products → the subscription → turn off *recurring billing*; it ends at term end.",
-	}}
-}
-
-func azureText(GateView) gateText {
-	return gateText{"Azure subscriptions", []string{
-		"Graph cannot see Azure subscriptions. In the " + link(linkAzureSubs, "Azure portal") +
-			" → Subscriptions (directory: this tenant), cancel every subscription or move it to another directory.",
-		"Then attest with the button below.",
-	}}
-}
-
-func deleteSubscriptionsText(v GateView) gateText {
-	return gateText{"Delete disabled subscriptions", []string{
-		"Subscriptions not yet deleted: " + escapedList(v.Subscriptions, v.SubsTotal, 30, listBudget) + ".",
-		link(linkM365Products, "Microsoft 365 admin center") + " → Billing → Your products → filter *Disabled* → the subscription → *Delete subscription*. " +
-			"Under a Microsoft Customer Agreement it ends at term end instead.",
-		"Deprovisioning takes up to 72 h after deletion.",
-	}}
-}
-
-func perUserMFAText(v GateView) gateText {
-	return gateText{"Turn off per-user MFA", []string{
-		"Graph refused to turn per-user MFA off" + refusal(v.Error) + " for: " + escapedList(v.Users, v.UsersTotal, 50, listBudget) + ".",
-		link(linkEntraUsers, "Entra admin center") + " → Identity → Users → All users → *Per-user MFA* → select them → *Disable MFA*.",
-		"Leave security defaults, conditional access and the kept admin's MFA alone: they protect the last admin.",
-	}}
-}
-
-func legacyMFAText(GateView) gateText {
-	return gateText{"Legacy MFA providers", []string{
-		"Graph cannot see legacy MFA providers: " + link(linkLegacyMFA, "Azure portal") +
-			" → Multi-Factor Authentication → Providers. Delete any provider linked to this tenant.",
-		"Then attest with the button below.",
-	}}
-}
-
-func deleteTenantText(v GateView) gateText {
-	keep := "the kept admin"
-	if v.KeepUPN != "" {
-		keep += " (" + escClip(v.KeepUPN, 200) + ")"
-	}
-	app := "closebot's app"
-	if v.ClosebotAppID != "" {
-		app += " (app id " + escClip(v.ClosebotAppID, 64) + ")"
-	}
-	done := "closebot closes the request when Entra answers “tenant not found” (AADSTS90002)"
-	if v.Confirmations > 0 {
-		done += fmt.Sprintf(" %d times over %s", v.Confirmations, duration(v.GoneSpan))
-	}
-	return gateText{"Delete the tenant", []string{
-		"Sign in to the " + link(linkEntra, "Entra admin center") + " as " + keep + ".",
-		"Remove " + app + " *last*: Identity → Applications → App registrations → the app → Delete. closebot can no longer act on the tenant afterwards; it still checks from outside that the tenant is gone.",
-		"Then " + link(linkManageTenants, "Identity → Overview → Manage tenants") + " → select " + escClip(v.TenantDomain, 200) +
-			" → *Delete*, and fix whatever the portal's checklist still names (*" + LabelPurge + "* on step 5's message removes this request's deleted objects for good).",
-		done + ".",
-	}}
-}
+// gateStepsBudget is the runes the numbered instructions may take in their
+// section, leaving room for the link and the "done when" line.
+const gateStepsBudget = 2400
 
 // GateInstructions returns a gate's title and its instruction lines
-// (mrkdwn, escaped), or a generic text for a kind this package does not know.
+// (mrkdwn, escaped), from the domain's Instruction; a generic text when the
+// domain has none for the gate.
 func GateInstructions(v GateView) (title string, lines []string) {
-	f, ok := gateTexts[v.Kind]
-	if !ok {
-		return "Manual action needed", []string{"Gate " + Escape(string(v.Kind)) + ": closebot has no instructions for it; see the audit log."}
+	in := v.Instruction
+	if in.Title == "" || len(in.Steps) == 0 {
+		return "Manual action needed", []string{"Gate " + escClip(string(v.Kind), 100) + ": closebot has no instructions for it; see the audit log."}
 	}
-	t := f(v)
-	return t.Title, t.Lines
+	per := gateStepsBudget / len(in.Steps)
+	for _, s := range in.Steps {
+		lines = append(lines, escClip(unfilled.ReplaceAllString(s, "(unknown)"), per))
+	}
+	return clip(in.Title, 120), lines
+}
+
+// gateWhereDone is the instruction's link and what the re-check looks for,
+// as unnumbered mrkdwn lines.
+func gateWhereDone(in closure.Instruction) string {
+	var out []string
+	if u, err := url.Parse(in.Link); err == nil && u.Scheme == "https" && u.Host != "" && !strings.ContainsAny(in.Link, "<>| \n") {
+		out = append(out, "Where: "+link(strings.ReplaceAll(in.Link, "&", "&amp;"), Escape(u.Host)))
+	}
+	if in.Done != "" {
+		out = append(out, "Done when: "+escClip(unfilled.ReplaceAllString(in.Done, "(unknown)"), 300)+".")
+	}
+	return strings.Join(out, "\n")
 }
 
 // Gate renders a manual gate's thread message.
@@ -252,6 +114,9 @@ func Gate(v GateView) Message {
 	for i, l := range lines {
 		fmt.Fprintf(&b, "%d. %s\n", i+1, l)
 	}
+	if wd := gateWhereDone(v.Instruction); wd != "" {
+		b.WriteString(wd)
+	}
 	bs = append(bs, section(BlockGateSteps, strings.TrimSuffix(b.String(), "\n")))
 	if open {
 		bs = append(bs, contextBlock(BlockGateETA, gateETA(v)))
@@ -275,7 +140,7 @@ func Gate(v GateView) Message {
 	if ref := auditRef(v.Seq, v.MAC); ref != "" {
 		bs = append(bs, contextBlock(BlockGateAudit, v.RequestID+" · "+ref))
 	}
-	text := fmt.Sprintf("%s · step %d gate: %s (%s)", v.RequestID, v.Step, title, map[bool]string{true: "open", false: "done"}[open])
+	text := fmt.Sprintf("%s · step %d gate: %s (%s)", Escape(v.RequestID), v.Step, Escape(title), map[bool]string{true: "open", false: "done"}[open])
 	return newMessage(text, bs...)
 }
 

@@ -2,6 +2,7 @@ package graphtest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -448,5 +449,26 @@ func TestUnknownSegmentAndMethod(t *testing.T) {
 	wantError(t, e.do("PUT", "v1.0", "/users/x", ""), 405, "Request_BadRequest")
 	if rec := e.do("GET", "beta", "/users/"+e.t.KeptAdmin().ID+"/authentication/requirements", ""); rec.Code != 200 {
 		t.Fatalf("beta requirements = %d", rec.Code)
+	}
+}
+
+func TestAssignRoleMakesAnotherGlobalAdmin(t *testing.T) {
+	e := newRawEnv(t, smallSpec(), Assumptions{})
+	var member UserInfo
+	for _, u := range e.t.Users() {
+		if u.UserType == "Member" && len(u.Roles) == 0 && !u.Synced {
+			member = u
+			break
+		}
+	}
+	if err := e.t.AssignRole(member.UPN, RoleGlobalAdministrator); err != nil {
+		t.Fatal(err)
+	}
+	q := "/roleManagement/directory/roleAssignmentScheduleInstances?$filter=" + url.QueryEscape("principalId eq '"+member.ID+"'")
+	if got := values(t, e.do("GET", "v1.0", q, "")); len(got) != 1 || got[0].(map[string]any)["roleDefinitionId"] != RoleGlobalAdministrator {
+		t.Errorf("assignments of %s after AssignRole = %v", member.UPN, got)
+	}
+	if err := e.t.AssignRole("nobody@example.com", RoleGlobalAdministrator); !errors.Is(err, ErrNotFound) {
+		t.Errorf("AssignRole of an unknown user = %v", err)
 	}
 }

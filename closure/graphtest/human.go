@@ -320,6 +320,21 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
+// AssignRole is an administrator giving a user an active, permanent, direct
+// directory role (e.g. another Global Administrator appearing mid-closure:
+// the drift a closure must notice).
+func (t *Tenant) AssignRole(userIDOrUPN, roleTemplateID string) error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		u := td.findUser(userIDOrUPN)
+		if u == nil || u.deletedAt != nil {
+			return fmt.Errorf("user %s: %w", userIDOrUPN, ErrNotFound)
+		}
+		g := &roleGrant{id: newGUID(), principalID: u.id, roleID: strings.ToLower(roleTemplateID), start: now, memberType: "Direct"}
+		td.assignments[g.id] = g
+		return nil
+	})
+}
+
 // TurnSyncOff is Update-MgOrganization run by a Hybrid Identity Admin.
 func (t *Tenant) TurnSyncOff() error {
 	return t.with(func(td *tenantData, now time.Time) error {

@@ -138,7 +138,7 @@ func TestEmulatedWorldConfigChecks(t *testing.T) {
 	require.NoError(t, err)
 	defer w.close()
 	path := configEnv(t)
-	require.NoError(t, os.WriteFile(path, []byte(w.configYAML()), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte(w.configYAML("closebot.db")), 0o600))
 	for _, kv := range w.env() {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)

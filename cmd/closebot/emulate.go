@@ -49,7 +49,7 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stdout, "export "+shellQuoteKV(kv))
 	}
 	fmt.Fprintln(stdout, "# closebot.yaml:")
-	cfg := w.configYAML()
+	cfg := w.configYAML("closebot.db")
 	fmt.Fprint(stdout, cfg)
 	if *configOut != "" {
 		if err := os.WriteFile(filepath.Clean(*configOut), []byte(cfg), 0o644); err != nil {

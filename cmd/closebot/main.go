@@ -23,7 +23,9 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-var commands = map[string]command{
+var subcommands = map[string]command{
+	"run":      {"serve Slack: take requests, approvals and clicks, and run the closures", runRun},
+	"demo":     {"close an emulated tenant end to end: both emulators, closebot, and scripted people", runDemo},
 	"emulate":  {"start the Slack and Graph emulators on loopback and print how to point closebot at them", runEmulate},
 	"audit":    {"verify the audit chains (audit verify) or export one request's events as JSON Lines (audit export CT-n)", runAudit},
 	"config":   {"check closebot.yaml and the environment (config check)", runConfig},
@@ -48,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	cmd, ok := commands[args[0]]
+	cmd, ok := subcommands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "closebot: unknown command %q\n\n", args[0])
 		usage(stderr)
@@ -67,12 +69,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: closebot <command> [flags]")
 	fmt.Fprintln(w)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
+	names := make([]string, 0, len(subcommands))
+	for n := range subcommands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, subcommands[n].summary)
 	}
 }

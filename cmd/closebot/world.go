@@ -23,7 +23,7 @@ const (
 	worldChannel    = "C0OPS"
 	worldAlice      = "U0ALICE" // requester (S0ITOPS)
 	worldBob        = "U0BOB"   // approver (S0SECLEAD)
-	worldDave       = "U0DAVE"  // approver (S0SECLEAD)
+	worldDave       = "U0DAVE"  // approver (S0SECLEAD) and requester: holds both roles
 	worldCarol      = "U0CAROL" // the kept admin's Slack user
 	worldMallory    = "U0MALLORY"
 	worldGuest      = "U0GUEST"
@@ -41,6 +41,11 @@ type worldOptions struct {
 	Latency time.Duration // added to every Graph and Slack answer
 	Scale   float64       // emulated seconds per wall second
 	Epoch   time.Time     // wall instant at which emulated time equals wall time
+	// Clock, if set, is the emulators' time instead of the one derived
+	// from Epoch and Scale (the demo's fast-forwardable clock).
+	Clock interface{ Now() time.Time }
+	// Spec adjusts the seeded tenant.
+	Spec func(*graphtest.TenantSpec)
 }
 
 // world is both emulators with a seeded workspace and tenant, plus the files
@@ -67,13 +72,20 @@ func startWorld(o worldOptions) (*world, error) {
 	w := &world{opts: o, secret: randomHex(24)}
 	// Emulated time = epoch + (wall − epoch) × scale, so any process that
 	// knows --epoch and --time-scale derives the same clock.
-	gclock := graphtest.ScaledClock{Epoch: o.Epoch, Start: o.Epoch, Scale: o.Scale}
+	var gclock graphtest.Clock = graphtest.ScaledClock{Epoch: o.Epoch, Start: o.Epoch, Scale: o.Scale}
+	var sclock slacktest.Clock = &slacktest.ScaledClock{Epoch: o.Epoch, Scale: o.Scale, Start: o.Epoch}
+	if o.Clock != nil {
+		gclock, sclock = o.Clock, o.Clock
+	}
 	w.graph = graphtest.New(graphtest.Options{Clock: gclock})
 	w.graph.Start()
 	w.graph.SetLatency(o.Latency)
 
 	spec := graphtest.DefaultTenantSpec(o.Users)
 	spec.ClosebotAppID = closebotAppID
+	if o.Spec != nil {
+		o.Spec(&spec)
+	}
 	w.tenant = w.graph.AddTenant(spec)
 	w.graph.RegisterClientSecret(w.tenant.ID, closebotAppID, w.secret)
 	w.graph.RegisterPublicClient(signinClientID)
@@ -82,7 +94,7 @@ func startWorld(o worldOptions) (*world, error) {
 		AppToken: "xapp-1-" + worldAppID + "-emulated", BotToken: "xoxb-emulated-closebot",
 		TeamID: worldTeam, TeamDomain: "acme", TeamName: "Acme", AppID: worldAppID,
 		BotUserID: "U0CLOSEBOT", BotID: "B0CLOSEBOT", BotName: "closebot",
-		Clock:   &slacktest.ScaledClock{Epoch: o.Epoch, Scale: o.Scale, Start: o.Epoch},
+		Clock:   sclock,
 		Latency: o.Latency,
 	})
 	for _, u := range []slacktest.User{
@@ -150,17 +162,17 @@ func (w *world) env() []string {
 }
 
 // configYAML is a closebot.yaml for the emulated world (DESIGN §8).
-func (w *world) configYAML() string {
+func (w *world) configYAML(storePath string) string {
 	keep := w.tenant.KeptAdmin().UPN
 	var b strings.Builder
 	fmt.Fprintf(&b, `slack:
   team_id: %s
   channels: [%s]
-  requesters: [%s]
+  requesters: [%s, %s]
   approvers: [%s]
 approval: {required: 1, disjoint: false, expires_after: 24h, abort_window: 30m, drift_percent: 10}
 gates: {recheck_every: 10m, gone_confirmations: 3, gone_span: 1h, stuck_after: 336h}
-store: {path: closebot.db}
+store: {path: %s}
 graph: {base_url: %s}
 tenants:
   - id: %s
@@ -170,7 +182,7 @@ tenants:
     signin_client_id: %s
     client_id: %s
     client_secret_env: %s
-`, worldTeam, worldChannel, worldRequesters, worldApprovers, w.graph.GraphURL(),
+`, worldTeam, worldChannel, worldRequesters, worldDave, worldApprovers, storePath, w.graph.GraphURL(),
 		w.tenant.ID, w.tenant.Domain, keep, worldCarol, signinClientID, closebotAppID, secretEnv)
 	return b.String()
 }

@@ -1,0 +1,158 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/slack-go/slack"
+
+	"github.com/closebot/closebot/bot/blocks"
+	"github.com/closebot/closebot/closure"
+)
+
+// freshActions are the clicks that decide something that counts: their
+// group membership is read from Slack now, not from the cache.
+var freshActions = map[string]bool{
+	blocks.ActionRetry: true, blocks.ActionRestore: true, blocks.ActionConfirmStep5: true,
+	blocks.ActionPurge: true, blocks.ActionAttest: true,
+}
+
+// action handles a button click: the value is re-checked against the
+// stored request and where the click came from, then the actor is
+// screened and the domain decides.
+func (b *Bot) action(ctx context.Context, j *job) error {
+	if len(j.cb.ActionCallback.BlockActions) == 0 {
+		return errForged
+	}
+	ba := j.cb.ActionCallback.BlockActions[0]
+	v, err := blocks.ParseValue(ba.Value)
+	if err != nil {
+		return errForged
+	}
+	r, err := b.deps.Service.Store.Get(ctx, v.Request)
+	if errors.Is(err, closure.ErrNotFound) {
+		return errForged
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", v.Request, err)
+	}
+	if v.Version == 0 || v.Version > r.Version {
+		return errForged // drawn at a version the request never had
+	}
+	j.replyIn = r.Channel
+	if err := b.checkClickChannel(ctx, j.o.channel, r); err != nil {
+		return err
+	}
+	a, err := b.actor(ctx, j.o.user, freshActions[ba.ActionID])
+	if err != nil {
+		return err
+	}
+	svc := b.deps.Service
+	switch ba.ActionID {
+	case blocks.ActionApprove:
+		return b.openApproval(ctx, j, a, r, v)
+	case blocks.ActionReject:
+		return b.openReject(ctx, j, a, r, v)
+	case blocks.ActionCancel:
+		_, _, err = svc.Cancel(ctx, a, r.ID)
+	case blocks.ActionPause:
+		if _, _, err = svc.Pause(ctx, a, r.ID); err == nil {
+			b.deps.Runner.Poke(r.ID)
+		}
+	case blocks.ActionAbort:
+		if _, _, err = svc.Abort(ctx, a, r.ID); err == nil {
+			b.deps.Runner.Poke(r.ID)
+		}
+	case blocks.ActionResume:
+		if _, _, err = svc.Resume(ctx, a, r.ID); err == nil {
+			b.runRequest(r.ID)
+		}
+	case blocks.ActionRetry:
+		if _, _, err = svc.Retry(ctx, a, r.ID); err == nil {
+			b.runRequest(r.ID)
+		}
+	case blocks.ActionRestore:
+		if _, _, err = svc.Restore(ctx, a, r.ID); err == nil {
+			b.runRequest(r.ID)
+		}
+	case blocks.ActionConfirmStep5:
+		if _, _, err = svc.Confirm(ctx, a, r.ID, v.Version); err == nil {
+			b.deps.Runner.Poke(r.ID)
+		}
+	case blocks.ActionPurge:
+		if _, _, err = svc.Purge(ctx, a, r.ID); err == nil {
+			b.deps.Runner.Poke(r.ID)
+		}
+	case blocks.ActionRecheck:
+		if v.Gate == "" {
+			return errForged
+		}
+		if _, err = svc.Recheck(ctx, a, r.ID, v.Gate); err == nil {
+			b.deps.Runner.Poke(r.ID)
+			b.answer(ctx, j, blocks.Notice("Re-checking "+r.ID+" now; the gate's message will show the result."))
+		}
+	case blocks.ActionAttest:
+		if v.Gate == "" || v.Sentence == "" {
+			return errForged
+		}
+		if _, _, err = svc.Attest(ctx, a, r.ID, v.Gate, v.Sentence); err == nil {
+			b.deps.Runner.Poke(r.ID)
+		}
+	default:
+		return errForged
+	}
+	return err
+}
+
+// openApproval checks with the cached groups that the clicker could
+// approve, then opens the approval modal inside the trigger's 3 s. The
+// modal pins the version the card was drawn at, so a card drawn before a
+// re-pend can never approve the new plan.
+func (b *Bot) openApproval(ctx context.Context, j *job, a closure.Actor, r *closure.Request, v blocks.Value) error {
+	if err := b.canDecide(a, closure.ActApprove, r, v); err != nil {
+		return err
+	}
+	if r.ExpiryDue(b.now()) {
+		return &closure.Denied{Rule: closure.RuleExpired, Action: closure.ActApprove, State: r.State}
+	}
+	if ap, ok := r.Approvals[a.UserID]; ok && ap.PlanDigest == r.PlanDigest && ap.ConfigDigest == r.ConfigDigest {
+		return &closure.Denied{Rule: closure.RuleAlreadyApproved, Action: closure.ActApprove, State: r.State}
+	}
+	if r.Plan == nil {
+		return errNoPlan
+	}
+	modal := blocks.ApprovalModal(blocks.ModalView{
+		RequestID: r.ID, Version: v.Version, PlanDigest: r.PlanDigest, TenantDomain: r.TenantDomain,
+		Requester: r.Requester, Reason: r.Reason, Items: approvalItems(r),
+	})
+	return b.openView(ctx, j, modal)
+}
+
+// openReject opens the reject modal (a reason is required).
+func (b *Bot) openReject(ctx context.Context, j *job, a closure.Actor, r *closure.Request, v blocks.Value) error {
+	if err := b.canDecide(a, closure.ActReject, r, v); err != nil {
+		return err
+	}
+	return b.openView(ctx, j, blocks.RejectModal(blocks.Metadata{Request: r.ID, Version: v.Version, Digest: r.PlanDigest}))
+}
+
+// canDecide is the pre-check before a modal: the authorisation table with
+// the cached groups, and a card drawn before the current pending round.
+func (b *Bot) canDecide(a closure.Actor, act closure.Action, r *closure.Request, v blocks.Value) error {
+	d := closure.Decider{Policy: b.deps.Policy, Actor: a, Now: b.now()}
+	if _, err := d.Can(act, r, ""); err != nil {
+		return err
+	}
+	if v.Version <= r.PendingSince {
+		return errStaleCard
+	}
+	return nil
+}
+
+func (b *Bot) openView(ctx context.Context, j *job, modal slack.ModalViewRequest) error {
+	if _, err := b.api.OpenViewContext(ctx, j.cb.TriggerID, modal); err != nil {
+		return fmt.Errorf("views.open: %w", err)
+	}
+	return nil
+}

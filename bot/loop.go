@@ -1,0 +1,252 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/closebot/closebot/bot/blocks"
+)
+
+// job is one acknowledged envelope waiting for a worker.
+type job struct {
+	kind   string // jobSlash, jobAction, jobApprove, jobReject, jobRefuse
+	o      origin
+	appID  string // the app id learned from the hello current at receipt
+	paused bool   // the current hello reported more than one connection
+	slash  slack.SlashCommand
+	cb     slack.InteractionCallback
+	meta   blocks.Metadata // approve / reject submissions
+	reason string          // reject submissions
+	err    error           // jobRefuse: what to say
+	// replyIn is the request's channel for answers to a submission or a
+	// DM click (set once known).
+	replyIn string
+}
+
+const (
+	jobSlash   = "slash"
+	jobAction  = "action"
+	jobApprove = "approve"
+	jobReject  = "reject"
+	jobRefuse  = "refuse"
+)
+
+// loop reads the socket's events until ctx ends or the socket fails.
+func (b *Bot) loop(ctx context.Context, sm *socketmode.Client, jobs chan<- job, sockErr <-chan error) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-sockErr:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("slack socket: %w", err)
+		case evt := <-sm.Events:
+			b.event(ctx, sm, evt, jobs)
+		}
+	}
+}
+
+// event acks an envelope at once (a view submission after its local
+// validation only) and hands the work to the pool.
+func (b *Bot) event(ctx context.Context, sm *socketmode.Client, evt socketmode.Event, jobs chan<- job) {
+	switch evt.Type {
+	case socketmode.EventTypeHello:
+		if evt.Request != nil {
+			b.hello(ctx, evt.Request)
+		}
+		return
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth, socketmode.EventTypeIncomingError,
+		socketmode.EventTypeErrorWriteFailed, socketmode.EventTypeErrorBadMessage:
+		b.log.WarnContext(ctx, "socket", "event", string(evt.Type), "detail", redact(fmt.Sprint(evt.Data)))
+		return
+	case socketmode.EventTypeConnected:
+		b.log.InfoContext(ctx, "socket connected")
+		return
+	}
+	if evt.Request == nil || evt.Request.EnvelopeID == "" {
+		return
+	}
+	req := evt.Request
+	b.mu.Lock()
+	appID, paused := b.appID, b.conns > 1
+	b.mu.Unlock()
+	j := job{appID: appID, paused: paused}
+
+	switch evt.Type {
+	case socketmode.EventTypeSlashCommand:
+		b.ack(ctx, sm, req, nil)
+		cmd, _ := evt.Data.(slack.SlashCommand)
+		j.kind, j.slash = jobSlash, cmd
+		j.o = origin{envelope: req.EnvelopeID, appID: cmd.APIAppID, teamID: cmd.TeamID, user: cmd.UserID, channel: cmd.ChannelID}
+	case socketmode.EventTypeInteractive:
+		cb, _ := evt.Data.(slack.InteractionCallback)
+		j.cb = cb
+		j.o = origin{envelope: req.EnvelopeID, appID: cb.APIAppID, teamID: cb.Team.ID, user: cb.User.ID}
+		switch cb.Type {
+		case slack.InteractionTypeViewSubmission:
+			if !b.submission(ctx, sm, req, &j) {
+				return
+			}
+		case slack.InteractionTypeBlockActions:
+			b.ack(ctx, sm, req, nil)
+			j.kind = jobAction
+			j.o.channel = cb.Channel.ID
+			if j.o.channel == "" {
+				j.o.channel = cb.Container.ChannelID
+			}
+		default:
+			b.ack(ctx, sm, req, nil) // view_closed, shortcuts...: nothing to do
+			return
+		}
+	default:
+		b.ack(ctx, sm, req, nil) // events_api and anything else: not used
+		return
+	}
+	// The envelope is acked already; a full queue only delays the acks of
+	// the envelopes behind it, never this one's.
+	select {
+	case jobs <- j:
+	case <-ctx.Done():
+	}
+}
+
+func (b *Bot) ack(ctx context.Context, sm *socketmode.Client, req *socketmode.Request, payload any) {
+	if err := sm.Ack(*req, payload); err != nil {
+		b.log.WarnContext(ctx, "ack", "envelope", req.EnvelopeID, "err", err)
+	}
+}
+
+// hello learns the app id and how many sockets Slack sees. With more than
+// one, another closebot is connected: warn in the channels and refuse to
+// act until a later hello reports this one alone (DESIGN §3).
+func (b *Bot) hello(ctx context.Context, req *socketmode.Request) {
+	b.mu.Lock()
+	prev := b.conns
+	b.appID, b.conns = req.ConnectionInfo.AppID, req.NumConnections
+	b.mu.Unlock()
+	n := req.NumConnections
+	b.log.InfoContext(ctx, "hello", "app_id", req.ConnectionInfo.AppID, "num_connections", n)
+	var text string
+	switch {
+	case n > 1 && prev <= 1:
+		text = "Slack reports " + strconv.Itoa(n) + " connections for closebot: another instance is running. " +
+			"closebot refuses to act until it is connected alone; stop the other instance."
+		b.log.WarnContext(ctx, "another instance is connected; refusing to act", "num_connections", n)
+	case n <= 1 && prev > 1:
+		text = "closebot is connected alone again and acts on requests."
+	default:
+		return
+	}
+	b.runWG.Add(1)
+	go func() {
+		defer b.runWG.Done()
+		b.announce(ctx, text)
+	}()
+}
+
+// work runs jobs until ctx ends.
+func (b *Bot) work(ctx context.Context, jobs <-chan job) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-jobs:
+			b.do(ctx, j)
+		}
+	}
+}
+
+// do runs one job: dedupe, envelope checks, then its handler; every
+// refusal and error is answered to the person.
+func (b *Bot) do(ctx context.Context, j job) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.ErrorContext(ctx, "handler panic", "envelope", j.o.envelope, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	first, err := b.deps.Store.SeenEnvelope(ctx, j.o.envelope, b.now())
+	if err != nil {
+		// Only an optimisation: the domain's compare-and-set still guards.
+		b.log.WarnContext(ctx, "envelope dedupe", "envelope", j.o.envelope, "err", err)
+	} else if !first {
+		b.log.InfoContext(ctx, "redelivered envelope ignored", "envelope", j.o.envelope)
+		return
+	}
+	if err := b.checkEnvelope(j.o, j.appID); err != nil {
+		if errors.Is(err, errDrop) {
+			b.log.WarnContext(ctx, "envelope refused", "envelope", j.o.envelope, "user", j.o.user, "err", err)
+			return
+		}
+		b.answerErr(ctx, &j, err)
+		return
+	}
+	if j.paused {
+		b.answerErr(ctx, &j, errPausedElsewhere)
+		return
+	}
+	switch j.kind {
+	case jobSlash:
+		err = b.slashCommand(ctx, &j)
+	case jobAction:
+		err = b.action(ctx, &j)
+	case jobApprove:
+		err = b.approve(ctx, &j)
+	case jobReject:
+		err = b.reject(ctx, &j)
+	case jobRefuse:
+		err = j.err
+	}
+	if err != nil {
+		b.answerErr(ctx, &j, err)
+	}
+}
+
+// answerErr tells the person why nothing happened.
+func (b *Bot) answerErr(ctx context.Context, j *job, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	words := explain(b.log, err, "envelope", j.o.envelope, "user", j.o.user, "kind", j.kind)
+	b.log.InfoContext(ctx, "refused", "envelope", j.o.envelope, "user", j.o.user, "kind", j.kind, "why", err.Error())
+	b.answer(ctx, j, blocks.Refusal(words))
+}
+
+// answer shows msg to the person only: ephemeral where the envelope came
+// from (or in the request's channel for a submission), else as a DM.
+func (b *Bot) answer(ctx context.Context, j *job, msg blocks.Message) {
+	if j.o.user == "" {
+		return
+	}
+	// A click in a DM is answered in the DM; a submission (no channel) in
+	// the channel of the request it names.
+	ch := j.o.channel
+	if ch == "" {
+		ch = j.replyIn
+	}
+	if ch != "" && !isDM(ch) {
+		_, err := b.api.PostEphemeralContext(ctx, ch, j.o.user, msg.MsgOptions()...)
+		if err == nil {
+			return
+		}
+		b.log.WarnContext(ctx, "ephemeral answer", "channel", ch, "user", j.o.user, "err", err)
+	}
+	// A DM to the user id lands in the bot's App Home DM.
+	if _, _, err := b.api.PostMessageContext(ctx, j.o.user, msg.MsgOptions()...); err != nil {
+		b.log.WarnContext(ctx, "DM answer", "user", j.o.user, "err", err)
+	}
+}
+
+// secretish matches tokens and the socket URL's ticket, which a dial or
+// auth error may quote; logs never get them.
+var secretish = regexp.MustCompile(`(?i)(xox[a-z]-|xapp-)[a-z0-9-]+|(ticket|token)=[^&\s"]+`)
+
+func redact(s string) string { return secretish.ReplaceAllString(s, "[redacted]") }

@@ -1,0 +1,84 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/closebot/closebot/closure"
+	"github.com/closebot/closebot/config"
+)
+
+func TestOutboundAnnounceConfigChanges(t *testing.T) {
+	h := newOutHarness(t, harnessOpt{fast: true})
+	prev := config.Snapshot{Approvers: []string{"U0BOB"}, Required: 1}
+	next := config.Snapshot{Approvers: []string{"U0BOB", "U0DAVE", "S0SECLEAD"}, Required: 2}
+	lines := config.DiffSnapshots(prev, next)
+	require.NotEmpty(t, lines)
+	lines = append(lines, "tenant <!channel> (x) removed")
+	require.NoError(t, h.rep.AnnounceConfigChanges(h.ctx, []string{chOps}, lines))
+	require.NoError(t, h.rep.AnnounceConfigChanges(h.ctx, []string{chOps}, nil), "nothing changed, nothing posted")
+	h.flush()
+	msgs := h.emu.Messages(chOps)
+	require.Len(t, msgs, 1)
+	body := joined(t, msgs[0].Blocks)
+	assert.Contains(t, body, "Since closebot last ran:")
+	assert.Contains(t, body, "slack.approvers: added <!subteam^S0SECLEAD>, <@U0DAVE>")
+	assert.Contains(t, body, "approval.required: 1 → 2")
+	assert.Contains(t, body, "tenant &lt;!channel&gt; (x) removed")
+	assert.NotContains(t, body, "<!channel>")
+	for _, o := range textsOf(t, msgs[0].Blocks) {
+		assert.True(t, o.Verbatim)
+	}
+
+	require.NoError(t, h.rep.Announce(h.ctx, chOps, "Slack reports 2 connections <!here>"))
+	h.flush()
+	msgs = h.emu.Messages(chOps)
+	require.Len(t, msgs, 2)
+	assert.Contains(t, joined(t, msgs[1].Blocks), "&lt;!here&gt;")
+}
+
+func TestOutboundDailyGateReminders(t *testing.T) {
+	h := newOutHarness(t, harnessOpt{fast: true})
+	req := h.running()
+	g := closure.Gate{ID: "4.legacy_mfa", Step: 4, Kind: closure.GateLegacyMFA, Instructions: string(closure.GateLegacyMFA),
+		Assignee: uCarol, OpenedAt: h.clock.Now(), Attest: []string{closure.SentenceNoLegacyMFA}}
+	req = h.change(req, "closebot", "gate.open", func(r *closure.Request) {
+		r.State, r.Step, r.Gates = closure.StateGate, 4, []closure.Gate{g}
+	})
+	require.NoError(t, h.rep.GateOpened(h.ctx, req, g))
+	h.flush()
+	rem := &Reminders{Reporter: h.rep, Store: h.db, Clock: h.clock}
+
+	n, err := rem.Due(h.ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "not a day old yet")
+	h.clock.Advance(25 * time.Hour)
+	n, err = rem.Due(h.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	n, _ = rem.Due(h.ctx)
+	assert.Zero(t, n, "once a day")
+	h.flush()
+
+	dms := h.emu.DMs(uCarol)
+	require.Len(t, dms, 2, "the gate DM, then the reminder")
+	assert.Contains(t, dms[1].Text, "Reminder: <@U0CAROL>, step 4's gate “Legacy MFA providers”")
+	thread := h.emu.Thread(chOps, h.ref(req, refCard).TS)
+	assert.True(t, strings.HasPrefix(thread[len(thread)-1].Text, "CT-1: Reminder:"))
+
+	h.clock.Advance(24 * time.Hour)
+	tick := make(chan time.Time, 1)
+	tick <- h.clock.Now()
+	ctx, cancel := contextWithCancel(h)
+	done := make(chan error)
+	go func() { done <- rem.Run(ctx, tick) }()
+	require.Eventually(t, func() bool { return h.rep.Outbox().Len() > 0 || len(h.emu.DMs(uCarol)) == 3 }, 5*time.Second, 5*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+	h.flush()
+	assert.Len(t, h.emu.DMs(uCarol), 3, "the ticker drives the next day's reminder")
+}

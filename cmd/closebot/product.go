@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/closebot/closebot/bot"
+	"github.com/closebot/closebot/closure"
+	"github.com/closebot/closebot/closure/msgraph"
+	"github.com/closebot/closebot/commands"
+	"github.com/closebot/closebot/config"
+	"github.com/closebot/closebot/store"
+)
+
+// metaConfigSnapshot is where the authorisation part of the last run's
+// configuration is kept, to post what changed at the next start (DESIGN §3).
+const metaConfigSnapshot = "config.snapshot"
+
+// wiring are the knobs `run` leaves at their defaults and `demo` and the
+// end-to-end tests set: an emulator's certificate, a time-scaled clock.
+type wiring struct {
+	Transport  http.RoundTripper // Graph and authority transport; nil: Go's default
+	SlackHTTP  *http.Client      // Slack Web API client; nil: the bot's default
+	Clock      closure.Clock     // nil: the system clock
+	After      func(time.Duration) <-chan time.Time
+	Log        *slog.Logger
+	BotOptions func(*bot.Config) // last say on the bot's configuration
+}
+
+// product is closebot assembled: the store (its lock held), the domain, the
+// Graph directories, and the Slack bot with its reporter.
+type product struct {
+	cfg      *config.Config
+	db       *store.DB
+	policy   *closure.Policy
+	service  *closure.Service
+	runner   *closure.Runner
+	reporter *bot.Reporter
+	bot      *bot.Bot
+	log      *slog.Logger
+}
+
+// assemble builds closebot from a loaded configuration. The store is opened
+// first, so a second closebot on the same database fails here, before any
+// socket is opened.
+func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, error) {
+	log := w.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	clock := w.Clock
+	if clock == nil {
+		clock = closure.SystemClock{}
+	}
+	db, err := store.Open(cfg.Store.Path, cfg.AuditKey(), store.Options{Now: clock.Now})
+	if err != nil {
+		return nil, err
+	}
+	p := &product{cfg: cfg, db: db, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = db.Close()
+		}
+	}()
+
+	policy := cfg.Policy()
+	if err := policy.Validate(); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	p.policy = &policy
+
+	dirs := map[string]closure.Directory{}
+	for _, t := range cfg.Tenants {
+		d, err := msgraph.New(ctx, msgraph.Config{
+			TenantID: t.ID, ClientID: t.ClientID, ClientSecret: t.ClientSecret.Reveal(),
+			CertificateFile: t.ClientCertificateFile, WorkloadIdentity: t.WorkloadIdentity,
+			SigninClientID: t.SigninClientID, Keep: t.Keep,
+			GraphBaseURL: cfg.Graph.BaseURL, AuthorityHost: cfg.Env.AuthorityHost,
+			Transport: w.Transport, Logger: log.With("tenant", t.Domain),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", t.Domain, err)
+		}
+		dirs[t.ID] = d
+	}
+
+	slackOpts := []slack.Option{}
+	if cfg.Env.SlackAPIURL != "" {
+		slackOpts = append(slackOpts, slack.OptionAPIURL(cfg.Env.SlackAPIURL))
+	}
+	if w.SlackHTTP != nil {
+		slackOpts = append(slackOpts, slack.OptionHTTPClient(w.SlackHTTP))
+	}
+	gates := closure.GateConfig{
+		RecheckEvery: cfg.Gates.RecheckEvery, GoneConfirmations: cfg.Gates.GoneConfirmations, GoneSpan: cfg.Gates.GoneSpan,
+	}
+	p.reporter = bot.NewReporter(bot.ReporterConfig{
+		API: slack.New(cfg.Env.SlackBotToken.Reveal(), slackOpts...), Refs: db, Store: db,
+		Policy: p.policy, Clock: clock, Log: log.With("component", "reporter"), Gates: gates,
+	})
+	p.service = &closure.Service{Store: db, Clock: clock, Policy: p.policy, Reporter: p.reporter, Log: log}
+	p.runner = &closure.Runner{
+		Service: p.service,
+		Dirs: func(id string) (closure.Directory, error) {
+			d, ok := dirs[id]
+			if !ok {
+				return nil, fmt.Errorf("tenant %s is not configured", id)
+			}
+			return d, nil
+		},
+		Gates: gates, Log: log.With("component", "runner"), After: w.After,
+	}
+
+	var tenants []commands.Tenant
+	for _, t := range cfg.Tenants {
+		tenants = append(tenants, commands.Tenant{ID: t.ID, Domain: t.Domain})
+	}
+	bcfg := bot.Config{
+		TeamID: cfg.Slack.TeamID, Channels: cfg.Slack.Channels,
+		AppToken: cfg.Env.SlackAppToken.Reveal(), BotToken: cfg.Env.SlackBotToken.Reveal(),
+		APIURL: cfg.Env.SlackAPIURL, HTTPClient: w.SlackHTTP,
+	}
+	if w.BotOptions != nil {
+		w.BotOptions(&bcfg)
+	}
+	p.bot, err = bot.New(bcfg, bot.Deps{
+		Service: p.service, Runner: p.runner, Reporter: p.reporter, Store: db,
+		Policy: p.policy, Tenants: tenants, Log: log, Clock: clock,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return p, nil
+}
+
+// run verifies the audit chains, announces configuration changes and runs
+// the bot until ctx ends.
+func (p *product) run(ctx context.Context) error {
+	defer p.db.Close()
+	results, err := p.db.VerifyAll(ctx)
+	if err != nil {
+		return fmt.Errorf("verify audit chains: %w", err)
+	}
+	for _, r := range results {
+		if r.Fault != nil {
+			// The store refuses to read or extend a broken chain, so that
+			// request stops; say so where people look.
+			p.log.ErrorContext(ctx, "audit chain broken: work on this request stops", "request", r.Request, "fault", r.Fault.Error())
+			p.announce(ctx, fmt.Sprintf("The audit chain of %s does not verify (%s). closebot will not act on %s; run `closebot audit verify` and investigate.", r.Request, r.Fault.Error(), r.Request))
+		}
+	}
+	p.announceConfigChanges(ctx)
+	err = p.bot.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func (p *product) announce(ctx context.Context, text string) {
+	for _, c := range p.cfg.Slack.Channels {
+		if err := p.reporter.Announce(ctx, c, text); err != nil {
+			p.log.WarnContext(ctx, "announce", "channel", c, "err", err)
+		}
+	}
+}
+
+// announceConfigChanges posts who may now request, approve or keep since
+// the last run (everything, on a database's first run), then remembers this
+// run's snapshot.
+func (p *product) announceConfigChanges(ctx context.Context) {
+	var prev config.Snapshot
+	seen, err := p.db.GetMeta(ctx, metaConfigSnapshot, &prev)
+	if err != nil {
+		p.log.WarnContext(ctx, "read last configuration snapshot", "err", err)
+		return
+	}
+	next := p.cfg.Snapshot()
+	lines := config.DiffSnapshots(prev, next)
+	if !seen {
+		lines = append([]string{"first run with this database; the configuration is:"}, lines...)
+	}
+	if err := p.reporter.AnnounceConfigChanges(ctx, p.cfg.Slack.Channels, lines); err != nil {
+		p.log.WarnContext(ctx, "announce configuration changes", "err", err)
+	}
+	if err := p.db.PutMeta(ctx, metaConfigSnapshot, next); err != nil {
+		p.log.WarnContext(ctx, "save configuration snapshot", "err", err)
+	}
+}
