@@ -302,7 +302,8 @@ func TestThrottleConditionalAccessNoRetryAfter(t *testing.T) {
 }
 
 func TestThrottleDisabled(t *testing.T) {
-	s := New(Options{DisableThrottling: true})
+	// A still clock: the bucket must not refill while the test spends it.
+	s := New(Options{DisableThrottling: true, Clock: NewManualClock(time.Now())})
 	tn := s.AddTenant(TenantSpec{Seed: 9, Domain: "off", Members: 1})
 	p := &Principal{TenantID: tn.ID, AppID: newGUID()}
 	if got, rej := admitN(s, graphReq(p, http.MethodDelete, "/users/1"), 3500); got != 3500 || rej != nil {

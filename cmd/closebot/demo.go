@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/closebot/closebot/bot"
 	"github.com/closebot/closebot/config"
 )
 
@@ -45,25 +46,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer w.close()
-	cfg, err := w.loadConfig(filepath.Join(w.dir, "closebot.db"))
-	if err != nil {
-		return err
-	}
 	level := slog.LevelError
 	if *verbose {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	p, err := assemble(ctx, cfg, wiring{Transport: w.graph.Client().Transport, Clock: clock, After: clock.After, Log: log})
+	p, stopBot, err := launch(ctx, w, clock, log, nil)
 	if err != nil {
 		return err
 	}
-	botCtx, stopBot := context.WithCancel(ctx)
-	var botErr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); botErr = p.run(botCtx) }()
-	defer func() { stopBot(); wg.Wait() }()
+	defer stopBot()
 
 	fmt.Fprintf(stdout, "closebot demo: tenant %s (%d users), Slack channel #it-ops; alice requests, bob approves, carol is the kept admin.\n\n", w.tenant.Domain, *users)
 	var mu sync.Mutex // one writer on stdout: the narrator and the humans
@@ -86,10 +78,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	h := &humans{w: w, db: p.db, clock: clock, say: say}
 	// Let the bot connect before alice types.
-	if err := w.slack.WaitConnections(1, 10*time.Second); err != nil {
-		stopNarrating()
-		return fmt.Errorf("closebot did not connect to Slack: %w (%v)", err, botErr)
-	}
 	id, err := h.open(ctx, "Company dissolved, ticket OPS-1234")
 	if err == nil {
 		err = h.play(ctx)
@@ -118,6 +106,29 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("the closure is not complete (see the summary)")
 	}
 	return nil
+}
+
+// launch starts closebot on the emulated world, as `closebot run` would
+// with the world's closebot.yaml and environment, and waits until it is
+// connected to Slack. stop ends it and returns its error.
+func launch(ctx context.Context, w *world, clock *demoClock, log *slog.Logger, botOpts func(*bot.Config)) (*product, func() error, error) {
+	cfg, err := w.loadConfig(filepath.Join(w.dir, "closebot.db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := assemble(ctx, cfg, wiring{Transport: w.graph.Client().Transport, Clock: clock, After: clock.After, Log: log, BotOptions: botOpts})
+	if err != nil {
+		return nil, nil, err
+	}
+	botCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.run(botCtx) }()
+	stop := func() error { cancel(); return <-done }
+	if err := w.slack.WaitConnections(1, 10*time.Second); err != nil {
+		cancel()
+		return nil, nil, fmt.Errorf("closebot did not connect to Slack: %w (%v)", err, <-done)
+	}
+	return p, stop, nil
 }
 
 // loadConfig writes the emulated world's closebot.yaml and loads it as
