@@ -117,13 +117,15 @@ func (s *Server) recordAck(connID int, data []byte) {
 		}
 		ack := a
 		e.ack = &ack
-		close(e.acked)
 	}
 	s.acks = append(s.acks, a)
 	s.notify()
 	s.mu.Unlock()
 	if e != nil && (a.Kind == AckOnTime || a.Kind == AckLate) {
+		// The ack's effect (a slash reply, a modal's errors) happens before
+		// WaitAck returns, as it does before the person sees anything.
 		s.applyAck(e, frame.Payload)
+		close(e.acked)
 	}
 }
 
