@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // completionOf pairs each intent action with the action recording it done.
@@ -15,31 +16,46 @@ var completionOf = map[string]string{
 	intentMFA:        "step.mfa_disabled",
 }
 
+// resolvedBy are the events, besides an intent's completion, after which
+// an intended user deletion is no longer this request's to record: a
+// person removed the user at a gate.
+var resolvedBy = map[string]string{"step.user_gone": intentDeleteUser}
+
 // orphanIntents returns the intents of the audit log with no recorded
-// completion: writes a crash may have made without recording them.
+// completion: writes a crash may have made without recording them. Per
+// object only the last intent counts: an earlier one was refused or never
+// sent (a crash before the call) and was superseded by the retry, whose
+// own completion records the write once.
 func orphanIntents(evs []Event) []Event {
-	key := func(action string, ev Event) string {
+	key := func(intent string, ev Event) string {
 		// Sync-off has no object id: all its intents share one key.
-		return action + "|" + lower(ev.Detail["id"])
+		return intent + "|" + lower(ev.Detail["id"])
 	}
-	done := map[string]int{}
-	for _, ev := range evs {
-		for intent, completion := range completionOf {
-			if ev.Action == completion {
-				done[key(intent, ev)]++
-			}
-		}
+	completes := map[string]string{} // completion action → intent
+	for intent, completion := range completionOf {
+		completes[completion] = intent
 	}
-	var out []Event
-	for _, ev := range evs {
-		if _, ok := completionOf[ev.Action]; !ok {
+	for action, intent := range resolvedBy {
+		completes[action] = intent
+	}
+	open := map[string]int{} // key → index in evs of its unresolved last intent
+	for i, ev := range evs {
+		if _, ok := completionOf[ev.Action]; ok {
+			open[key(ev.Action, ev)] = i
 			continue
 		}
-		if k := key(ev.Action, ev); done[k] > 0 {
-			done[k]--
-			continue
+		if intent, ok := completes[ev.Action]; ok {
+			delete(open, key(intent, ev))
 		}
-		out = append(out, ev)
+	}
+	idx := make([]int, 0, len(open))
+	for _, i := range open {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	out := make([]Event, len(idx))
+	for j, i := range idx {
+		out[j] = evs[i]
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package closure
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -36,6 +37,42 @@ func (r *Runner) restore(ctx context.Context, req *Request) error {
 	seen := map[string]bool{}
 	var restored, failed []string
 	aborted := func(q *Request) bool { return q.State == StateAborted && q.RestoreRequested != nil }
+	// This Restore round so far (a crash may have cut it): users already
+	// restored and recorded count; a restore a crash left unrecorded is
+	// recorded now (the user is live again, so it is not restored twice).
+	var orphans []Event
+	for _, ev := range evs {
+		switch ev.Action {
+		case string(ActRestore):
+			restored, orphans = nil, nil
+		case "restore.user":
+			restored = append(restored, ev.Detail["id"])
+			orphans = slices.DeleteFunc(orphans, func(o Event) bool { return equalFold(o.Detail["id"], ev.Detail["id"]) })
+		case intentRestoreUser:
+			orphans = append(orphans, ev)
+		}
+	}
+	for _, id := range restored {
+		seen[lower(id)] = true
+	}
+	for _, ev := range orphans {
+		id := ev.Detail["id"]
+		if seen[lower(id)] || held[lower(id)] {
+			continue // restored meanwhile, or still deleted: restored below
+		}
+		if _, err := x.dir.User(ctx, id); isNotFound(err) {
+			continue // purged or gone for good: nothing was restored
+		} else if err != nil {
+			return fmt.Errorf("read user %s: %w", id, err)
+		}
+		obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: ev.Detail["kind"], Privileged: ev.Detail["privileged"] == "true"}
+		r.logger().InfoContext(ctx, "recording a restore a crash left unrecorded", "request", req.ID, "id", id)
+		if _, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.UserRestored(q, obj) }); err != nil {
+			return err
+		}
+		seen[lower(id)] = true
+		restored = append(restored, id)
+	}
 	for _, ev := range evs {
 		if ev.Action != intentDeleteUser {
 			continue

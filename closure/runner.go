@@ -140,28 +140,27 @@ func (r *Runner) Wait() { r.wg.Wait() }
 // Poke wakes the Run of a request, if one waits.
 func (r *Runner) Poke(id string) {
 	r.mu.Lock()
-	ch := r.running[id]
+	defer r.mu.Unlock()
 	delete(r.checked, id)
-	r.mu.Unlock()
-	if ch != nil {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
+	if ch := r.running[id]; ch != nil {
+		pokeLocked(ch)
 	}
 }
 
 // Run executes a request until a person must move it; see Runner.
 func (r *Runner) Run(ctx context.Context, id string) error {
+	// The bot calls Run after a Resume or re-approval: when a Run is
+	// already there, claim wakes it and has it check the plan again.
 	poke, ok := r.claim(id)
 	if !ok {
-		// The bot calls Run after a Resume or re-approval: even if the
-		// first Run never saw the pause, the plan is checked again.
-		r.setVerified(id, false)
-		r.Poke(id)
 		return nil
 	}
-	defer r.release(id)
+	released := false
+	defer func() {
+		if !released {
+			r.release(id)
+		}
+	}()
 	for {
 		w, err := r.Advance(ctx, id)
 		if ctx.Err() != nil {
@@ -170,13 +169,25 @@ func (r *Runner) Run(ctx context.Context, id string) error {
 		if errors.Is(err, ErrNotFound) {
 			return err
 		}
+		if errors.Is(err, ErrTampered) {
+			// DESIGN §7: a chain that does not verify stops all work on
+			// the request, and says so; no retry.
+			r.chainBroken(ctx, id, err)
+			return err
+		}
 		if err != nil {
 			// Graph or the store failed for a reason a retry may cure.
 			r.logger().WarnContext(ctx, "advance request", "request", id, "err", err)
 			w = Wait{Until: r.now().Add(r.recheckEvery()), Reason: "retry after an error"}
 		}
 		if w.Stop {
-			return nil
+			// A Run call that came while this one was stopping (a Resume
+			// right after the pause was seen) left a poke: go round again
+			// instead of leaving the request with no Run.
+			if released = r.releaseUnlessPoked(id, poke); released {
+				return nil
+			}
+			continue
 		}
 		var timer <-chan time.Time
 		if !w.Until.IsZero() {
@@ -189,6 +200,39 @@ func (r *Runner) Run(ctx context.Context, id string) error {
 		case <-timer:
 		}
 	}
+}
+
+// chainBroken says that a request's audit data does not verify: in the
+// log, and in the request's channel when the Reporter can post a notice.
+func (r *Runner) chainBroken(ctx context.Context, id string, err error) {
+	r.logger().ErrorContext(ctx, "audit chain does not verify: work on this request stops", "request", id, "err", err)
+	a, ok := r.reporter().(interface {
+		Announce(ctx context.Context, channel, text string) error
+	})
+	if !ok {
+		return
+	}
+	req, gerr := r.store().Get(ctx, id)
+	if gerr != nil {
+		return // the record itself is bad: the start-up verification names it
+	}
+	text := fmt.Sprintf("The audit data of %s does not verify (%v). closebot stops all work on %s; run `closebot audit verify` and investigate.", id, err, id)
+	if aerr := a.Announce(ctx, req.Channel, text); aerr != nil {
+		r.logger().WarnContext(ctx, "announce broken audit chain", "request", id, "err", aerr)
+	}
+}
+
+// checkChain verifies the request's audit chain when the store keeps one
+// (DESIGN §7: before every resume, and here before an irreversible purge).
+func (r *Runner) checkChain(ctx context.Context, id string) error {
+	v, ok := r.store().(ChainVerifier)
+	if !ok {
+		return nil
+	}
+	if err := v.VerifyChain(ctx, id); err != nil {
+		return fmt.Errorf("verify the audit chain of %s: %w", id, err)
+	}
+	return nil
 }
 
 func (r *Runner) after(d time.Duration) <-chan time.Time {
@@ -207,20 +251,44 @@ func (r *Runner) claim(id string) (chan struct{}, bool) {
 	if r.running == nil {
 		r.running = map[string]chan struct{}{}
 	}
-	if _, busy := r.running[id]; busy {
+	// Every Run is a resume: check the chain and the plan again before
+	// the next write.
+	r.setVerifiedLocked(id, false)
+	if ch, busy := r.running[id]; busy {
+		pokeLocked(ch)
 		return nil, false
 	}
 	ch := make(chan struct{}, 1)
 	r.running[id] = ch
-	// Every Run is a resume: check the plan again before the next write.
-	r.setVerifiedLocked(id, false)
 	return ch, true
+}
+
+// releaseUnlessPoked ends a Run's claim, unless a poke came meanwhile.
+// Pokes are sent under r.mu, so none can fall between the check and the
+// release.
+func (r *Runner) releaseUnlessPoked(id string, poke chan struct{}) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	select {
+	case <-poke:
+		return false
+	default:
+	}
+	delete(r.running, id)
+	return true
 }
 
 func (r *Runner) release(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.running, id)
+}
+
+func pokeLocked(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
 }
 
 func (r *Runner) isVerified(id string) bool {
@@ -263,11 +331,26 @@ const maxRounds = 64
 
 // Advance does all the work a request allows now and says what it waits
 // for. It is safe to call at any time; Run loops over it.
-func (r *Runner) Advance(ctx context.Context, id string) (Wait, error) {
-	rechecked := false
+func (r *Runner) Advance(ctx context.Context, id string) (w Wait, err error) {
+	defer func() {
+		if err != nil {
+			// A write whose record failed (the store, a cancelled
+			// context) is reconciled, and the plan checked again, before
+			// the next write.
+			r.setVerified(id, false)
+		}
+	}()
+	rechecked, chainChecked := false, false
 	for range maxRounds {
 		if err := ctx.Err(); err != nil {
 			return Wait{}, err
+		}
+		if !chainChecked && !r.isVerified(id) {
+			// A resume (or the first round after one): DESIGN §7.
+			if err := r.checkChain(ctx, id); err != nil {
+				return Wait{}, err
+			}
+			chainChecked = true
 		}
 		req, err := r.store().Get(ctx, id)
 		if err != nil {

@@ -39,8 +39,16 @@ func (x *exec) stepDirectory(ctx context.Context, req *Request) (*Wait, error) {
 		_, err := x.commitStep(ctx, StepDeleteDirectory, System.AwaitConfirmation)
 		return nil, err
 	}
-	// Confirmed: check once more, right before the deletions.
+	// Confirmed: check once more, right before the deletions. The
+	// confirmation may come days after the final checks, and a disabled
+	// kept admin is not plan drift: re-check them too.
 	if drifted, err := x.verify(ctx, req); err != nil || drifted {
+		return nil, err
+	}
+	if why, err := x.keepOK(ctx, req.Facts.KeepObjectID); err != nil || why != "" {
+		if why != "" {
+			return nil, &failure{why: why + "; no app or service principal was deleted after this check"}
+		}
 		return nil, err
 	}
 	ok := func(r *Request) bool {
@@ -200,6 +208,10 @@ func (x *exec) purge(ctx context.Context, req *Request) error {
 		_, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
 			return s.Purged(q, nil, "the tenant is already gone")
 		})
+		return err
+	}
+	// The audit log names what to purge, irreversibly: it must verify.
+	if err := x.r.checkChain(ctx, x.id); err != nil {
 		return err
 	}
 	evs, err := x.r.store().Events(ctx, x.id)

@@ -42,4 +42,16 @@ var (
 	ErrNotFound     = errors.New("no such request")
 	ErrConflict     = errors.New("request changed meanwhile")
 	ErrTenantLocked = errors.New("tenant already has an open request")
+	// ErrTampered: stored audit data (a request record or its chain) does
+	// not verify against the audit key. Work on that request stops.
+	ErrTampered = errors.New("audit data does not verify")
 )
+
+// ChainVerifier is implemented by a Store that keeps a keyed audit chain
+// (the bbolt store). DESIGN §7: the chain is verified before every resume;
+// the runner also verifies it before an irreversible purge. VerifyChain
+// returns an error wrapping ErrTampered, naming the first bad event, when
+// the request's chain or record does not verify.
+type ChainVerifier interface {
+	VerifyChain(ctx context.Context, id string) error
+}

@@ -26,6 +26,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/closebot/closebot/closure"
 )
 
 // MinKeyLen is the shortest audit key accepted (bytes).
@@ -41,7 +43,9 @@ var (
 	// ErrKeyTooShort: the audit key has fewer than MinKeyLen bytes.
 	ErrKeyTooShort = errors.New("audit key too short")
 	// ErrTampered: stored data does not match its MAC; the error is a *Fault.
-	ErrTampered = errors.New("audit data does not verify")
+	// It is closure.ErrTampered, so the runner recognises it without
+	// importing the store.
+	ErrTampered = closure.ErrTampered
 	// ErrInvalid: an argument the store cannot accept (empty id, name...).
 	ErrInvalid = errors.New("invalid store argument")
 )

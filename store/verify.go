@@ -99,6 +99,20 @@ func (db *DB) Verify(ctx context.Context, id string) (Result, error) {
 	return res, nil
 }
 
+var _ closure.ChainVerifier = (*DB)(nil)
+
+// VerifyChain implements closure.ChainVerifier: nil when request id's chain
+// and record verify, else its *Fault (errors.Is ErrTampered). Get only
+// checks the record and its head; an event edited inside the chain shows
+// only here (and in Verify).
+func (db *DB) VerifyChain(ctx context.Context, id string) error {
+	res, err := db.Verify(ctx, id)
+	if err != nil {
+		return err
+	}
+	return res.Err()
+}
+
 // VerifyAll verifies every request, and every chain left without a request,
 // in request-number order.
 func (db *DB) VerifyAll(ctx context.Context) ([]Result, error) {

@@ -151,8 +151,8 @@ func (p *product) run(ctx context.Context) error {
 	}
 	for _, r := range results {
 		if r.Fault != nil {
-			// The store refuses to read or extend a broken chain, so that
-			// request stops; say so where people look.
+			// The runner verifies a request's chain before every resume and
+			// stops that request on a mismatch; say so where people look.
 			p.log.ErrorContext(ctx, "audit chain broken: work on this request stops", "request", r.Request, "fault", r.Fault.Error())
 			p.announce(ctx, fmt.Sprintf("The audit chain of %s does not verify (%s). closebot will not act on %s; run `closebot audit verify` and investigate.", r.Request, r.Fault.Error(), r.Request))
 		}
