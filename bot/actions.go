@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -13,9 +14,12 @@ import (
 
 // freshActions are the clicks that decide something that counts: their
 // group membership is read from Slack now, not from the cache.
+// Resume counts too: it lets the runner write again. Pause, Abort and
+// Cancel stop work (the safe direction) and stay fast on the cache;
+// Approve and Reject are decided fresh at the modal's submission.
 var freshActions = map[string]bool{
 	blocks.ActionRetry: true, blocks.ActionRestore: true, blocks.ActionConfirmStep5: true,
-	blocks.ActionPurge: true, blocks.ActionAttest: true,
+	blocks.ActionPurge: true, blocks.ActionAttest: true, blocks.ActionResume: true,
 }
 
 // action handles a button click: the value is re-checked against the
@@ -41,6 +45,9 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 		return errForged // drawn at a version the request never had
 	}
 	j.replyIn = r.Channel
+	if err := b.checkClickMessage(ctx, j, r.ID); err != nil {
+		return err
+	}
 	if err := b.checkClickChannel(ctx, j.o.channel, r); err != nil {
 		return err
 	}
@@ -103,6 +110,38 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 		return errForged
 	}
 	return err
+}
+
+// checkClickMessage refuses a click on a message that is not one of the
+// request's own button-carrying messages as the store knows them (its
+// card, step and gate messages, gate DMs): a value naming one request on
+// another request's message, or on a message closebot has since replaced
+// by a re-post, decides nothing. A local read; no Web API call.
+func (b *Bot) checkClickMessage(ctx context.Context, j *job, reqID string) error {
+	c := j.cb.Container
+	ts := c.MessageTs
+	if ts == "" {
+		ts = j.cb.Message.Timestamp
+	}
+	if ts == "" || c.IsEphemeral || j.o.channel == "" {
+		return errForged
+	}
+	refs, err := b.deps.Store.Refs(ctx, reqID)
+	if err != nil {
+		return fmt.Errorf("refs of %s: %w", reqID, err)
+	}
+	for name, ref := range refs {
+		if buttonRef(name) && ref.TS == ts && ref.Channel == j.o.channel {
+			return nil
+		}
+	}
+	return errForged
+}
+
+// buttonRef reports whether a ref names a message that carries buttons.
+func buttonRef(name string) bool {
+	return name == refCard || strings.HasPrefix(name, "step.") || strings.HasPrefix(name, "gate.") ||
+		strings.HasPrefix(name, "dm.gate.")
 }
 
 // openApproval checks with the cached groups that the clicker could

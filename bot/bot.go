@@ -39,6 +39,11 @@ type Config struct {
 	// Sweep is how often pending requests past their expiry and gates past
 	// stuck_after are moved on (default 1 min).
 	Sweep time.Duration
+	// Recheck is how long after a hello reporting more than one connection
+	// closebot reconnects to count again (default 10 s; doubled while the
+	// count stays above one, up to 32 times): Slack may still count the
+	// socket it has just told closebot to drop.
+	Recheck time.Duration
 	// SocketOptions are extra socketmode options (tests: ping interval).
 	SocketOptions []socketmode.Option
 }
@@ -76,10 +81,14 @@ type Bot struct {
 	mu       sync.Mutex
 	appID    string // from the current connection's hello
 	conns    int    // num_connections of that hello
+	warned   bool   // the channels were told another instance is connected
 	runCtx   context.Context
 	runWG    sync.WaitGroup // Runner.Run goroutines the bot started
 	started  bool
 	announce func(ctx context.Context, text string) // tests may watch; default Reporter.Announce in every channel
+	// after times the reconnects that re-read num_connections (tests
+	// fire them by hand).
+	after func(time.Duration) <-chan time.Time
 }
 
 // New checks the configuration and dependencies and builds a Bot.
@@ -121,6 +130,9 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	if cfg.Sweep <= 0 {
 		cfg.Sweep = time.Minute
 	}
+	if cfg.Recheck <= 0 {
+		cfg.Recheck = 10 * time.Second
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -141,6 +153,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		api:      slack.New(cfg.BotToken, opts...),
 		channels: map[string]bool{},
 		chans:    channelCache{entries: map[string]channelEntry{}},
+		after:    time.After,
 	}
 	for _, c := range cfg.Channels {
 		b.channels[c] = true
@@ -197,11 +210,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		goBG(func() { b.work(ctx, jobs) })
 	}
 
-	sm := socketmode.New(b.api, b.cfg.SocketOptions...)
-	sockErr := make(chan error, 1)
-	goBG(func() { sockErr <- sm.RunContext(ctx) })
-
-	err := b.loop(ctx, sm, jobs, sockErr)
+	err := b.loop(ctx, jobs)
 	cancel()
 	bg.Wait()
 	b.runWG.Wait()

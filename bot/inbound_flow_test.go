@@ -178,9 +178,10 @@ func TestInboundRefusesWithoutWrites(t *testing.T) {
 		view := w.approvalView(bob)
 		fresh := w.repend(req.ID)
 		require.Greater(t, fresh.PendingSince, uint64(0))
-		// A click on the old card is refused before any modal.
+		// A click on the card as bob's client still shows it (the old
+		// value) is refused before any modal.
 		before := w.viewsOf(bob)
-		w.click(bob, inOps, card, blocks.ActionApprove)
+		w.clickOn(bob, w.card(req.ID), card, blocks.ActionApprove)
 		w.refusalTo(bob, "out of date")
 		assert.Equal(t, before, w.viewsOf(bob))
 		// The modal opened before the change passes local validation but
@@ -211,6 +212,10 @@ func TestInboundRefusesWithoutWrites(t *testing.T) {
 // until a later hello reports it alone.
 func TestInboundRefusesWhileAnotherInstanceIsConnected(t *testing.T) {
 	w := newWorld(t, worldOpts{numConnections: 2})
+	// The first hello pauses; the warning waits for a second socket to be
+	// counted the same (Slack's refresh here; closebot's own recheck in
+	// TestInboundReconnectsToRecountConnections).
+	require.NoError(t, w.srv.Disconnect("refresh_requested"))
 	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool {
 		w.annMu.Lock()
 		defer w.annMu.Unlock()

@@ -130,6 +130,9 @@ func newWorld(t *testing.T, o worldOpts) *world {
 	b, err := New(Config{
 		TeamID: inTeam, Channels: []string{inOps, inOps2, inShared},
 		AppToken: w.srv.Options().AppToken, BotToken: w.srv.Options().BotToken, APIURL: w.srv.APIURL(),
+		// No reconnects to recount unless a test fires them (bot.after):
+		// a socket closed mid-test would lose the envelope sent to it.
+		Recheck:       time.Hour,
 		SocketOptions: []socketmode.Option{socketmode.OptionLog(log.New(io.Discard, "", 0))},
 	}, Deps{
 		Service: w.svc, Runner: w.runner, Reporter: rep, Store: db, Policy: w.policy, Log: logger, Clock: w.clock,
@@ -220,6 +223,17 @@ func (w *world) get(id string) *closure.Request {
 func (w *world) click(user, channel string, v blocks.Value, actionID string) *slacktest.Envelope {
 	w.t.Helper()
 	e, err := w.srv.ClickRaw(user, channel, "1700000000.000100", blocks.BlockCardActions, actionID, v.String())
+	require.NoError(w.t, err)
+	_, err = e.WaitAck(3 * time.Second)
+	require.NoError(w.t, err, "click acked within 3 s")
+	return e
+}
+
+// clickOn presses a button carrying value v on a message Slack holds
+// (a stale client view of it, or a value drawn for another request).
+func (w *world) clickOn(user string, m slacktest.Message, v blocks.Value, actionID string) *slacktest.Envelope {
+	w.t.Helper()
+	e, err := w.srv.ClickRaw(user, m.Channel, m.TS, blocks.BlockCardActions, actionID, v.String())
 	require.NoError(w.t, err)
 	_, err = e.WaitAck(3 * time.Second)
 	require.NoError(w.t, err, "click acked within 3 s")

@@ -114,6 +114,12 @@ func TestInboundGateButtonsInDM(t *testing.T) {
 		}
 		return false
 	}), "gate DM to the kept admin")
+	// Clicks count only on the request's own messages: wait until the
+	// Reporter has kept the DM's ref (it does right after the post).
+	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool {
+		ref, ok, err := w.db.Ref(context.Background(), req.ID, gateDMRef(g.ID))
+		return err == nil && ok && ref.TS == dm.TS && ref.Channel == dm.Channel
+	}), "gate DM ref kept")
 
 	// Someone without a role pressing the same button is refused.
 	var value string

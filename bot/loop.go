@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -38,21 +39,79 @@ const (
 	jobRefuse  = "refuse"
 )
 
-// loop reads the socket's events until ctx ends or the socket fails.
-func (b *Bot) loop(ctx context.Context, sm *socketmode.Client, jobs chan<- job, sockErr <-chan error) error {
+// session is one socketmode.Client and the goroutine running it.
+type session struct {
+	sm   *socketmode.Client
+	stop context.CancelFunc
+	done chan struct{} // closed when RunContext returned (its socket is closed)
+	err  error         // RunContext's error, read after done
+}
+
+func (b *Bot) openSession(ctx context.Context) *session {
+	sctx, stop := context.WithCancel(ctx)
+	s := &session{sm: socketmode.New(b.api, b.cfg.SocketOptions...), stop: stop, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		s.err = s.sm.RunContext(sctx)
+	}()
+	return s
+}
+
+// loop reads the socket's events until ctx ends or the socket fails. While
+// the current hello reports more than one connection it closes its socket
+// and opens a new one after a delay (doubling, capped), to count again:
+// right after a disconnect Slack may still count the socket it dropped,
+// and closebot would otherwise stay paused until Slack's next refresh,
+// hours later. A real second instance is counted every time.
+func (b *Bot) loop(ctx context.Context, jobs chan<- job) error {
+	delay, maxDelay := b.cfg.Recheck, 32*b.cfg.Recheck
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case err := <-sockErr:
-			if ctx.Err() != nil {
+		s := b.openSession(ctx)
+		var recheck <-chan time.Time
+	events:
+		for {
+			select {
+			case <-ctx.Done():
+				s.stop()
+				<-s.done
 				return nil
+			case <-s.done:
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("slack socket: %w", s.err)
+			case <-recheck:
+				break events
+			case evt := <-s.sm.Events:
+				b.event(ctx, s.sm, evt, jobs)
+				if evt.Type != socketmode.EventTypeHello {
+					continue
+				}
+				if b.connections() > 1 {
+					if recheck == nil {
+						recheck = b.after(delay)
+						delay = min(2*delay, maxDelay)
+					}
+				} else {
+					recheck, delay = nil, b.cfg.Recheck
+				}
 			}
-			return fmt.Errorf("slack socket: %w", err)
-		case evt := <-sm.Events:
-			b.event(ctx, sm, evt, jobs)
 		}
+		// The old socket is closed before the new one opens, so the new
+		// hello cannot count it (unless Slack has not noticed yet: then
+		// the next recheck will). Envelopes it had not handed over are
+		// redelivered by Slack, unacked.
+		b.log.InfoContext(ctx, "reconnecting to count the connections again")
+		s.stop()
+		<-s.done
 	}
+}
+
+// connections is num_connections of the current hello.
+func (b *Bot) connections() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.conns
 }
 
 // event acks an envelope at once (a view submission after its local
@@ -120,30 +179,39 @@ func (b *Bot) event(ctx context.Context, sm *socketmode.Client, evt socketmode.E
 }
 
 func (b *Bot) ack(ctx context.Context, sm *socketmode.Client, req *socketmode.Request, payload any) {
-	if err := sm.Ack(*req, payload); err != nil {
+	// AckCtx: a socket going away must not block the loop (and shutdown)
+	// on a full response queue.
+	if err := sm.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
 		b.log.WarnContext(ctx, "ack", "envelope", req.EnvelopeID, "err", err)
 	}
 }
 
 // hello learns the app id and how many sockets Slack sees. With more than
-// one, another closebot is connected: warn in the channels and refuse to
-// act until a later hello reports this one alone (DESIGN §3).
+// one, another closebot may be connected: refuse to act until a later
+// hello reports this one alone (DESIGN §3). The channels are warned once a
+// second hello in a row, after a reconnect, still counts more than one; a
+// count that was only Slack still holding a dropped socket raises no alarm.
 func (b *Bot) hello(ctx context.Context, req *socketmode.Request) {
+	n := req.NumConnections
 	b.mu.Lock()
 	prev := b.conns
-	b.appID, b.conns = req.ConnectionInfo.AppID, req.NumConnections
-	b.mu.Unlock()
-	n := req.NumConnections
-	b.log.InfoContext(ctx, "hello", "app_id", req.ConnectionInfo.AppID, "num_connections", n)
+	b.appID, b.conns = req.ConnectionInfo.AppID, n
 	var text string
 	switch {
-	case n > 1 && prev <= 1:
+	case n > 1 && prev > 1 && !b.warned:
+		b.warned = true
 		text = "Slack reports " + strconv.Itoa(n) + " connections for closebot: another instance is running. " +
 			"closebot refuses to act until it is connected alone; stop the other instance."
-		b.log.WarnContext(ctx, "another instance is connected; refusing to act", "num_connections", n)
-	case n <= 1 && prev > 1:
+	case n <= 1 && b.warned:
+		b.warned = false
 		text = "closebot is connected alone again and acts on requests."
-	default:
+	}
+	b.mu.Unlock()
+	b.log.InfoContext(ctx, "hello", "app_id", req.ConnectionInfo.AppID, "num_connections", n)
+	if n > 1 {
+		b.log.WarnContext(ctx, "more than one connection; refusing to act", "num_connections", n)
+	}
+	if text == "" {
 		return
 	}
 	b.runWG.Add(1)
@@ -189,7 +257,8 @@ func (b *Bot) do(ctx context.Context, j job) {
 		b.answerErr(ctx, &j, err)
 		return
 	}
-	if j.paused {
+	// Paused at receipt, or by a hello that came while the job waited.
+	if j.paused || b.connections() > 1 {
 		b.answerErr(ctx, &j, errPausedElsewhere)
 		return
 	}

@@ -204,6 +204,11 @@ func (b *Bot) control(ctx context.Context, j *job, a closure.Actor, c commands.C
 		r, _, err = b.deps.Service.Pause(ctx, a, c.RequestID)
 		did = "Paused"
 	case commands.Resume:
+		// Resume lets the runner write again: decided on fresh group
+		// membership, as the buttons do (DESIGN §3).
+		if a.Groups, err = b.groups.of(ctx, a.UserID, true); err != nil {
+			return err
+		}
 		r, _, err = b.deps.Service.Resume(ctx, a, c.RequestID)
 		did = "Resumed"
 	default:

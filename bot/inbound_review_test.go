@@ -1,0 +1,139 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/closebot/closebot/bot/blocks"
+	"github.com/closebot/closebot/closure"
+)
+
+// A click decides only on the request whose own message was clicked: a
+// value naming request B on request A's card (same channel, so the
+// channel check passes) is refused; B's own card works.
+func TestInboundClickOnAnotherRequestsMessageRefused(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	a := w.open(inOps, domainA, "Company dissolved")
+	b := w.open(inOps, domainB, "Second tenant, same channel")
+	require.Equal(t, inOps, b.Channel)
+	cardA := w.card(a.ID)
+
+	w.clickOn(alice, cardA, blocks.Value{Request: b.ID, Version: b.Version}, blocks.ActionCancel)
+	w.refusalTo(alice, "does not match any request")
+	w.clickOn(bob, cardA, blocks.Value{Request: b.ID, Version: b.Version}, blocks.ActionApprove)
+	w.refusalTo(bob, "does not match any request")
+	w.settle()
+	assert.Equal(t, closure.StatePending, w.get(b.ID).State)
+	assert.Equal(t, closure.StatePending, w.get(a.ID).State)
+	assert.Zero(t, w.viewsOf(bob), "no modal for a click on another request's card")
+
+	// The same value on B's own card is B's owner cancelling B.
+	w.clickCard(alice, b.ID, blocks.ActionCancel)
+	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool { return w.get(b.ID).State == closure.StateCancelled }))
+	assert.Equal(t, closure.StatePending, w.get(a.ID).State)
+	w.noWrites()
+}
+
+// Resume lets the runner write again, so it is decided on group membership
+// read now, not on the background cache: an approver removed from the
+// group a moment ago cannot resume; the group used lands in the audit event.
+func TestInboundResumeReadsGroupsFresh(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	req := w.open(inOps, domainA, "Company dissolved")
+	w.force(req.ID, []closure.State{closure.StateApproved, closure.StatePaused}, func(n *closure.Request) {
+		if n.State == closure.StatePaused {
+			n.PausedFrom = closure.StateApproved
+		}
+	})
+	// bob leaves S0SECLEAD; the cache (refreshed each minute) still has him.
+	w.srv.AddUserGroup(secLead)
+	w.clickCard(bob, req.ID, blocks.ActionResume)
+	w.refusalTo(bob, "requester or approver")
+	w.slash(bob, inOps, "resume "+req.ID)
+	w.settle()
+	assert.Equal(t, closure.StatePaused, w.get(req.ID).State)
+
+	// Back in the group: the resume counts, and names the group.
+	w.srv.AddUserGroup(secLead, bob)
+	w.clickCard(bob, req.ID, blocks.ActionResume)
+	require.NoError(t, w.srv.WaitFor(10*time.Second, func() bool { return w.get(req.ID).State != closure.StatePaused }))
+	evs, err := w.db.Events(context.Background(), req.ID)
+	require.NoError(t, err)
+	var resumed *closure.Event
+	for i := range evs {
+		if evs[i].Action == string(closure.ActResume) {
+			resumed = &evs[i]
+		}
+	}
+	require.NotNil(t, resumed)
+	assert.Equal(t, bob, resumed.Actor)
+	assert.Equal(t, []string{secLead}, resumed.Groups)
+	w.noWrites()
+}
+
+// A hello right after a reconnect may still count the socket Slack just
+// dropped. closebot refuses to act, reconnects by itself to count again,
+// and acts once it is alone, without a false alarm in the channels; a real
+// second instance is counted again and announced.
+func TestInboundReconnectsToRecountConnections(t *testing.T) {
+	fire := make(chan time.Time)
+	w := newWorld(t, worldOpts{beforeRun: func(w *world) {
+		w.bot.after = func(time.Duration) <-chan time.Time { return fire }
+	}})
+	conns := func(n int) func() bool { return func() bool { return w.bot.connections() == n } }
+	recheck := func() {
+		t.Helper()
+		select {
+		case fire <- time.Now():
+		case <-time.After(5 * time.Second):
+			t.Fatal("closebot armed no recheck")
+		}
+	}
+	announced := func(want string) bool {
+		w.annMu.Lock()
+		defer w.annMu.Unlock()
+		for _, a := range w.announced {
+			if strings.Contains(a, want) {
+				return true
+			}
+		}
+		return false
+	}
+
+	// Slack refreshes the socket; the new hello still counts the old one.
+	w.srv.ForceNumConnections(2)
+	require.NoError(t, w.srv.Disconnect("refresh_requested"))
+	require.NoError(t, w.srv.WaitFor(5*time.Second, conns(2)))
+	w.slash(alice, inOps, domainA+" Company dissolved")
+	w.refusalTo(alice, "another instance of it is connected")
+	assert.Zero(t, w.count())
+
+	// Slack forgets the old socket. No disconnect comes from Slack:
+	// closebot reconnects on its own and counts one.
+	w.srv.ForceNumConnections(1)
+	opened := w.srv.ConnectionsOpened()
+	recheck()
+	require.NoError(t, w.srv.WaitFor(5*time.Second, conns(1)), "a fresh hello reported closebot alone")
+	assert.Greater(t, w.srv.ConnectionsOpened(), opened, "closebot opened a new socket itself")
+	req := w.open(inOps, domainA, "Company dissolved")
+	assert.Equal(t, closure.StatePending, req.State)
+	assert.False(t, announced("another instance"), "no alarm for a socket Slack had not forgotten yet")
+
+	// A real second instance is counted again after the recheck: warned.
+	w.srv.ForceNumConnections(2)
+	require.NoError(t, w.srv.Disconnect("refresh_requested"))
+	require.NoError(t, w.srv.WaitFor(5*time.Second, conns(2)))
+	recheck()
+	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool { return announced("another instance is running") }))
+	assert.Equal(t, 2, w.bot.connections())
+	n := w.count()
+	w.slash(alice, inOps2, domainB+" Second tenant")
+	w.refusalTo(alice, "another instance of it is connected")
+	assert.Equal(t, n, w.count())
+	w.noWrites()
+}
