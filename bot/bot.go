@@ -66,6 +66,10 @@ type Deps struct {
 	Tenants  []commands.Tenant
 	Log      *slog.Logger
 	Clock    closure.Clock
+	// OnAnotherInstance, if set, is called once when a second hello in a
+	// row confirms another closebot connected to Slack (the caller pauses
+	// the running closures).
+	OnAnotherInstance func(ctx context.Context)
 }
 
 // Bot is closebot's Slack front end.

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,8 +83,10 @@ func TestInboundResumeReadsGroupsFresh(t *testing.T) {
 // second instance is counted again and announced.
 func TestInboundReconnectsToRecountConnections(t *testing.T) {
 	fire := make(chan time.Time)
+	var others atomic.Int32
 	w := newWorld(t, worldOpts{beforeRun: func(w *world) {
 		w.bot.after = func(time.Duration) <-chan time.Time { return fire }
+		w.bot.deps.OnAnotherInstance = func(context.Context) { others.Add(1) }
 	}})
 	conns := func(n int) func() bool { return func() bool { return w.bot.connections() == n } }
 	recheck := func() {
@@ -130,6 +133,7 @@ func TestInboundReconnectsToRecountConnections(t *testing.T) {
 	require.NoError(t, w.srv.WaitFor(5*time.Second, conns(2)))
 	recheck()
 	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool { return announced("another instance is running") }))
+	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool { return others.Load() == 1 }), "the caller is told once, to pause running closures")
 	assert.Equal(t, 2, w.bot.connections())
 	n := w.count()
 	w.slash(alice, inOps2, domainB+" Second tenant")

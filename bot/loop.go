@@ -197,9 +197,10 @@ func (b *Bot) hello(ctx context.Context, req *socketmode.Request) {
 	prev := b.conns
 	b.appID, b.conns = req.ConnectionInfo.AppID, n
 	var text string
+	another := false
 	switch {
 	case n > 1 && prev > 1 && !b.warned:
-		b.warned = true
+		b.warned, another = true, true
 		text = "Slack reports " + strconv.Itoa(n) + " connections for closebot: another instance is running. " +
 			"closebot refuses to act until it is connected alone; stop the other instance."
 	case n <= 1 && b.warned:
@@ -218,6 +219,10 @@ func (b *Bot) hello(ctx context.Context, req *socketmode.Request) {
 	go func() {
 		defer b.runWG.Done()
 		b.announce(ctx, text)
+		if another && b.deps.OnAnotherInstance != nil {
+			// Refusing envelopes does not stop closures already running.
+			b.deps.OnAnotherInstance(ctx)
+		}
 	}()
 }
 

@@ -267,3 +267,34 @@ func (s *Service) MarkStuckDue(ctx context.Context) ([]*Request, error) {
 	}
 	return out, errors.Join(errs...)
 }
+
+// PauseAll pauses every open request that can be paused, for the stop file
+// or SIGUSR1 (DESIGN §3: when Slack itself is unavailable). The runner stops
+// at its next safe point, since it re-reads the request before each write.
+// It returns the requests it paused.
+func (s *Service) PauseAll(ctx context.Context, why string) ([]string, error) {
+	open, err := s.Store.List(ctx, true, 0)
+	if err != nil {
+		return nil, fmt.Errorf("list open requests: %w", err)
+	}
+	var paused []string
+	var errs []error
+	for _, r := range open {
+		if !r.State.Pausable() {
+			continue
+		}
+		_, _, err := s.System(ctx, r.ID, func(sys System, req *Request) (*Request, Event, error) {
+			return sys.Pause(req, why)
+		})
+		var d *Denied
+		switch {
+		case err == nil:
+			paused = append(paused, r.ID)
+		case errors.As(err, &d):
+			// It moved on meanwhile (paused, aborted, closed): nothing to stop.
+		default:
+			errs = append(errs, fmt.Errorf("pause %s: %w", r.ID, err))
+		}
+	}
+	return paused, errors.Join(errs...)
+}

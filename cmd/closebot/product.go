@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -133,6 +136,9 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 	p.bot, err = bot.New(bcfg, bot.Deps{
 		Service: p.service, Runner: p.runner, Reporter: p.reporter, Store: db,
 		Policy: p.policy, Tenants: tenants, Log: log, Clock: clock,
+		OnAnotherInstance: func(ctx context.Context) {
+			p.pauseAll(ctx, "another closebot instance is connected to Slack")
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -158,6 +164,10 @@ func (p *product) run(ctx context.Context) error {
 		}
 	}
 	p.announceConfigChanges(ctx)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	defer signal.Stop(sig)
+	go watchStop(ctx, p.cfg.Store.Path+".stop", stopPoll, sig, p.pauseAll)
 	err = p.bot.Run(ctx)
 	if errors.Is(err, context.Canceled) {
 		return nil
