@@ -83,8 +83,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		err = h.play(ctx)
 	}
 	if err == nil {
-		// The summary is the last thing posted; let it land.
-		err = w.slack.WaitFor(10*time.Second, func() bool { return n.summaryPosted() })
+		// Let everything closebot queued reach Slack (the thread moves at
+		// Slack's one message a second per channel), the summary included.
+		flushCtx, cancelFlush := context.WithTimeout(ctx, 60*time.Second)
+		err = p.reporter.Flush(flushCtx)
+		cancelFlush()
+		if err == nil && !n.summaryPosted() {
+			err = errors.New("closebot posted no closing summary")
+		}
 	}
 	mu.Lock()
 	n.poll()

@@ -261,17 +261,20 @@ func (h *humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 	case closure.GateSubscriptionDirect, closure.GateSubscriptionCSP, closure.GateSubscriptionMCA:
 		return h.once("act."+g.ID, func() error {
 			for _, s := range t.Subscriptions() {
-				if s.Status == "Enabled" || s.Status == "Warning" {
-					who := "carol cancels"
-					if s.Channel == "csp" {
-						who = "the partner cancels"
-					}
-					h.say("%s %s (%s) in the admin center", who, s.SkuPartNumber, s.Channel)
-					if err := t.CancelSubscription(s.ID); err != nil {
-						return err
-					}
-					if s.Channel == "mca" {
-						h.say("⏩ %s's term ends", s.SkuPartNumber)
+				if !strings.Contains(","+g.Params["ids"]+",", ","+s.ID+",") || (s.Status != "Enabled" && s.Status != "Warning") {
+					continue // another gate's, or already cancelled
+				}
+				who := "carol cancels"
+				if s.Channel == "csp" {
+					who = "the partner cancels"
+				}
+				h.say("%s %s (%s) in the admin center", who, s.SkuPartNumber, s.Channel)
+				if err := t.CancelSubscription(s.ID); err != nil {
+					return err
+				}
+				if s.Channel == "mca" { // recurring billing off: it runs to the end of its term
+					h.say("⏩ %s's term ends", s.SkuPartNumber)
+					for s = subscription(t.Subscriptions(), s.ID); s.Status == "Enabled" || s.Status == "Warning"; s = subscription(t.Subscriptions(), s.ID) {
 						if err := t.AdvanceSubscription(s.ID); err != nil {
 							return err
 						}
