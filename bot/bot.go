@@ -223,10 +223,12 @@ func (b *Bot) Run(ctx context.Context) error {
 }
 
 // sweep moves pending requests past their expiry to expired and overdue
-// gates to stuck; nobody else runs these on a timer.
+// gates to stuck, and sends the daily gate reminders; nobody else runs these
+// on a timer.
 func (b *Bot) sweep(ctx context.Context) {
 	t := time.NewTicker(b.cfg.Sweep)
 	defer t.Stop()
+	reminders := &Reminders{Reporter: b.deps.Reporter, Store: b.deps.Service.Store, Clock: b.deps.Clock}
 	for {
 		select {
 		case <-ctx.Done():
@@ -238,6 +240,9 @@ func (b *Bot) sweep(ctx context.Context) {
 		}
 		if _, err := b.deps.Service.MarkStuckDue(ctx); err != nil && ctx.Err() == nil {
 			b.log.WarnContext(ctx, "mark stuck requests", "err", err)
+		}
+		if _, err := reminders.Due(ctx); err != nil && ctx.Err() == nil {
+			b.log.WarnContext(ctx, "gate reminders", "err", err)
 		}
 	}
 }

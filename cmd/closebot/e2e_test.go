@@ -525,3 +525,47 @@ func plainTexts(t *testing.T, raw json.RawMessage) string {
 	}
 	return b.String()
 }
+
+// A gate nobody acts on gets its assignee a reminder a day later, from the
+// running product's own sweep.
+func TestE2EGateReminderReachesKeptAdmin(t *testing.T) {
+	e := startE2E(t, nil)
+	req := e.open("Company dissolved")
+	ctx := context.Background()
+	if err := e.h.approve(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.w.slack.WaitFor(10*time.Second, func() bool { acted, _ := e.h.signIn(ctx); return acted }); err != nil {
+		t.Fatal("no sign-in code for carol")
+	}
+	if err := e.w.slack.WaitFor(10*time.Second, func() bool { return e.get(req.ID).State == closure.StateWaitingWindow }); err != nil {
+		t.Fatalf("no abort window: %s", e.get(req.ID).State)
+	}
+	e.clock.FastForward(31 * time.Minute)
+	err := e.w.slack.WaitFor(20*time.Second, func() bool {
+		for _, g := range e.get(req.ID).Gates {
+			if g.IsOpen() {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("no gate opened: %s", e.get(req.ID).State)
+	}
+	reminded := func() bool {
+		for _, m := range e.w.slack.DMs(worldCarol) {
+			if strings.Contains(m.Text, "Reminder:") {
+				return true
+			}
+		}
+		return false
+	}
+	if reminded() {
+		t.Fatal("reminded before a day passed")
+	}
+	e.clock.FastForward(25 * time.Hour)
+	if err := e.w.slack.WaitFor(20*time.Second, reminded); err != nil {
+		t.Errorf("carol got no reminder a day after the gate opened")
+	}
+}
