@@ -233,7 +233,6 @@ type tenantData struct {
 
 	keptAdmin     string // object id
 	closebotAppID string
-	seq           int // deterministic id counter for objects created later
 }
 
 func newTenantData() *tenantData {
