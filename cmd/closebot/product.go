@@ -94,12 +94,15 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 		dirs[t.ID] = d
 	}
 
-	slackOpts := []slack.Option{}
+	slackHTTP := w.SlackHTTP
+	if slackHTTP == nil {
+		// slack-go's default client has no timeout: one hung call would
+		// stall the reporter's queue for good.
+		slackHTTP = &http.Client{Timeout: 30 * time.Second}
+	}
+	slackOpts := []slack.Option{slack.OptionHTTPClient(slackHTTP)}
 	if cfg.Env.SlackAPIURL != "" {
 		slackOpts = append(slackOpts, slack.OptionAPIURL(cfg.Env.SlackAPIURL))
-	}
-	if w.SlackHTTP != nil {
-		slackOpts = append(slackOpts, slack.OptionHTTPClient(w.SlackHTTP))
 	}
 	gates := closure.GateConfig{
 		RecheckEvery: cfg.Gates.RecheckEvery, GoneConfirmations: cfg.Gates.GoneConfirmations, GoneSpan: cfg.Gates.GoneSpan,
@@ -128,7 +131,7 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 	bcfg := bot.Config{
 		TeamID: cfg.Slack.TeamID, Channels: cfg.Slack.Channels,
 		AppToken: cfg.Env.SlackAppToken.Reveal(), BotToken: cfg.Env.SlackBotToken.Reveal(),
-		APIURL: cfg.Env.SlackAPIURL, HTTPClient: w.SlackHTTP,
+		APIURL: cfg.Env.SlackAPIURL, HTTPClient: slackHTTP,
 	}
 	if w.BotOptions != nil {
 		w.BotOptions(&bcfg)
