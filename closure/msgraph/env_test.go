@@ -65,7 +65,7 @@ func (r *sleepRecorder) got() []time.Duration {
 	return append([]time.Duration(nil), r.waits...)
 }
 
-func newEmulator(t *testing.T) *graphtest.Server {
+func newEmulator(t testing.TB) *graphtest.Server {
 	t.Helper()
 	s := graphtest.New(graphtest.Options{DisableThrottling: true})
 	s.Start()
@@ -83,7 +83,7 @@ func baseConfig(s *graphtest.Server, tn *graphtest.Tenant, logs *syncBuffer) Con
 	}
 }
 
-func newEnv(t *testing.T, spec graphtest.TenantSpec) *env {
+func newEnv(t testing.TB, spec graphtest.TenantSpec) *env {
 	t.Helper()
 	s := newEmulator(t)
 	tn := s.AddTenant(spec)
