@@ -331,3 +331,25 @@ func TestEventNormalisedBeforeSealing(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, res.OK(), "%v", res.Fault)
 }
+
+// A record that does not verify stops work on that request alone: List
+// leaves it out (so the runner resumes the others), Get refuses it, and its
+// tenant stays locked.
+func TestListSkipsATamperedRecord(t *testing.T) {
+	path := testPath(t)
+	buildChains(t, path)
+	editBolt(t, path, func(tx *bolt.Tx) error {
+		rk, _ := requestKey("CT-1")
+		v := tx.Bucket(bucketRequests).Get(rk)
+		return tx.Bucket(bucketRequests).Put(rk, bytes.Replace(bytes.Clone(v), []byte(`approved`), []byte(`running`), 1))
+	})
+	db := openAt(t, path)
+	all, err := db.List(ctx(), false, 0)
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	assert.Equal(t, "CT-2", all[0].ID)
+	_, err = db.Get(ctx(), "CT-1")
+	assert.ErrorIs(t, err, ErrTampered)
+	_, _, err = db.Create(ctx(), newRequest("tenant-a"), event("open"))
+	assert.ErrorIs(t, err, closure.ErrTenantLocked, "the tampered request keeps its tenant locked")
+}
