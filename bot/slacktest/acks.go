@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -123,8 +124,18 @@ func (s *Server) recordAck(connID int, data []byte) {
 	s.mu.Unlock()
 	if e != nil && (a.Kind == AckOnTime || a.Kind == AckLate) {
 		// The ack's effect (a slash reply, a modal's errors) happens before
-		// WaitAck returns, as it does before the person sees anything.
-		s.applyAck(e, frame.Payload)
+		// WaitAck returns, as it does before the person sees anything. A late
+		// ack has none: Slack has already shown the person a timeout error.
+		if a.Kind == AckOnTime {
+			s.applyAck(e, frame.Payload)
+		} else if len(frame.Payload) > 0 && string(frame.Payload) != "null" {
+			method := e.Type + ".ack"
+			if e.kind == "view_submission" {
+				method = "view_submission.ack"
+			}
+			s.addRefusal(Refusal{Method: method, Channel: e.channel, Status: http.StatusOK,
+				Error: "operation_timeout", Detail: "ack payload after the deadline is not shown"})
+		}
 		close(e.acked)
 	}
 }

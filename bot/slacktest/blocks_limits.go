@@ -73,6 +73,17 @@ func checkText(v any, limit int, ptr string, plainOnly bool) *limitError {
 	return nil
 }
 
+// checkSectionText is checkText plus the 1-character minimum of section text and fields.
+func checkSectionText(v any, limit int, ptr string) *limitError {
+	if le := checkText(v, limit, ptr, false); le != nil {
+		return le
+	}
+	if _, text, _ := textObject(v); text == "" {
+		return &limitError{"invalid_blocks", "must be more than 0 characters [json-pointer:" + ptr + "/text]"}
+	}
+	return nil
+}
+
 // checkBlocks validates a message's or a modal's blocks.
 func (s *Server) checkBlocks(blocks []any, maxBlocks int, base string) *limitError {
 	if len(blocks) > maxBlocks {
@@ -110,7 +121,7 @@ func checkBlock(typ string, m map[string]any, ptr string) *limitError {
 			return &limitError{"invalid_blocks", "must provide text or fields [json-pointer:" + ptr + "]"}
 		}
 		if m["text"] != nil {
-			if le := checkText(m["text"], maxSectionText, ptr+"/text", false); le != nil {
+			if le := checkSectionText(m["text"], maxSectionText, ptr+"/text"); le != nil {
 				return le
 			}
 		}
@@ -118,7 +129,7 @@ func checkBlock(typ string, m map[string]any, ptr string) *limitError {
 			return &limitError{"invalid_blocks", fmt.Sprintf("no more than %d items allowed [json-pointer:%s/fields]", maxSectionFields, ptr)}
 		}
 		for j, f := range fields {
-			if le := checkText(f, maxFieldText, fmt.Sprintf("%s/fields/%d", ptr, j), false); le != nil {
+			if le := checkSectionText(f, maxFieldText, fmt.Sprintf("%s/fields/%d", ptr, j)); le != nil {
 				return le
 			}
 		}
@@ -136,10 +147,18 @@ func checkBlock(typ string, m map[string]any, ptr string) *limitError {
 		if len(els) > limit {
 			return &limitError{"invalid_blocks", fmt.Sprintf("no more than %d items allowed [json-pointer:%s/elements]", limit, ptr)}
 		}
+		actionIDs := map[string]bool{}
 		for j, e := range els {
 			if em, isMap := e.(map[string]any); isMap && typ == "actions" {
 				if le := checkElement(em, fmt.Sprintf("%s/elements/%d", ptr, j)); le != nil {
 					return le
+				}
+				// action_id must be unique within its block (Block Kit reference).
+				if id, _ := em["action_id"].(string); id != "" {
+					if actionIDs[id] {
+						return &limitError{"invalid_blocks", fmt.Sprintf("duplicate action_id [json-pointer:%s/elements/%d/action_id]", ptr, j)}
+					}
+					actionIDs[id] = true
 				}
 			}
 		}

@@ -141,6 +141,9 @@ func (s *Server) checkRate(method string, r *apiRequest) (apiResult, bool) {
 		channel = r.str("channel")
 	}
 	s.mu.Lock()
+	if d, open := s.dms[channel]; open {
+		channel = d // a user id posts to the App Home DM: one channel, one limit
+	}
 	if q := s.injections[method]; len(q) > 0 {
 		inj := q[0]
 		q[0].n--

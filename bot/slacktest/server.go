@@ -54,6 +54,10 @@ type Assumptions struct {
 	ErrResponseURLExpired string // response_url older than 30 min; default "expired_url"
 	ErrResponseURLUsedUp  string // 6th use of a response_url; default "expired_url"
 	ErrThreadNotFound     string // thread_ts that names no message; default "thread_not_found"
+	// ErrBotTokenOnAppMethod answers apps.connections.open called with the bot token;
+	// default "invalid_auth" (fatal for slack-go). Slack may say not_allowed_token_type,
+	// which slack-go retries forever.
+	ErrBotTokenOnAppMethod string
 	// RedeliverUnacked resends an envelope not acked within the deadline, up to
 	// MaxRetries times, with retry_reason "timeout".
 	RedeliverUnacked bool
@@ -61,18 +65,29 @@ type Assumptions struct {
 	// RejectAckOnOtherSocket records an ack that arrives on a socket other than the one
 	// the envelope went to as unknown. Default false (the ack is accepted).
 	RejectAckOnOtherSocket bool
+	// HelloCountsRetiredSocket makes the first hello after a socket was retired (sent
+	// disconnect, dropped, or closed by the client) count that socket too, as if Slack
+	// still held it. Default false: hello counts only live sockets not told to leave.
+	HelloCountsRetiredSocket bool
+	// ErrReplyThreadTS refuses a thread_ts naming a reply (not a parent) with this
+	// error. Default "": Slack's docs only say "avoid" it; the reply goes under the parent.
+	ErrReplyThreadTS string
+	// TruncateLongText truncates message text over 40,000 characters (the docs say
+	// Slack truncates) instead of refusing it with msg_too_long (the docs list that error).
+	TruncateLongText bool
 }
 
 // DefaultAssumptions returns the defaults documented in FIDELITY.md.
 func DefaultAssumptions() Assumptions {
 	return Assumptions{
-		ErrTooManyBlocks:      "invalid_blocks",
-		ErrViewInvalid:        "invalid_arguments",
-		ErrHashConflict:       "hash_conflict",
-		ErrResponseURLExpired: "expired_url",
-		ErrResponseURLUsedUp:  "expired_url",
-		ErrThreadNotFound:     "thread_not_found",
-		MaxRetries:            3,
+		ErrTooManyBlocks:       "invalid_blocks",
+		ErrViewInvalid:         "invalid_arguments",
+		ErrHashConflict:        "hash_conflict",
+		ErrResponseURLExpired:  "expired_url",
+		ErrResponseURLUsedUp:   "expired_url",
+		ErrThreadNotFound:      "thread_not_found",
+		ErrBotTokenOnAppMethod: "invalid_auth",
+		MaxRetries:             3,
 	}
 }
 
@@ -159,6 +174,7 @@ type Server struct {
 	connSeq    int
 	rrLast     int
 	forcedNum  int
+	retired    int // sockets retired since the last hello (HelloCountsRetiredSocket)
 	pending    []*Envelope
 	envs       map[string]*Envelope
 	acks       []Ack
@@ -211,6 +227,7 @@ func New(opts Options) *Server {
 	def(&as.ErrResponseURLExpired, d.ErrResponseURLExpired)
 	def(&as.ErrResponseURLUsedUp, d.ErrResponseURLUsedUp)
 	def(&as.ErrThreadNotFound, d.ErrThreadNotFound)
+	def(&as.ErrBotTokenOnAppMethod, d.ErrBotTokenOnAppMethod)
 	if as.MaxRetries <= 0 {
 		as.MaxRetries = d.MaxRetries
 	}

@@ -22,6 +22,7 @@ type conn struct {
 	once    sync.Once
 	ready   bool // hello written; guarded by Server.mu
 	leaving bool // disconnect sent; no more envelopes; guarded by Server.mu
+	retired bool // counted in Server.retired; guarded by Server.mu
 }
 
 func (c *conn) write(v any) error {
@@ -33,6 +34,16 @@ func (c *conn) write(v any) error {
 	defer c.wmu.Unlock()
 	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	return c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// closed reports whether the server closed the socket (or saw it end).
+func (c *conn) closed() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
 }
 
 func (c *conn) close() {
@@ -83,10 +94,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	s.connSeq++
 	c := &conn{id: s.connSeq, ws: ws, done: make(chan struct{})}
 	s.conns[c.id] = c
-	n := len(s.conns)
-	if s.forcedNum > 0 {
-		n = s.forcedNum
-	}
+	n := s.helloCount()
 	s.notify()
 	s.mu.Unlock()
 	ws.SetPongHandler(func(string) error {
@@ -119,6 +127,35 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// helloCount is num_connections for a new socket's hello: the live sockets that were
+// not told to leave, the new one included. A socket the client has closed or that was
+// sent disconnect is not counted unless Assumptions.HelloCountsRetiredSocket, which
+// counts each retired socket in the next hello only. Caller holds mu.
+func (s *Server) helloCount() int {
+	if s.forcedNum > 0 {
+		return s.forcedNum
+	}
+	n := 0
+	for _, c := range s.conns {
+		if !c.leaving && !c.closed() {
+			n++
+		}
+	}
+	if s.as.HelloCountsRetiredSocket {
+		n += s.retired
+	}
+	s.retired = 0
+	return n
+}
+
+// retire notes that socket c is gone or going, once. Caller holds mu.
+func (s *Server) retire(c *conn) {
+	if !c.retired {
+		c.retired = true
+		s.retired++
+	}
+}
+
 func (s *Server) pingLoop(c *conn) {
 	t := time.NewTicker(s.opts.PingInterval)
 	defer t.Stop()
@@ -140,6 +177,7 @@ func (s *Server) readLoop(c *conn) {
 		c.close()
 		s.mu.Lock()
 		delete(s.conns, c.id)
+		s.retire(c)
 		s.notify()
 		s.mu.Unlock()
 	}()
@@ -165,8 +203,9 @@ func (s *Server) Disconnect(reason string) error {
 	s.mu.Lock()
 	var cs []*conn
 	for _, c := range s.conns {
-		if !c.leaving {
+		if !c.leaving && !c.closed() {
 			c.leaving = true
+			s.retire(c)
 			cs = append(cs, c)
 		}
 	}
@@ -187,6 +226,7 @@ func (s *Server) DropConnections() {
 	s.mu.Lock()
 	var cs []*conn
 	for _, c := range s.conns {
+		s.retire(c)
 		cs = append(cs, c)
 	}
 	s.mu.Unlock()
@@ -202,7 +242,7 @@ func (s *Server) deliver(e *Envelope) {
 	s.envs[e.ID] = e
 	var ids []int
 	for id, c := range s.conns {
-		if c.ready && !c.leaving {
+		if c.ready && !c.leaving && !c.closed() {
 			ids = append(ids, id)
 		}
 	}
@@ -246,6 +286,7 @@ func (s *Server) deliverTo(c *conn, e *Envelope) {
 		c.close()
 		s.mu.Lock()
 		delete(s.conns, c.id)
+		s.retire(c)
 		s.mu.Unlock()
 		s.deliver(e)
 		return

@@ -89,6 +89,10 @@ func ok(fields map[string]any) apiResult {
 
 // fail answers Slack's way: HTTP 200, ok:false and always an error string.
 func fail(errName string) apiResult {
+	if errName == "" {
+		// slack-go takes ok:false with an empty error as success (misc.go:226-239).
+		errName = "internal_error"
+	}
 	return apiResult{status: http.StatusOK, body: map[string]any{"ok": false, "error": errName}}
 }
 
@@ -173,6 +177,8 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, &call, fail("unknown_method"))
 	case req.token == "":
 		s.answer(w, &call, fail("not_authed"))
+	case h.appToken && req.token == s.opts.BotToken:
+		s.answer(w, &call, fail(s.as.ErrBotTokenOnAppMethod))
 	case h.appToken && req.token != s.opts.AppToken:
 		s.answer(w, &call, fail("invalid_auth"))
 	case !h.appToken && req.token == s.opts.AppToken:

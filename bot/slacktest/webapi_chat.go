@@ -18,6 +18,7 @@ type Message struct {
 	Text           string
 	Blocks         json.RawMessage
 	ReplyBroadcast bool
+	LinkNames      bool // link_names: automatic parsing of the top-level text
 	Edited         bool
 	Deleted        bool
 	Via            string // chat.postMessage, response_url, ack, files.completeUploadExternal
@@ -124,7 +125,10 @@ func (s *Server) chatPostMessage(r *apiRequest) apiResult {
 		}
 	}
 	if runes(text) > maxMessageText {
-		return refuse(method, chID, "msg_too_long", tooLong("msg_too_long", maxMessageText, "/text").detail)
+		if !s.as.TruncateLongText {
+			return refuse(method, chID, "msg_too_long", tooLong("msg_too_long", maxMessageText, "/text").detail)
+		}
+		text = string([]rune(text)[:maxMessageText])
 	}
 	if text == "" && len(blocks) == 0 && !r.has("attachments") {
 		return fail("no_text")
@@ -141,7 +145,7 @@ func (s *Server) chatPostMessage(r *apiRequest) apiResult {
 		return fail("not_in_channel")
 	}
 	m := &Message{Channel: ch.ID, User: s.opts.BotUserID, BotID: s.opts.BotID, Text: text, Blocks: blocks,
-		Via: method, ReplyBroadcast: r.bool("reply_broadcast")}
+		Via: method, ReplyBroadcast: r.bool("reply_broadcast"), LinkNames: r.bool("link_names")}
 	if tts := r.str("thread_ts"); tts != "" {
 		parent := s.findMsg(ch.ID, tts)
 		if parent == nil {
@@ -149,7 +153,10 @@ func (s *Server) chatPostMessage(r *apiRequest) apiResult {
 		}
 		m.ThreadTS = parent.TS
 		if parent.ThreadTS != "" {
-			m.ThreadTS = parent.ThreadTS // a reply's ts threads under its parent
+			if s.as.ErrReplyThreadTS != "" {
+				return fail(s.as.ErrReplyThreadTS)
+			}
+			m.ThreadTS = parent.ThreadTS // assumed: a reply's ts threads under its parent
 		}
 	}
 	m.TS = s.nextTS()
@@ -193,15 +200,16 @@ func (s *Server) chatUpdate(r *apiRequest) apiResult {
 	if r.has("text") {
 		m.Text = text
 	}
+	m.LinkNames = r.bool("link_names") // chat.update resets it to the default (none)
 	switch {
 	case r.has("blocks"):
 		m.Blocks = blocks
 		if string(blocks) == "[]" {
 			m.Blocks = nil // blocks=[] clears them
 		}
-	case r.has("text"):
-		m.Blocks = nil // text without blocks removes the blocks (chat.update docs)
 	}
+	// Without blocks the previous blocks are kept ("If you don't include this field,
+	// the message's previous blocks will be retained", chat.update docs).
 	m.Edited = true
 	s.notify()
 	return ok(map[string]any{"channel": ch.ID, "ts": m.TS, "text": m.Text, "message": m.wire(s.opts.TeamID)})
@@ -218,7 +226,10 @@ func (s *Server) chatPostEphemeral(r *apiRequest) apiResult {
 		}
 	}
 	if runes(text) > maxMessageText {
-		return refuse(method, chID, "msg_too_long", tooLong("msg_too_long", maxMessageText, "/text").detail)
+		if !s.as.TruncateLongText {
+			return refuse(method, chID, "msg_too_long", tooLong("msg_too_long", maxMessageText, "/text").detail)
+		}
+		text = string([]rune(text)[:maxMessageText])
 	}
 	if text == "" && len(blocks) == 0 && !r.has("attachments") {
 		return fail("no_text")

@@ -242,7 +242,13 @@ func TestDMToUserID(t *testing.T) {
 	_, _, _, err = api.UpdateMessage(ch, ts, slack.MsgOptionText("x", false))
 	require.NoError(t, err)
 	_, err = srv.Click("U1", MessageRef{ch, ts}, "approve")
-	assert.Error(t, err, "the update removed the blocks (text without blocks)")
+	assert.NoError(t, err, "text without blocks keeps the previous blocks (chat.update docs)")
+	m, _ := srv.Message(ch, ts)
+	assert.Equal(t, "x", m.Text)
+	_, _, _, err = api.UpdateMessage(ch, ts, slack.MsgOptionText("y", false), slack.MsgOptionBlocks())
+	require.NoError(t, err)
+	_, err = srv.Click("U1", MessageRef{ch, ts}, "approve")
+	assert.ErrorIs(t, err, ErrNotFound, "blocks=[] removes them")
 }
 
 func TestChatRulesAndDirectory(t *testing.T) {
