@@ -48,6 +48,15 @@ type Assumptions struct {
 	// with "Property ... is read-only" (default: accepted on both versions).
 	V1SyncReadOnly bool
 	// FirstPartySPsDeletable lets Microsoft's own service principals be
-	// deleted (default: 403).
+	// deleted (default: 400 Request_BadRequest).
 	FirstPartySPsDeletable bool
+	// SyncFilterNeedsAdvancedQuery refuses $filter on onPremisesSyncEnabled
+	// unless ConsistencyLevel: eventual and $count=true are sent (graph-wire
+	// §1.1: "may need advanced-query headers — unverified"; default: plain
+	// eq works).
+	SyncFilterNeedsAdvancedQuery bool
+	// GzipRequestsUnsupported answers a gzip-encoded request body with 415,
+	// as if Graph did not accept compressed bodies; kiota then resends the
+	// body uncompressed (default: gzip bodies are accepted).
+	GzipRequestsUnsupported bool
 }

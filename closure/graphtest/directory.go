@@ -126,6 +126,8 @@ type call struct {
 	q   odataQuery
 	p   []string // values of the route's {} segments
 	now time.Time
+
+	filterOK, expandOK bool // the route evaluated $filter / $expand (filterBy, checkExpand)
 }
 
 func (c *call) fail(status int, code, msg string) { writeError(c.w, c.r.http, status, code, msg) }
@@ -147,6 +149,9 @@ func (c *call) context(frag string) string { return c.r.Base + "/$metadata#" + f
 
 // entity answers one object with its @odata.context.
 func (c *call) entity(frag string, obj map[string]any) {
+	if c.refuseUnhonoured(false) {
+		return
+	}
 	out := applySelect(obj, c.q.selectSet, c.q.expand)
 	out["@odata.context"] = c.context(frag)
 	writeJSON(c.w, http.StatusOK, out)
@@ -173,7 +178,7 @@ func (d *directory) serve(w http.ResponseWriter, r *graphRequest) {
 		writeError(w, r.http, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+last+"'.")
 		return
 	}
-	q, qerr := parseQuery(r)
+	q, qerr := parseQuery(r, d.s.opts.Assumed)
 	if qerr != nil {
 		writeError(w, r.http, qerr.status, qerr.code, qerr.message)
 		return

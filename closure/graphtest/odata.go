@@ -53,7 +53,7 @@ func badQuery(code, msg string) *queryError {
 	return &queryError{status: http.StatusBadRequest, code: code, message: msg}
 }
 
-func parseQuery(r *graphRequest) (odataQuery, *queryError) {
+func parseQuery(r *graphRequest, a Assumptions) (odataQuery, *queryError) {
 	var q odataQuery
 	q.consistency = strings.EqualFold(r.Header.Get("ConsistencyLevel"), "eventual")
 	for key, vals := range r.Query {
@@ -93,6 +93,24 @@ func parseQuery(r *graphRequest) (odataQuery, *queryError) {
 			}
 		case "skip":
 			return q, badQuery("Request_BadRequest", "'$skip' is not supported by the service.")
+		case "orderby", "search":
+			// Not emulated: refused rather than ignored, so a caller relying
+			// on order or search fails here instead of reading unsorted data.
+			return q, badQuery("Request_UnsupportedQuery", "'"+key+"' is not supported by this emulator.")
+		}
+	}
+	// Documented (Learn "Advanced query capabilities on Microsoft Entra ID
+	// objects"): ne needs advanced-query mode, i.e. ConsistencyLevel:
+	// eventual plus $count=true (or a /$count segment).
+	advanced := q.consistency && (q.count || strings.HasSuffix(r.Path, "/$count"))
+	for _, c := range q.filter {
+		if c.op == "ne" && !advanced {
+			return q, badQuery("Request_UnsupportedQuery", fmt.Sprintf(
+				"Unsupported or invalid query filter clause specified for property '%s': operator 'ne' requires ConsistencyLevel: eventual and $count=true.", c.prop))
+		}
+		if c.prop == "onPremisesSyncEnabled" && a.SyncFilterNeedsAdvancedQuery && !advanced {
+			return q, badQuery("Request_UnsupportedQuery", fmt.Sprintf(
+				"Unsupported or invalid query filter clause specified for property '%s': requires ConsistencyLevel: eventual and $count=true.", c.prop))
 		}
 	}
 	return q, nil
@@ -240,6 +258,34 @@ func parseFilter(s string) ([]clause, error) {
 	}
 }
 
+// filterBy checks $filter against f and marks it honoured for page and
+// countText; false when it has answered 400.
+func (c *call) filterBy(resource string, f filterable) bool {
+	if err := f.check(resource, c.q); err != nil {
+		c.fail(err.status, err.code, err.message)
+		return false
+	}
+	c.filterOK = true
+	return true
+}
+
+// refuseUnhonoured answers 400 when the request carries a $filter (on a
+// collection) or $expand that the route did not evaluate: ignoring either
+// would hand back unfiltered or unexpanded data as if it were the answer.
+func (c *call) refuseUnhonoured(collection bool) bool {
+	if collection && c.q.filter != nil && !c.filterOK {
+		c.fail(http.StatusBadRequest, "Request_UnsupportedQuery",
+			"Unsupported or invalid query filter clause specified: '"+c.q.filterRaw+"' is not supported on this resource by this emulator.")
+		return true
+	}
+	if len(c.q.expand) > 0 && !c.expandOK {
+		c.fail(http.StatusBadRequest, "BadRequest", "Parsing OData Select and Expand failed: Could not find a property named '"+
+			c.q.expand[0]+"' on type 'microsoft.graph.entity'.")
+		return true
+	}
+	return false
+}
+
 // filterable names, per resource, the properties and operators a $filter
 // may use; anything else is Request_UnsupportedQuery like Graph's directory.
 type filterable map[string]string // property → allowed ops, e.g. "eq ne in"
@@ -349,6 +395,9 @@ func decodeSkipToken(tok string) (string, bool) {
 // filtering has been done. It pages after $skiptoken, applies $top and
 // $select, adds @odata.count when asked, and an absolute nextLink.
 func (c *call) page(frag string, items []map[string]any) {
+	if c.refuseUnhonoured(true) {
+		return
+	}
 	q := c.q
 	if q.count && !q.consistency {
 		// Graph's directory needs advanced-query mode for $count.
@@ -411,6 +460,9 @@ func (c *call) nextLink(lastID string) string {
 
 // countText answers /{collection}/$count as text/plain (needs ConsistencyLevel).
 func (c *call) countText(n int) {
+	if c.refuseUnhonoured(true) {
+		return
+	}
 	if !c.q.consistency {
 		c.fail(http.StatusBadRequest, "Request_BadRequest", "$count is not currently supported.")
 		return

@@ -7,8 +7,7 @@ import (
 
 // listKind answers a directoryObject collection of one kind with filters.
 func (d *directory) listKind(c *call, kind, resource, frag string, f filterable) {
-	if err := f.check(resource, c.q); err != nil {
-		c.fail(err.status, err.code, err.message)
+	if !c.filterBy(resource, f) {
 		return
 	}
 	var items []map[string]any
@@ -30,27 +29,33 @@ func (d *directory) getKind(c *call, kind, frag string) {
 }
 
 func (d *directory) listDevices(c *call) {
-	d.listKind(c, "device", "Device", "devices", filterable{"accountEnabled": "eq", "operatingSystem": "eq", "trustType": "eq"})
+	d.listKind(c, "device", "Device", "devices", deviceFilters)
 }
 
-func (d *directory) countDevices(c *call) { c.countText(c.t.liveCount("device")) }
+func (d *directory) countDevices(c *call) { d.countKind(c, "device", "Device", deviceFilters) }
+
+var deviceFilters = filterable{"accountEnabled": "eq", "operatingSystem": "eq", "trustType": "eq"}
+
+// countKind answers /{collection}/$count, honouring $filter like the list.
+func (d *directory) countKind(c *call, kind, resource string, f filterable) {
+	if !c.filterBy(resource, f) {
+		return
+	}
+	n := 0
+	for _, o := range c.t.byKind(kind, false) {
+		if matches(o.json(c.t, c.now, false), c.q.filter) {
+			n++
+		}
+	}
+	c.countText(n)
+}
 
 func (d *directory) listGroups(c *call) {
 	d.listKind(c, "group", "Group", "groups", filterable{"groupTypes": "any", "mailEnabled": "eq", "securityEnabled": "eq", "displayName": "eq"})
 }
 
 func (d *directory) countGroups(c *call) {
-	if err := (filterable{"groupTypes": "any"}).check("Group", c.q); err != nil {
-		c.fail(err.status, err.code, err.message)
-		return
-	}
-	n := 0
-	for _, o := range c.t.byKind("group", false) {
-		if matches(o.json(c.t, c.now, false), c.q.filter) {
-			n++
-		}
-	}
-	c.countText(n)
+	d.countKind(c, "group", "Group", filterable{"groupTypes": "any"})
 }
 
 func (d *directory) listApplications(c *call) {

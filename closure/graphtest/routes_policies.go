@@ -29,9 +29,24 @@ func decodeBody(c *call) (map[string]any, bool) {
 	return body, true
 }
 
+// onlyProps refuses a PATCH body naming any property outside allowed (and
+// @odata.type) with OData's unknown-property error. Properties Graph has but
+// the emulator does not model are refused too: answering 204 without
+// applying them would report a write that never happened.
+func onlyProps(c *call, typ string, body map[string]any, allowed ...string) bool {
+	for k := range body {
+		if k != "@odata.type" && !hasAny(allowed, k) {
+			c.fail(http.StatusBadRequest, "BadRequest", "The property '"+k+"' does not exist on type 'microsoft.graph."+typ+
+				"'. Make sure to only use property names that are defined by the type or mark the type as open type.")
+			return false
+		}
+	}
+	return true
+}
+
 func (d *directory) patchSecurityDefaults(c *call) {
 	body, ok := decodeBody(c)
-	if !ok {
+	if !ok || !onlyProps(c, "identitySecurityDefaultsEnforcementPolicy", body, "isEnabled") {
 		return
 	}
 	if v, has := body["isEnabled"]; has {
@@ -75,7 +90,7 @@ func (d *directory) patchCAPolicy(c *call) {
 		return
 	}
 	body, ok := decodeBody(c)
-	if !ok {
+	if !ok || !onlyProps(c, "conditionalAccessPolicy", body, "state") {
 		return
 	}
 	if v, has := body["state"]; has {

@@ -14,8 +14,7 @@ func sortByID(items []map[string]any) {
 }
 
 func (d *directory) listRoleDefinitions(c *call) {
-	if err := (filterable{"displayName": "eq", "templateId": "eq", "id": "eq"}).check("UnifiedRoleDefinition", c.q); err != nil {
-		c.fail(err.status, err.code, err.message)
+	if !c.filterBy("UnifiedRoleDefinition", filterable{"displayName": "eq", "templateId": "eq", "id": "eq"}) {
 		return
 	}
 	var items []map[string]any
@@ -92,12 +91,12 @@ func (c *call) checkExpand(allowed ...string) bool {
 			return false
 		}
 	}
+	c.expandOK = true
 	return true
 }
 
 func (d *directory) listGrants(c *call, src map[string]*roleGrant, kind, frag string) {
-	if err := grantFilters.check("UnifiedRoleAssignment", c.q); err != nil {
-		c.fail(err.status, err.code, err.message)
+	if !c.filterBy("UnifiedRoleAssignment", grantFilters) {
 		return
 	}
 	if !c.checkExpand("principal", "roleDefinition") {

@@ -23,8 +23,7 @@ func (c *call) userSelect() {
 }
 
 func (d *directory) listUsers(c *call) {
-	if err := userFilters.check("User", c.q); err != nil {
-		c.fail(err.status, err.code, err.message)
+	if !c.filterBy("User", userFilters) {
 		return
 	}
 	var items []map[string]any
@@ -42,7 +41,7 @@ func (d *directory) listUsers(c *call) {
 	c.page(frag, items)
 }
 
-func (d *directory) countUsers(c *call) { c.countText(c.t.liveCount("user")) }
+func (d *directory) countUsers(c *call) { d.countKind(c, "user", "User", userFilters) }
 
 func (d *directory) getUser(c *call) {
 	u := c.t.findUser(c.p[0])
@@ -130,8 +129,8 @@ func (d *directory) listAuthMethods(c *call) {
 	for _, m := range u.methods {
 		items = append(items, m.json())
 	}
-	out := map[string]any{"@odata.context": c.context("users('" + u.id + "')/authentication/methods"), "value": items}
-	writeJSON(c.w, http.StatusOK, out)
+	sortByID(items)
+	c.page("users('"+u.id+"')/authentication/methods", items)
 }
 
 // perUserMfaStates are the documented values of beta strongAuthenticationRequirements.perUserMfaState.
@@ -158,6 +157,9 @@ func (d *directory) patchRequirements(c *call) {
 	var body map[string]any
 	if err := json.Unmarshal(c.r.Body, &body); err != nil {
 		c.fail(http.StatusBadRequest, "BadRequest", "Unable to read JSON request payload.")
+		return
+	}
+	if !onlyProps(c, "strongAuthenticationRequirements", body, "perUserMfaState") {
 		return
 	}
 	state, ok := body["perUserMfaState"].(string)
@@ -188,6 +190,13 @@ func (d *directory) getDeletedItem(c *call) {
 		kind, known := deletedCasts[cast]
 		if !known {
 			c.fail(http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+c.p[0]+"'.")
+			return
+		}
+		f := filterable{"id": "eq in", "displayName": "eq"}
+		if kind == "user" {
+			f = userFilters
+		}
+		if !c.filterBy(kind, f) {
 			return
 		}
 		var items []map[string]any

@@ -125,6 +125,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.faults.apply(rw, r) {
 		return
 	}
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") &&
+		(!strings.EqualFold(ce, "gzip") || s.opts.Assumed.GzipRequestsUnsupported) {
+		// kiota's compression handler resends the body uncompressed on 415
+		// (graph-wire.md §4); any encoding but gzip is refused outright.
+		writeError(rw, r, http.StatusUnsupportedMediaType, "UnsupportedMediaType",
+			"Content-Encoding '"+ce+"' is not supported.")
+		return
+	}
 	body, err := readBody(r)
 	if err != nil {
 		writeError(rw, r, http.StatusBadRequest, "BadRequest", err.Error())
