@@ -456,6 +456,24 @@ func TestE2EHostileReasonIsInert(t *testing.T) {
 	if !found {
 		t.Errorf("the card does not show the escaped reason: %s", m.Blocks)
 	}
+	// The only people a pending card names are the configured approvers
+	// and the requester, from their ids, never from the reason.
+	for _, mention := range m.Mentions() {
+		if mention != "<!subteam^"+worldApprovers+">" && mention != "<@"+worldAlice+">" {
+			t.Errorf("the card pings %s", mention)
+		}
+	}
+	if len(m.Mentions()) == 0 {
+		t.Errorf("the pending card does not mention the approvers")
+	}
+	// Nothing anyone sees pings anybody the reason named.
+	for _, msg := range append(e.w.slack.Messages(worldChannel), e.w.slack.Thread(worldChannel, card.TS)...) {
+		for _, mention := range msg.Mentions() {
+			if mention == "<!channel>" || mention == "<@U0BOB>" || strings.Contains(mention, "here") {
+				t.Errorf("message %q pings %s", msg.Text, mention)
+			}
+		}
+	}
 	view := e.openModal(worldBob, req)
 	if !strings.Contains(string(view.Raw), `"plain_text"`) || !strings.Contains(plainTexts(t, view.Blocks), reason) {
 		t.Errorf("the modal does not show the reason readable in plain_text")
