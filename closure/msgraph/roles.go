@@ -3,6 +3,7 @@ package msgraph
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/microsoft/kiota-abstractions-go/serialization"
 	"github.com/microsoftgraph/msgraph-sdk-go/directory"
@@ -21,6 +22,25 @@ func principalType(p models.DirectoryObjectable) string {
 	return strings.TrimPrefix(deref(p.GetOdataType()), "#microsoft.graph.")
 }
 
+// scheduleInstance is what active and eligible schedule instances share.
+func scheduleInstance(a interface {
+	models.UnifiedRoleScheduleInstanceBaseable
+	GetMemberType() *string
+	GetStartDateTime() *time.Time
+	GetEndDateTime() *time.Time
+}) closure.RoleAssignment {
+	return closure.RoleAssignment{
+		ID:               deref(a.GetId()),
+		RoleDefinitionID: deref(a.GetRoleDefinitionId()),
+		PrincipalID:      deref(a.GetPrincipalId()),
+		PrincipalType:    principalType(a.GetPrincipal()),
+		DirectoryScopeID: deref(a.GetDirectoryScopeId()),
+		MemberType:       deref(a.GetMemberType()),
+		Start:            utc(a.GetStartDateTime()),
+		End:              utc(a.GetEndDateTime()),
+	}
+}
+
 // RoleAssignments lists active directory role assignments as role
 // assignment schedule instances, so PIM activations show as Activated.
 // No $select: Graph keeps $expand with it, but the principal is what we
@@ -35,17 +55,9 @@ func (d *Directory) RoleAssignments(ctx context.Context) ([]closure.RoleAssignme
 			})
 	}, models.CreateUnifiedRoleAssignmentScheduleInstanceCollectionResponseFromDiscriminatorValue,
 		func(a models.UnifiedRoleAssignmentScheduleInstanceable) (closure.RoleAssignment, bool) {
-			return closure.RoleAssignment{
-				ID:               deref(a.GetId()),
-				RoleDefinitionID: deref(a.GetRoleDefinitionId()),
-				PrincipalID:      deref(a.GetPrincipalId()),
-				PrincipalType:    principalType(a.GetPrincipal()),
-				DirectoryScopeID: deref(a.GetDirectoryScopeId()),
-				AssignmentType:   deref(a.GetAssignmentType()),
-				MemberType:       deref(a.GetMemberType()),
-				Start:            utc(a.GetStartDateTime()),
-				End:              utc(a.GetEndDateTime()),
-			}, true
+			ra := scheduleInstance(a)
+			ra.AssignmentType = deref(a.GetAssignmentType())
+			return ra, true
 		})
 }
 
@@ -61,16 +73,7 @@ func (d *Directory) EligibleAssignments(ctx context.Context) ([]closure.RoleAssi
 			})
 	}, models.CreateUnifiedRoleEligibilityScheduleInstanceCollectionResponseFromDiscriminatorValue,
 		func(a models.UnifiedRoleEligibilityScheduleInstanceable) (closure.RoleAssignment, bool) {
-			return closure.RoleAssignment{
-				ID:               deref(a.GetId()),
-				RoleDefinitionID: deref(a.GetRoleDefinitionId()),
-				PrincipalID:      deref(a.GetPrincipalId()),
-				PrincipalType:    principalType(a.GetPrincipal()),
-				DirectoryScopeID: deref(a.GetDirectoryScopeId()),
-				MemberType:       deref(a.GetMemberType()),
-				Start:            utc(a.GetStartDateTime()),
-				End:              utc(a.GetEndDateTime()),
-			}, true
+			return scheduleInstance(a), true
 		})
 }
 
