@@ -163,13 +163,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		b.channels[c] = true
 	}
 	b.groups = newGroupCache(b.api, deps.Policy, b.log)
-	b.announce = func(ctx context.Context, text string) {
-		for _, c := range cfg.Channels {
-			if err := deps.Reporter.Announce(ctx, c, text); err != nil {
-				b.log.WarnContext(ctx, "announce", "channel", c, "err", err)
-			}
-		}
-	}
+	b.announce = func(_ context.Context, text string) { deps.Reporter.AnnounceAll(cfg.Channels, text) }
 	return b, nil
 }
 

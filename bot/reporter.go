@@ -448,6 +448,14 @@ func (r *Reporter) Announce(ctx context.Context, channel, text string) error {
 	return nil
 }
 
+// AnnounceAll queues the same plain notice in each channel.
+func (r *Reporter) AnnounceAll(channels []string, text string) {
+	msg := blocks.Notice(text)
+	for _, c := range channels {
+		r.enqueueMessage(c, msg)
+	}
+}
+
 // enqueueMessage queues a one-off channel message that belongs to no request.
 func (r *Reporter) enqueueMessage(channel string, msg blocks.Message) {
 	k := r.unique("notice")

@@ -163,7 +163,7 @@ func (p *product) run(ctx context.Context) error {
 			// The runner verifies a request's chain before every resume and
 			// stops that request on a mismatch; say so where people look.
 			p.log.ErrorContext(ctx, "audit chain broken: work on this request stops", "request", r.Request, "fault", r.Fault.Error())
-			p.announce(ctx, fmt.Sprintf("The audit chain of %s does not verify (%s). closebot will not act on %s; run `closebot audit verify` and investigate.", r.Request, r.Fault.Error(), r.Request))
+			p.reporter.AnnounceAll(p.cfg.Slack.Channels, fmt.Sprintf("The audit chain of %s does not verify (%s). closebot will not act on %s; run `closebot audit verify` and investigate.", r.Request, r.Fault.Error(), r.Request))
 		}
 	}
 	p.announceConfigChanges(ctx)
@@ -176,14 +176,6 @@ func (p *product) run(ctx context.Context) error {
 		return nil
 	}
 	return err
-}
-
-func (p *product) announce(ctx context.Context, text string) {
-	for _, c := range p.cfg.Slack.Channels {
-		if err := p.reporter.Announce(ctx, c, text); err != nil {
-			p.log.WarnContext(ctx, "announce", "channel", c, "err", err)
-		}
-	}
 }
 
 // announceConfigChanges posts who may now request, approve or keep since

@@ -43,5 +43,5 @@ func (p *product) pauseAll(ctx context.Context, why string) {
 		return
 	}
 	p.log.WarnContext(ctx, "paused every running closure", "why", why, "requests", ids)
-	p.announce(ctx, fmt.Sprintf("Paused %s (%s). Resume each with its Resume button once it is safe.", strings.Join(ids, ", "), why))
+	p.reporter.AnnounceAll(p.cfg.Slack.Channels, fmt.Sprintf("Paused %s (%s). Resume each with its Resume button once it is safe.", strings.Join(ids, ", "), why))
 }
