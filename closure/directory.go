@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -23,10 +24,16 @@ type Directory interface {
 	// User reads one user by object id or userPrincipalName; an *APIError
 	// with Status 404 if there is none.
 	User(ctx context.Context, idOrUPN string) (User, error)
-	// RoleAssignments are the active directory role assignments (role
-	// assignment schedule instances, so PIM activations show as such);
-	// EligibleAssignments the PIM-eligible ones (role eligibility schedule instances).
+	// RoleAssignments are the active directory role assignments as
+	// /roleManagement/directory/roleAssignments lists them ($expand=principal):
+	// readable on every licence. Without PIM every one is permanent
+	// (AssignmentType Assigned, no End); MemberType is Direct.
 	RoleAssignments(ctx context.Context) ([]RoleAssignment, error)
+	// ActiveSchedules are PIM's role assignment schedule instances (so PIM
+	// activations show as Activated, with an End) and EligibleAssignments
+	// PIM's role eligibility schedule instances. Both need Microsoft Entra
+	// ID P2 or ID Governance: without it an *APIError that IsUnlicensed.
+	ActiveSchedules(ctx context.Context) ([]RoleAssignment, error)
 	EligibleAssignments(ctx context.Context) ([]RoleAssignment, error)
 	AdministrativeUnits(ctx context.Context) ([]AdministrativeUnit, error)
 	// AuthenticationMethods lists a user's registered methods by their
@@ -38,7 +45,10 @@ type Directory interface {
 	SecurityDefaultsEnabled(ctx context.Context) (bool, error)
 	ConditionalAccessPolicies(ctx context.Context) ([]CAPolicy, error)
 	Counts(ctx context.Context) (DataCounts, error)
-	// LegalHolds lists eDiscovery custodians and their holdStatus.
+	// LegalHolds lists, for every eDiscovery (Premium) case, its custodians,
+	// its non-custodial data sources and its hold policies with their hold
+	// status. Without a licence for eDiscovery (Premium): an *APIError that
+	// IsUnlicensed.
 	LegalHolds(ctx context.Context) ([]LegalHold, error)
 	Applications(ctx context.Context) ([]Application, error)
 	ServicePrincipals(ctx context.Context) ([]ServicePrincipal, error)
@@ -54,6 +64,10 @@ type Directory interface {
 	SetPerUserMFA(ctx context.Context, userID, state string) error
 	DeleteApplication(ctx context.Context, id string) error
 	DeleteServicePrincipal(ctx context.Context, id string) error
+	// DisableServicePrincipal sets accountEnabled=false on a service
+	// principal the tenant cannot delete (Microsoft's "Delete a tenant"
+	// how-to); already disabled or gone is done.
+	DisableServicePrincipal(ctx context.Context, id string) error
 
 	// TenantGone asks the authority's OpenID discovery for the tenant id;
 	// true when it answers AADSTS90002 (tenant not found).
@@ -140,6 +154,10 @@ type CompanySubscription struct {
 	TotalLicenses int
 	NextLifecycle time.Time // nextLifecycleDateTime: when the status next changes
 	Created       time.Time
+	// SelfService marks a self-service sign-up product (bought or signed up
+	// for by a user, not an admin): removed under Entra admin center →
+	// Licenses → Self-service sign-up products, not under Billing.
+	SelfService bool
 }
 
 // CAPolicy is a conditional-access policy, with the conditions that decide
@@ -164,19 +182,31 @@ type DataCounts struct {
 	UnifiedGroups int // Microsoft 365 groups
 }
 
-// LegalHold is one eDiscovery custodian and its hold status.
+// Where an eDiscovery hold is placed.
+const (
+	HoldCustodian    = "custodian"    // a custodian's data sources
+	HoldNoncustodial = "noncustodial" // a non-custodial data source
+	HoldPolicy       = "policy"       // a legal hold policy of the case
+)
+
+// LegalHold is one eDiscovery hold: a custodian, a non-custodial data
+// source or a hold policy, with its status.
 type LegalHold struct {
 	CaseID     string
 	CaseName   string
 	CaseStatus string
-	Custodian  string // e-mail address
-	HoldStatus string // notApplied, applied, applying, removing, partial
+	Source     string // HoldCustodian, HoldNoncustodial or HoldPolicy
+	Name       string // custodian e-mail, data source or policy name
+	// HoldStatus: notApplied, applied, applying, removing, partial; a hold
+	// policy reports its status the same way (enabled policies as applied).
+	HoldStatus string
 }
 
-// Active reports whether the custodian's data is (being) held.
+// Active reports whether the data is held, or its hold is changing
+// (applying or removing): either way closing the tenant must wait.
 func (h LegalHold) Active() bool {
 	switch h.HoldStatus {
-	case "applied", "applying", "partial":
+	case "applied", "applying", "removing", "partial":
 		return true
 	}
 	return false
@@ -237,6 +267,10 @@ type APIError struct {
 	Message    string
 	RetryAfter time.Duration // from Retry-After on 429/503
 	Op         string        // what closebot tried, e.g. "delete user 42"
+	// Permission is the least-privileged application permission the call
+	// needs, set by the adapter on a 403 Authorization_RequestDenied so the
+	// words can name what to grant.
+	Permission string
 }
 
 func (e *APIError) Error() string {
@@ -248,6 +282,34 @@ func AsAPIError(err error) (*APIError, bool) {
 	var ae *APIError
 	ok := errors.As(err, &ae)
 	return ae, ok
+}
+
+// UnlicensedCodes are the Graph error codes of a read the tenant's
+// licences do not include: PIM without Entra ID P2 (400
+// AadPremiumLicenseRequired), conditional access without P1 (403
+// Authentication_RequestFromNonPremiumTenantOrB2CTenant).
+var UnlicensedCodes = []string{"AadPremiumLicenseRequired", "Authentication_RequestFromNonPremiumTenantOrB2CTenant"}
+
+// IsUnlicensed reports whether err is a refusal because the tenant lacks
+// the licence a read needs: the read is "not available on this tenant".
+func IsUnlicensed(err error) bool {
+	ae, ok := AsAPIError(err)
+	if !ok {
+		return false
+	}
+	for _, c := range UnlicensedCodes {
+		if strings.EqualFold(ae.Code, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsPermissionDenied reports whether err is Graph refusing the call for
+// lack of an application permission or directory role.
+func IsPermissionDenied(err error) bool {
+	ae, ok := AsAPIError(err)
+	return ok && ae.Status == 403 && strings.EqualFold(ae.Code, "Authorization_RequestDenied")
 }
 
 // IsRefused reports whether the service refused the call (403, or 400 for

@@ -177,13 +177,12 @@ func (x *exec) keepOK(ctx context.Context, keepID string) (string, error) {
 	if !u.Enabled {
 		return "the kept admin " + u.UPN + " is disabled", nil
 	}
-	roles, err := x.dir.RoleAssignments(ctx)
+	rv, err := readRoles(ctx, x.dir)
 	if err != nil {
 		return "", fmt.Errorf("re-check the kept admin's role: %w", err)
 	}
-	for _, a := range roles {
-		if equalFold(a.PrincipalID, keepID) && a.RoleDefinitionID == RoleGlobalAdministrator &&
-			a.AssignmentType == "Assigned" && a.MemberType == "Direct" && a.DirectoryScopeID == "/" && a.Permanent() {
+	for _, a := range rv.Active {
+		if permanentGlobalAdmin(a, keepID) {
 			return "", nil
 		}
 	}
@@ -230,16 +229,12 @@ func (x *exec) usersExceptKeep(ctx context.Context, keepID string) ([]User, erro
 
 // roleHolders are the principals holding any directory role, active or eligible.
 func (x *exec) roleHolders(ctx context.Context) (map[string]bool, error) {
-	active, err := x.dir.RoleAssignments(ctx)
+	rv, err := readRoles(ctx, x.dir)
 	if err != nil {
-		return nil, fmt.Errorf("read role assignments: %w", err)
-	}
-	eligible, err := x.dir.EligibleAssignments(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read role eligibility: %w", err)
+		return nil, err
 	}
 	out := map[string]bool{}
-	for _, a := range append(active, eligible...) {
+	for _, a := range append(rv.Active, rv.Eligible...) {
 		out[lower(a.PrincipalID)] = true
 	}
 	return out, nil

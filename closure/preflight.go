@@ -91,14 +91,11 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 	if err := dir.Users(ctx, func(u User) error { users = append(users, u); return nil }); err != nil {
 		return nil, nil, fmt.Errorf("read users: %w", err)
 	}
-	active, err := dir.RoleAssignments(ctx)
+	rv, err := readRoles(ctx, dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read role assignments: %w", err)
+		return nil, nil, err
 	}
-	eligible, err := dir.EligibleAssignments(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read role eligibility: %w", err)
-	}
+	active, eligible := rv.Active, rv.Eligible
 	units, err := dir.AdministrativeUnits(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read administrative units: %w", err)
@@ -240,8 +237,7 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 				"remove the account from that administrative unit, or choose another kept admin")
 		}
 		for _, a := range active {
-			if strings.EqualFold(a.PrincipalID, keep.ID) && a.RoleDefinitionID == RoleGlobalAdministrator &&
-				a.AssignmentType == "Assigned" && a.MemberType == "Direct" && a.DirectoryScopeID == "/" && a.Permanent() {
+			if permanentGlobalAdmin(a, keep.ID) {
 				p.KeepAssignmentID = a.ID
 				break
 			}
@@ -261,7 +257,7 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 	}
 	for _, h := range holds {
 		if h.Active() {
-			refuse(RefuseLegalHold, fmt.Sprintf("eDiscovery case %q holds %s's data (hold %s): closing would destroy held data", h.CaseName, h.Custodian, h.HoldStatus),
+			refuse(RefuseLegalHold, fmt.Sprintf("eDiscovery case %q holds %s's data (hold %s): closing would destroy held data", h.CaseName, h.Name, h.HoldStatus),
 				"release the hold in Microsoft Purview (eDiscovery → the case → Data sources → release) once legal agrees; closebot cannot override it")
 		}
 	}

@@ -65,7 +65,7 @@ func TestPreflightRefusals(t *testing.T) {
 			d.SetMethods(closuretest.KeepID, closuretest.Password)
 		}, nil},
 		{"legal hold", closure.RefuseLegalHold, func(d *closuretest.Directory) {
-			d.AddHold(closure.LegalHold{CaseID: "c1", CaseName: "Smith v. Contoso", Custodian: "member1@contoso.com", HoldStatus: "applied"})
+			d.AddHold(closure.LegalHold{CaseID: "c1", CaseName: "Smith v. Contoso", Source: closure.HoldCustodian, Name: "member1@contoso.com", HoldStatus: "applied"})
 		}, nil},
 		{"closebot app unknown", closure.RefuseClosebotUnknown, nil, func(tp *closure.TenantPolicy) { tp.ClientID = "" }},
 	}
@@ -101,7 +101,7 @@ func TestPreflightListsEveryItem(t *testing.T) {
 	dir := closuretest.SeedTenant(clock, defaultSeed())
 	dir.UpdateUser(closuretest.KeepID, func(u *closure.User) { u.Enabled = false })
 	dir.SetMethods(closuretest.KeepID, closuretest.Password)
-	dir.AddHold(closure.LegalHold{CaseName: "Audit", Custodian: "x@contoso.com", HoldStatus: "applying"})
+	dir.AddHold(closure.LegalHold{CaseName: "Audit", Source: closure.HoldCustodian, Name: "x@contoso.com", HoldStatus: "applying"})
 	_, err := closure.Preflight(context.Background(), dir, keepTenant(), clock.Now())
 	var pe *closure.PreflightError
 	require.True(t, errors.As(err, &pe))
@@ -115,7 +115,7 @@ func TestPlanContents(t *testing.T) {
 	seed := defaultSeed()
 	seed.Restricted = 2
 	dir := closuretest.SeedTenant(clock, seed)
-	dir.AddHold(closure.LegalHold{CaseName: "Old", Custodian: "x@contoso.com", HoldStatus: "notApplied"})
+	dir.AddHold(closure.LegalHold{CaseName: "Old", Source: closure.HoldCustodian, Name: "x@contoso.com", HoldStatus: "notApplied"})
 	p, err := closure.Preflight(context.Background(), dir, keepTenant(), clock.Now())
 	require.NoError(t, err)
 

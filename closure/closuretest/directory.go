@@ -58,6 +58,12 @@ type Directory struct {
 	SyncOffRefused bool
 	// MFARefused makes SetPerUserMFA answer 403.
 	MFARefused bool
+	// NoPIM makes the PIM reads (ActiveSchedules, EligibleAssignments)
+	// answer 400 AadPremiumLicenseRequired, as a tenant without Entra ID P2.
+	NoPIM bool
+	// SPDeleteRefused names service principals DeleteServicePrincipal
+	// answers 403 for (a third-party app the tenant cannot delete).
+	SPDeleteRefused map[string]bool
 	// Proof is what ProveSignIn returns (after showing a code); ProofErr
 	// makes it fail.
 	Proof    closure.SignInProof
@@ -418,10 +424,35 @@ func (d *Directory) principalLive(id string) bool {
 	return true
 }
 
-// RoleAssignments implements closure.Directory.
+// RoleAssignments implements closure.Directory: the active assignments as
+// /roleAssignments shows them, without PIM's detail (no end, no activation);
+// a role held through a group is listed under the group, not the user.
 func (d *Directory) RoleAssignments(context.Context) ([]closure.RoleAssignment, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	var out []closure.RoleAssignment
+	for _, a := range d.active {
+		if !d.principalLive(a.PrincipalID) || (a.MemberType != "" && a.MemberType != "Direct") {
+			continue
+		}
+		a.AssignmentType, a.MemberType, a.Start, a.End = "Assigned", "Direct", time.Time{}, time.Time{}
+		out = append(out, a)
+	}
+	return out, d.live()
+}
+
+func unlicensedPIM(op string) error {
+	return &closure.APIError{Status: 400, Code: "AadPremiumLicenseRequired", Op: op,
+		Message: "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license."}
+}
+
+// ActiveSchedules implements closure.Directory.
+func (d *Directory) ActiveSchedules(context.Context) ([]closure.RoleAssignment, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.NoPIM {
+		return nil, unlicensedPIM("list role assignment schedule instances")
+	}
 	return slices.DeleteFunc(slices.Clone(d.active), func(a closure.RoleAssignment) bool { return !d.principalLive(a.PrincipalID) }), d.live()
 }
 
@@ -429,6 +460,9 @@ func (d *Directory) RoleAssignments(context.Context) ([]closure.RoleAssignment, 
 func (d *Directory) EligibleAssignments(context.Context) ([]closure.RoleAssignment, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.NoPIM {
+		return nil, unlicensedPIM("list role eligibility schedule instances")
+	}
 	return slices.DeleteFunc(slices.Clone(d.eligible), func(a closure.RoleAssignment) bool { return !d.principalLive(a.PrincipalID) }), d.live()
 }
 
@@ -722,13 +756,38 @@ func (d *Directory) DeleteServicePrincipal(_ context.Context, id string) error {
 	if i < 0 {
 		return nil
 	}
-	if err := d.write(Write{Op: "delete_sp", ID: id}, nil); err != nil {
+	var refusal error
+	if d.SPDeleteRefused[id] {
+		refusal = forbidden("delete service principal "+id, "Insufficient privileges to complete the operation.")
+	}
+	if err := d.write(Write{Op: "delete_sp", ID: id}, refusal); err != nil {
 		return err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.sps = slices.DeleteFunc(d.sps, func(sp closure.ServicePrincipal) bool { return sp.ID == id })
 	d.deletedOb[id] = "servicePrincipal"
+	return nil
+}
+
+// DisableServicePrincipal implements closure.Directory.
+func (d *Directory) DisableServicePrincipal(_ context.Context, id string) error {
+	d.mu.Lock()
+	i := slices.IndexFunc(d.sps, func(sp closure.ServicePrincipal) bool { return sp.ID == id })
+	d.mu.Unlock()
+	if i < 0 {
+		return nil
+	}
+	if err := d.write(Write{Op: "disable_sp", ID: id}, nil); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range d.sps {
+		if d.sps[i].ID == id {
+			d.sps[i].AccountEnabled = false
+		}
+	}
 	return nil
 }
 

@@ -67,3 +67,15 @@ func (d *Directory) DeleteServicePrincipal(ctx context.Context, id string) error
 		return d.client.ServicePrincipals().ByServicePrincipalId(id).Delete(ctx, nil)
 	})
 }
+
+// DisableServicePrincipal sets accountEnabled=false on a service principal
+// the tenant cannot delete; already gone is done.
+func (d *Directory) DisableServicePrincipal(ctx context.Context, id string) error {
+	return d.deleteOp(ctx, "disable service principal "+id, func(ctx context.Context) error {
+		body := models.NewServicePrincipal()
+		off := false
+		body.SetAccountEnabled(&off)
+		_, err := d.client.ServicePrincipals().ByServicePrincipalId(id).Patch(ctx, body, nil)
+		return err
+	})
+}

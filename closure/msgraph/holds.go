@@ -41,7 +41,7 @@ func (d *Directory) LegalHolds(ctx context.Context) ([]closure.LegalHold, error)
 					},
 				})
 		}, security.CreateEdiscoveryCustodianCollectionResponseFromDiscriminatorValue, func(cu security.EdiscoveryCustodianable) (closure.LegalHold, bool) {
-			h := closure.LegalHold{CaseID: c.id, CaseName: c.name, CaseStatus: c.status, Custodian: deref(cu.GetEmail())}
+			h := closure.LegalHold{CaseID: c.id, CaseName: c.name, CaseStatus: c.status, Source: closure.HoldCustodian, Name: deref(cu.GetEmail())}
 			if hs := cu.GetHoldStatus(); hs != nil {
 				h.HoldStatus = hs.String()
 			}

@@ -85,13 +85,19 @@ func TestReadsReturnSeededTenant(t *testing.T) {
 		assert.Equal(t, "Direct", a.MemberType)
 		assert.Equal(t, "/", a.DirectoryScopeID)
 		assert.True(t, a.Permanent())
-		assert.False(t, a.Start.IsZero())
 		if a.PrincipalID == kept.ID && a.RoleDefinitionID == closure.RoleGlobalAdministrator {
 			keptGA = true
 		}
 	}
 	assert.Equal(t, map[string]int{closure.PrincipalUser: wantUsers, closure.PrincipalServicePrincipal: 1}, kinds)
 	assert.True(t, keptGA, "kept admin's permanent Global Administrator assignment")
+
+	sched, err := d.ActiveSchedules(ctx)
+	require.NoError(t, err)
+	require.Len(t, sched, len(active))
+	for _, a := range sched {
+		assert.False(t, a.Start.IsZero(), "a schedule instance has a start")
+	}
 
 	eligible, err := d.EligibleAssignments(ctx)
 	require.NoError(t, err)
@@ -176,7 +182,7 @@ func TestReadsReturnSeededTenant(t *testing.T) {
 	holds, err := d.LegalHolds(ctx)
 	require.NoError(t, err)
 	require.Len(t, holds, 1)
-	assert.Equal(t, kept.UPN, holds[0].Custodian)
+	assert.Equal(t, kept.UPN, holds[0].Name)
 	assert.Equal(t, "notApplied", holds[0].HoldStatus)
 	assert.False(t, holds[0].Active())
 	assert.Equal(t, "active", holds[0].CaseStatus)

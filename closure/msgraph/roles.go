@@ -41,11 +41,37 @@ func scheduleInstance(a interface {
 	}
 }
 
-// RoleAssignments lists active directory role assignments as role
+// RoleAssignments lists active directory role assignments through
+// /roleManagement/directory/roleAssignments, which every licence can read
+// (rbacapplication-list-roleassignments). Without PIM an assignment is
+// permanent and names its principal directly.
+func (d *Directory) RoleAssignments(ctx context.Context) ([]closure.RoleAssignment, error) {
+	return collect(ctx, d, "list role assignments", func(ctx context.Context) (serialization.Parsable, error) {
+		return d.client.RoleManagement().Directory().RoleAssignments().Get(ctx,
+			&rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetRequestConfiguration{
+				QueryParameters: &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetQueryParameters{
+					Expand: []string{"principal"},
+				},
+			})
+	}, models.CreateUnifiedRoleAssignmentCollectionResponseFromDiscriminatorValue,
+		func(a models.UnifiedRoleAssignmentable) (closure.RoleAssignment, bool) {
+			return closure.RoleAssignment{
+				ID:               deref(a.GetId()),
+				RoleDefinitionID: deref(a.GetRoleDefinitionId()),
+				PrincipalID:      deref(a.GetPrincipalId()),
+				PrincipalType:    principalType(a.GetPrincipal()),
+				DirectoryScopeID: deref(a.GetDirectoryScopeId()),
+				AssignmentType:   "Assigned",
+				MemberType:       "Direct",
+			}, true
+		})
+}
+
+// ActiveSchedules lists active directory role assignments as role
 // assignment schedule instances, so PIM activations show as Activated.
 // No $select: Graph keeps $expand with it, but the principal is what we
 // need and these entities return every property by default.
-func (d *Directory) RoleAssignments(ctx context.Context) ([]closure.RoleAssignment, error) {
+func (d *Directory) ActiveSchedules(ctx context.Context) ([]closure.RoleAssignment, error) {
 	return collect(ctx, d, "list role assignment schedule instances", func(ctx context.Context) (serialization.Parsable, error) {
 		return d.client.RoleManagement().Directory().RoleAssignmentScheduleInstances().Get(ctx,
 			&rolemanagement.DirectoryRoleAssignmentScheduleInstancesRequestBuilderGetRequestConfiguration{
