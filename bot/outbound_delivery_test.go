@@ -187,3 +187,43 @@ func TestOutboundOutboxPriorityCoalescingAndBudget(t *testing.T) {
 	_, dropped := o.Stats()
 	assert.Equal(t, 1, dropped)
 }
+
+// TestOutboundNewPostsKeepTheirOrder: new posts in one channel go out in
+// the order they were first queued, whatever their priority; edits and
+// other channels are not held behind them.
+func TestOutboundNewPostsKeepTheirOrder(t *testing.T) {
+	ft := &fakeTimer{now: outT0}
+	o := NewOutbox(Budgets{}, ft, slog.New(slog.DiscardHandler))
+	var mu sync.Mutex
+	var sent []string
+	job := func(k string, p Priority, m, ch string) Job {
+		return Job{Key: k, Priority: p,
+			Route: func(context.Context) (string, string, error) { return m, ch, nil },
+			Send: func(context.Context) error {
+				mu.Lock()
+				defer mu.Unlock()
+				sent = append(sent, k)
+				return nil
+			}}
+	}
+	o.Enqueue(job("step.1 first post", PriorityProgress, MethodPostMessage, "C1"))
+	o.Enqueue(job("approved", PriorityAction, MethodPostMessage, "C1"))
+	o.Enqueue(job("card edit", PriorityAction, MethodUpdate, "C1"))
+	o.Enqueue(job("dm", PriorityAction, MethodPostMessage, "D1"))
+	o.Enqueue(job("step.1 first post", PriorityProgress, MethodPostMessage, "C1")) // coalesced: keeps its place
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = o.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-o.Idle()
+	mu.Lock()
+	defer mu.Unlock()
+	pos := map[string]int{}
+	for i, k := range sent {
+		pos[k] = i
+	}
+	require.Len(t, sent, 4)
+	assert.Less(t, pos["step.1 first post"], pos["approved"], "new posts in C1 keep their first-queued order")
+	assert.Less(t, pos["card edit"], pos["step.1 first post"], "an edit is not held behind a new post")
+	assert.Less(t, pos["dm"], pos["step.1 first post"], "another channel is not held behind C1's posts")
+}

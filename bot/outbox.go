@@ -209,15 +209,33 @@ func (o *Outbox) next(ctx context.Context) (*queued, string, time.Duration) {
 			wake = t
 		}
 	}
-	for _, q := range o.ordered() {
-		if q.notBefore.After(now) {
-			later(q.notBefore)
-			continue
-		}
+	// New posts in one channel (a thread's replies, a DM) keep the order
+	// they were first queued in, whatever their priority: a thread is read
+	// top to bottom, as the audit sequence it mirrors. Edits coalesce and
+	// go by priority.
+	routes := make(map[*queued][2]string, len(o.queue))
+	firstPost := map[string]uint64{} // channel → seq of its oldest queued new post
+	for _, q := range o.queue {
 		method, channel, err := q.Route(ctx)
 		if err != nil {
 			// Let Send meet the same error and count the attempt.
 			method, channel = "", ""
+		}
+		routes[q] = [2]string{method, channel}
+		if method == MethodPostMessage && channel != "" {
+			if s, ok := firstPost[channel]; !ok || q.seq < s {
+				firstPost[channel] = q.seq
+			}
+		}
+	}
+	for _, q := range o.ordered() {
+		method, channel := routes[q][0], routes[q][1]
+		if method == MethodPostMessage && channel != "" && firstPost[channel] != q.seq {
+			continue // an older new post in this channel goes first
+		}
+		if q.notBefore.After(now) {
+			later(q.notBefore)
+			continue
 		}
 		if at := o.readyAt(method, channel, now); at.After(now) {
 			later(at)

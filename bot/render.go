@@ -194,7 +194,7 @@ func (r *Reporter) renderStep(ctx context.Context, id string, n int) (blocks.Mes
 	}
 	ev := r.lastEvent(ctx, id)
 	v := blocks.StepView{
-		RequestID: req.ID, Version: req.Version, Step: n, Status: st.Status,
+		RequestID: req.ID, Version: req.Version, State: req.State, Step: n, Status: st.Status,
 		Done: st.Done, Total: st.Total, Refused: st.Refused, Note: st.Note,
 		StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Seq: ev.Seq, MAC: ev.MAC,
 	}
@@ -213,11 +213,10 @@ func (r *Reporter) renderStep(ctx context.Context, id string, n int) (blocks.Mes
 	return blocks.Step(v), nil
 }
 
-// purgeOffered: "Purge deleted objects" shows at step 5's delete-tenant gate.
+// purgeOffered: "Purge deleted objects" shows at step 5's delete-tenant
+// gate, in the states Purge is accepted in.
 func purgeOffered(req *closure.Request) bool {
-	switch req.State {
-	case closure.StateGate, closure.StateStuck, closure.StatePaused:
-	default:
+	if !closure.Offers(closure.ActPurge, req.State) {
 		return false
 	}
 	for _, g := range req.Gates {
@@ -240,7 +239,7 @@ func (r *Reporter) renderGate(ctx context.Context, id, gateID string) (blocks.Me
 	}
 	ev := r.lastEvent(ctx, id)
 	v := blocks.GateView{
-		RequestID: req.ID, Version: req.Version, GateID: g.ID, Kind: g.Kind, Step: g.Step,
+		RequestID: req.ID, Version: req.Version, State: req.State, GateID: g.ID, Kind: g.Kind, Step: g.Step,
 		Assignee: g.Assignee, ETA: g.ETA, OpenedAt: g.OpenedAt, SatisfiedAt: g.SatisfiedAt,
 		RecheckEvery: r.cfg.Gates.RecheckEvery, LastChecked: g.ProgressAt,
 		Instruction: closure.InstructionFor(g), Attest: g.Attest, Seq: ev.Seq, MAC: ev.MAC,

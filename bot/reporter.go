@@ -329,6 +329,14 @@ func (r *Reporter) RequestChanged(ctx context.Context, req *closure.Request, ev 
 	} else {
 		r.queueCard(req)
 	}
+	if ev.From != ev.To {
+		r.redrawButtons(ctx, req)
+	}
+	if (ev.Action == "steps.start" || ev.Action == "step.done") && req.Step >= 1 {
+		// The new step's message takes its place in the thread now, right
+		// after what came before it.
+		r.queueStep(req.ID, req.Channel, req.Step, PriorityAction)
+	}
 	if line, ok := eventLine(req, ev, r.cfg.Policy); ok {
 		msg := eventMessage(req.ID, line, ev)
 		r.enqueue(key(req.ID, "event."+strconv.FormatUint(ev.Seq, 10)), PriorityAction,
@@ -342,6 +350,33 @@ func (r *Reporter) RequestChanged(ctx context.Context, req *closure.Request, ev 
 			func(context.Context) (blocks.Message, error) { return msg, nil })
 	}
 	return nil
+}
+
+// redrawButtons re-renders, after a state change, the posted messages whose
+// buttons depend on the state (open gates, thread and DM, and the current
+// step's message), so no message keeps a button the new state refuses.
+func (r *Reporter) redrawButtons(ctx context.Context, req *closure.Request) {
+	refs, err := r.cfg.Refs.Refs(ctx, req.ID)
+	if err != nil {
+		r.cfg.Log.WarnContext(ctx, "read refs to redraw buttons", "request", req.ID, "err", err)
+		return
+	}
+	for _, g := range req.Gates {
+		if !g.IsOpen() {
+			continue
+		}
+		if _, ok := refs[gateRefName(g.ID)]; ok {
+			r.queueGate(req, g.ID)
+		}
+		if ref, ok := refs[gateDMRef(g.ID)]; ok {
+			r.queueGateDM(req, g.ID, ref.Channel)
+		}
+	}
+	if n := req.Step; n >= 1 {
+		if _, ok := refs[stepRefName(n)]; ok {
+			r.queueStep(req.ID, req.Channel, n, PriorityAction)
+		}
+	}
 }
 
 // endsForRequester: states the requester hears about by DM.
@@ -363,10 +398,16 @@ func (r *Reporter) StepProgress(ctx context.Context, req *closure.Request, step 
 		(n == closure.StepDeleteDirectory && purgeOffered(req)) {
 		prio = PriorityAction
 	}
-	r.enqueue(key(req.ID, stepRefName(n)), prio,
-		target{reqID: req.ID, ref: stepRefName(n), edit: true, channel: req.Channel, thread: true},
-		func(ctx context.Context) (blocks.Message, error) { return r.renderStep(ctx, req.ID, n) })
+	r.queueStep(req.ID, req.Channel, n, prio)
 	return nil
+}
+
+// queueStep queues step n's thread message, edited in place (posted on
+// first sight).
+func (r *Reporter) queueStep(id, channel string, n int, prio Priority) {
+	r.enqueue(key(id, stepRefName(n)), prio,
+		target{reqID: id, ref: stepRefName(n), edit: true, channel: channel, thread: true},
+		func(ctx context.Context) (blocks.Message, error) { return r.renderStep(ctx, id, n) })
 }
 
 // GateOpened posts a gate's thread message and DMs its assignee.
@@ -387,11 +428,16 @@ func (r *Reporter) GateUpdated(ctx context.Context, req *closure.Request, g clos
 	r.queueGate(req, g.ID)
 	if ref, ok, err := r.cfg.Refs.Ref(ctx, req.ID, gateDMRef(g.ID)); err == nil && ok {
 		// Only edited: the DM exists (its D… channel is in the ref).
-		r.enqueue(key(req.ID, gateDMRef(g.ID)), PriorityAction,
-			target{reqID: req.ID, ref: gateDMRef(g.ID), edit: true, channel: ref.Channel},
-			func(ctx context.Context) (blocks.Message, error) { return r.renderGate(ctx, req.ID, g.ID) })
+		r.queueGateDM(req, g.ID, ref.Channel)
 	}
 	return nil
+}
+
+// queueGateDM edits a gate's DM, posted earlier in the D… channel given.
+func (r *Reporter) queueGateDM(req *closure.Request, gateID, channel string) {
+	r.enqueue(key(req.ID, gateDMRef(gateID)), PriorityAction,
+		target{reqID: req.ID, ref: gateDMRef(gateID), edit: true, channel: channel},
+		func(ctx context.Context) (blocks.Message, error) { return r.renderGate(ctx, req.ID, gateID) })
 }
 
 func (r *Reporter) queueGate(req *closure.Request, gateID string) {

@@ -67,12 +67,30 @@ var table = map[Action]permission{
 	// The step-5 confirmation is a point of no return, like the approval:
 	// the same disjoint rule applies.
 	ActConfirm: {who: whoApproverNotOwner, disjoint: true, states: []State{StateRunning}},
-	ActPurge:   {who: whoApproverNotOwner, states: []State{StateGate}},
+	// Purge is carried out by step 5's gate re-check, which runs in gate
+	// and stuck (a stuck request is a gate past due, DESIGN §2.8).
+	ActPurge:   {who: whoApproverNotOwner, states: []State{StateGate, StateStuck}},
 	ActRestore: {who: whoApproverNotOwner, states: []State{StateAborted}},
-	// A stuck request is a gate past due: re-checks (and attestations)
-	// continue there (DESIGN §2.8).
-	ActAttest:  {who: whoKeepOrApproverNotOwner, states: []State{StateGate, StateStuck}},
-	ActRecheck: {who: whoAnyRoleOrKeep, states: []State{StateGate, StateStuck}},
+	// Gates open as early as their work can start (billing gates while
+	// step 1 runs) and an open gate takes its attestation whatever step is
+	// running (DESIGN §2.6). An attestation is only recorded (the re-check
+	// satisfies the gate), so it is also taken while the request is paused,
+	// failed or back for approval with its gates open.
+	ActAttest: {who: whoKeepOrApproverNotOwner, states: []State{StateRunning, StateGate, StateStuck, StatePaused, StateFailed, StatePending}},
+	// A Re-check is carried out by the runner, which re-checks gates in
+	// running, gate and stuck; elsewhere the button is not shown.
+	ActRecheck: {who: whoAnyRoleOrKeep, states: []State{StateRunning, StateGate, StateStuck}},
+}
+
+// Offers reports whether act is accepted in state s by the table: a button
+// for act is shown on a request in s only when it is (a button shown is a
+// button that works). Actions without a state column are offered anywhere.
+func Offers(act Action, s State) bool {
+	perm, ok := table[act]
+	if !ok {
+		return false
+	}
+	return perm.states == nil || hasState(perm.states, s)
 }
 
 // Screen refuses guests, bots, deactivated users and other workspaces,

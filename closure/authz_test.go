@@ -110,7 +110,7 @@ func oracle(act closure.Action, r roleSet, disjoint bool, s closure.State) closu
 		}
 		return states(s == P)
 	case closure.ActPause:
-		return first(reqOrAppr(), states(in(s, Ap, Pr, W, Ru, G)))
+		return first(reqOrAppr(), states(in(s, Ap, Pr, W, Ru, G, St)))
 	case closure.ActResume:
 		return first(reqOrAppr(), states(s == Pa))
 	case closure.ActAbort:
@@ -118,7 +118,7 @@ func oracle(act closure.Action, r roleSet, disjoint bool, s closure.State) closu
 	case closure.ActRetry:
 		return first(approverNotOwner(), states(s == F))
 	case closure.ActPurge:
-		return first(approverNotOwner(), states(s == G))
+		return first(approverNotOwner(), states(in(s, G, St)))
 	case closure.ActRestore:
 		return first(approverNotOwner(), states(s == Ab))
 	case closure.ActAttest:
@@ -130,12 +130,12 @@ func oracle(act closure.Action, r roleSet, disjoint bool, s closure.State) closu
 				who = closure.RuleSelfApproval
 			}
 		}
-		return first(who, states(in(s, G, St)))
+		return first(who, states(in(s, Ru, G, St, Pa, F, P)))
 	case closure.ActRecheck:
 		if !r.requester && !r.approver && !r.keep {
 			return closure.RuleNoRole
 		}
-		return states(in(s, G, St))
+		return states(in(s, Ru, G, St))
 	}
 	panic("oracle: unknown action " + act)
 }

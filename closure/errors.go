@@ -97,7 +97,7 @@ var messages = map[Rule]string{
 	RuleNotAttester:  "Only the kept admin's Slack user or an approver who did not open the request can %s.",
 	RuleDisjoint:     "approval.disjoint is on and you hold a requester role, so you cannot %s.",
 
-	RuleWrongState:       "You cannot %s a request that is %s.",
+	RuleWrongState:       "%s is not possible now: the request is %s.",
 	RuleStaleVersion:     "The request changed after you opened this form; look at it again and retry.",
 	RulePlanChanged:      "The plan changed after you opened this form; review the new plan and approve again.",
 	RuleConfigChanged:    "The approval configuration changed; the request must be approved again under it.",
@@ -127,6 +127,32 @@ var actionWords = map[Action]string{
 	ActRestore: "restore users", ActAttest: "attest", ActRecheck: "re-check a gate",
 }
 
+// gerunds say each action as the subject of a sentence.
+var gerunds = map[Action]string{
+	ActOpen: "Opening a request", ActPlan: "Reading a plan", ActStatus: "Reading a request", ActList: "Listing requests",
+	ActApprove: "Approving", ActReject: "Rejecting", ActCancel: "Cancelling",
+	ActPause: "Pausing", ActResume: "Resuming", ActAbort: "Aborting", ActRetry: "Retrying a failed step",
+	ActConfirm: "Confirming the point of no return", ActPurge: "Purging deleted objects",
+	ActRestore: "Restoring users", ActAttest: "Attesting", ActRecheck: "Re-checking a gate",
+}
+
+// stateWords says each state as the complement of "the request is".
+var stateWords = map[State]string{
+	StatePending: "waiting for approval", StateApproved: "approved and about to ask for the sign-in proof",
+	StateProving: "waiting for the kept admin's sign-in proof", StateWaitingWindow: "in its abort window",
+	StateRunning: "running", StateGate: "waiting at a manual gate", StatePaused: "paused",
+	StateFailed: "failed (an approver may Retry)", StateStuck: "stuck at a manual gate", StateClosed: "closed",
+	StateRejected: "rejected", StateCancelled: "cancelled", StateExpired: "expired", StateAborted: "aborted",
+}
+
+// StateWords says a state in words ("waiting for approval").
+func StateWords(s State) string {
+	if w, ok := stateWords[s]; ok {
+		return w
+	}
+	return orNone(string(s))
+}
+
 func explainDenied(d *Denied) string {
 	msg, ok := messages[d.Rule]
 	if !ok {
@@ -136,11 +162,15 @@ func explainDenied(d *Denied) string {
 	if verb == "" {
 		verb = "act on"
 	}
-	switch strings.Count(msg, "%s") {
-	case 1:
+	switch {
+	case d.Rule == RuleWrongState:
+		g := gerunds[d.Action]
+		if g == "" {
+			g = "That"
+		}
+		msg = fmt.Sprintf(msg, g, StateWords(d.State))
+	case strings.Count(msg, "%s") == 1:
 		msg = fmt.Sprintf(msg, verb)
-	case 2:
-		msg = fmt.Sprintf(msg, verb, orNone(string(d.State)))
 	}
 	if d.Detail != "" {
 		msg += " " + d.Detail

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,12 +82,15 @@ func TestExplain(t *testing.T) {
 	}
 	for _, r := range rules {
 		for _, act := range closure.AllActions {
-			msg := closure.Explain(&closure.Denied{Rule: r, Action: act, State: closure.StatePending})
-			assert.NotContains(t, msg, "Not allowed (", r)
-			assert.NotContains(t, msg, "%!", r)
+			for _, s := range closure.AllStates {
+				msg := closure.Explain(&closure.Denied{Rule: r, Action: act, State: s})
+				assert.NotContains(t, msg, "Not allowed (", r)
+				assert.NotContains(t, msg, "%!", r)
+				assertSentence(t, msg)
+			}
 		}
 	}
-	assert.Equal(t, "You cannot approve a request that is cancelled.",
+	assert.Equal(t, "Approving is not possible now: the request is cancelled.",
 		closure.Explain(&closure.Denied{Rule: closure.RuleWrongState, Action: closure.ActApprove, State: closure.StateCancelled}))
 	assert.Equal(t, "You opened this request, so you cannot approve it: a second person must.",
 		closure.Explain(&closure.Denied{Rule: closure.RuleSelfApproval, Action: closure.ActApprove}))
@@ -181,4 +186,22 @@ func TestRejectAndAttestRules(t *testing.T) {
 	req.Steps[4].AwaitingConfirmation = true
 	_, _, err = closure.Decider{Policy: pol, Actor: person(me), Now: now}.Confirm(req, req.ConfirmSince)
 	requireRule(t, closure.RuleStaleVersion, err)
+}
+
+// assertSentence checks that a refusal reads as English: capitalised, one
+// closing full stop, no raw state names or doubled words.
+func assertSentence(t *testing.T, msg string) {
+	t.Helper()
+	require.NotEmpty(t, msg)
+	first := []rune(msg)[0]
+	assert.True(t, unicode.IsUpper(first) || unicode.IsDigit(first) || strings.HasPrefix(msg, "approval.disjoint"), "not capitalised: %q", msg)
+	assert.True(t, strings.HasSuffix(msg, "."), "no full stop: %q", msg)
+	assert.NotContains(t, msg, "..", msg)
+	assert.NotContains(t, msg, "  ", msg)
+	assert.NotContains(t, msg, "waiting_window", msg)
+	words := strings.Fields(strings.ToLower(msg))
+	for i := 1; i < len(words); i++ {
+		assert.NotEqual(t, words[i-1], words[i], "doubled word in %q", msg)
+	}
+	assert.NotRegexp(t, `gate a request`, msg)
 }

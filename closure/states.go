@@ -22,15 +22,17 @@ var transitions = map[State][]State{
 	StateGate:          {StateRunning, StateStuck, StatePaused, StateClosed, StatePending, StateAborted},
 	// paused → any state it can have been paused from (Resume), or pending
 	// when the drift check on resume fails.
-	StatePaused: {StateApproved, StateProving, StateWaitingWindow, StateRunning, StateGate, StatePending, StateAborted},
+	StatePaused: {StateApproved, StateProving, StateWaitingWindow, StateRunning, StateGate, StateStuck, StatePending, StateAborted},
 	StateFailed: {StateRunning, StateAborted},
 	// stuck → gate when a re-check shows progress; a satisfied gate
 	// returns it to running (DESIGN §2.8).
-	StateStuck: {StateGate, StateRunning, StateAborted},
+	StateStuck: {StateGate, StateRunning, StatePaused, StateAborted},
 }
 
-// pausable are the states Pause accepts (DESIGN §2).
-var pausable = []State{StateApproved, StateProving, StateWaitingWindow, StateRunning, StateGate}
+// pausable are the states Pause accepts (DESIGN §2), stuck included: a
+// stuck request's gate re-checks still write (retried deletions, purge),
+// and the emergency stop must stop every writer.
+var pausable = []State{StateApproved, StateProving, StateWaitingWindow, StateRunning, StateGate, StateStuck}
 
 // abortable are the states Abort accepts (DESIGN §2).
 var abortable = []State{StateApproved, StateProving, StateWaitingWindow, StateRunning, StateGate, StatePaused, StateFailed, StateStuck}

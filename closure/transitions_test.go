@@ -36,8 +36,8 @@ func TestStateMachine(t *testing.T) {
 		{P, Ap}, {Ap, Pr}, {Pr, W}, {W, Ru}, // the main line
 		{Ru, G}, {G, Ru}, {Ru, Pa}, {G, Pa}, {Ru, C}, {G, C},
 		{P, Rj}, {P, Ca}, {P, E},
-		{Ap, Pa}, {Pr, Pa}, {W, Pa}, // pause
-		{Pa, Ap}, {Pa, Pr}, {Pa, W}, {Pa, Ru}, {Pa, G}, // resume
+		{Ap, Pa}, {Pr, Pa}, {W, Pa}, {St, Pa}, // pause
+		{Pa, Ap}, {Pa, Pr}, {Pa, W}, {Pa, Ru}, {Pa, G}, {Pa, St}, // resume
 		{Ap, Ab}, {Pr, Ab}, {W, Ab}, {Ru, Ab}, {G, Ab}, {Pa, Ab}, {F, Ab}, {St, Ab}, // abort
 		{Pr, P},                  // proof failed or expired
 		{Ru, P}, {G, P}, {Pa, P}, // drift

@@ -366,46 +366,58 @@ func cardPeople(v CardView) string {
 
 func cardButtons(v CardView) []*slack.ButtonBlockElement {
 	val := Value{Request: v.RequestID, Version: v.Version}
-	pause := button(ActionPause, LabelPause, val)
-	abort := button(ActionAbort, LabelAbort, val).WithStyle(slack.StyleDanger).WithConfirm(confirm(
-		"Abort "+v.RequestID+"?",
-		"The closure stops at the next safe point. Users this request deleted can be restored for 30 days; nothing else is undone.",
-		LabelAbort))
-	switch v.State {
-	case closure.StatePending:
-		return []*slack.ButtonBlockElement{
-			button(ActionApprove, LabelApprove, val).WithStyle(slack.StylePrimary).WithConfirm(confirm(
+	// Each button only in the states the authorisation table accepts it
+	// in (closure.Offers): a button shown is a button that works.
+	candidates := []struct {
+		act  closure.Action
+		make func() *slack.ButtonBlockElement
+	}{
+		{closure.ActApprove, func() *slack.ButtonBlockElement {
+			return button(ActionApprove, LabelApprove, val).WithStyle(slack.StylePrimary).WithConfirm(confirm(
 				"Approve "+v.RequestID+"?",
 				"Next you type the tenant's initial domain and the number of users to delete shown on this card, and tick each irreversible item. Nothing is deleted before the kept admin's sign-in proof and the abort window.",
-				LabelApprove)),
-			button(ActionReject, LabelReject, val).WithStyle(slack.StyleDanger),
-			button(ActionCancel, LabelCancel, val),
-		}
-	case closure.StateApproved, closure.StateProving, closure.StateWaitingWindow, closure.StateRunning, closure.StateGate:
-		return []*slack.ButtonBlockElement{pause, abort}
-	case closure.StatePaused:
-		return []*slack.ButtonBlockElement{button(ActionResume, LabelResume, val).WithStyle(slack.StylePrimary), abort}
-	case closure.StateStuck:
-		return []*slack.ButtonBlockElement{abort}
-	case closure.StateFailed:
-		return []*slack.ButtonBlockElement{
-			button(ActionRetry, LabelRetry, val).WithStyle(slack.StylePrimary).WithConfirm(confirm(
+				LabelApprove))
+		}},
+		{closure.ActReject, func() *slack.ButtonBlockElement {
+			return button(ActionReject, LabelReject, val).WithStyle(slack.StyleDanger)
+		}},
+		{closure.ActCancel, func() *slack.ButtonBlockElement { return button(ActionCancel, LabelCancel, val) }},
+		{closure.ActResume, func() *slack.ButtonBlockElement {
+			return button(ActionResume, LabelResume, val).WithStyle(slack.StylePrimary)
+		}},
+		{closure.ActRetry, func() *slack.ButtonBlockElement {
+			return button(ActionRetry, LabelRetry, val).WithStyle(slack.StylePrimary).WithConfirm(confirm(
 				"Retry "+v.RequestID+"?",
 				"The plan is read again and "+stepRef(v.Step)+" resumes from its checkpoint.",
-				LabelRetry)),
-			abort,
-		}
-	case closure.StateAborted:
-		if canRestore(v) {
-			return []*slack.ButtonBlockElement{
-				button(ActionRestore, LabelRestore, val).WithConfirm(confirm(
-					"Restore deleted users?",
-					"Restores the users "+v.RequestID+" deleted (Entra keeps them until "+plainDate(v.RestoreDeadline)+"). Their licences and group memberships may not all come back.",
-					LabelRestore)),
+				LabelRetry))
+		}},
+		{closure.ActPause, func() *slack.ButtonBlockElement { return button(ActionPause, LabelPause, val) }},
+		{closure.ActAbort, func() *slack.ButtonBlockElement {
+			return button(ActionAbort, LabelAbort, val).WithStyle(slack.StyleDanger).WithConfirm(confirm(
+				"Abort "+v.RequestID+"?",
+				"The closure stops at the next safe point. Users this request deleted can be restored for 30 days; nothing else is undone.",
+				LabelAbort))
+		}},
+		{closure.ActRestore, func() *slack.ButtonBlockElement {
+			if !canRestore(v) {
+				return nil
 			}
+			return button(ActionRestore, LabelRestore, val).WithConfirm(confirm(
+				"Restore deleted users?",
+				"Restores the users "+v.RequestID+" deleted (Entra keeps them until "+plainDate(v.RestoreDeadline)+"). Their licences and group memberships may not all come back.",
+				LabelRestore))
+		}},
+	}
+	var out []*slack.ButtonBlockElement
+	for _, c := range candidates {
+		if !closure.Offers(c.act, v.State) {
+			continue
+		}
+		if b := c.make(); b != nil {
+			out = append(out, b)
 		}
 	}
-	return nil
+	return out
 }
 
 func cardFooter(v CardView) string {

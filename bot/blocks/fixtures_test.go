@@ -125,7 +125,7 @@ func bigCard() CardView {
 }
 
 func stepFixtures() map[string]StepView {
-	base := StepView{RequestID: "CT-12", Version: 9, Seq: 42, MAC: mac, StartedAt: t0}
+	base := StepView{RequestID: "CT-12", Version: 9, State: closure.StateRunning, Seq: 42, MAC: mac, StartedAt: t0}
 	pending := base
 	pending.Step, pending.Status, pending.Seq, pending.StartedAt = 1, closure.StepPending, 0, time.Time{}
 	running := base
@@ -144,6 +144,7 @@ func stepFixtures() map[string]StepView {
 	confirm.Confirmations = []string{"U0BOB"}
 	purge := base
 	purge.Step, purge.Status, purge.Purge, purge.Done, purge.Total = 5, closure.StepWaiting, true, 21, 21
+	purge.State = closure.StateGate
 	purge.Note = "apps deleted; waiting for the kept admin to delete the tenant"
 	return map[string]StepView{
 		"step_pending": pending, "step_running": running, "step_waiting": waiting, "step_done": done,
@@ -152,8 +153,8 @@ func stepFixtures() map[string]StepView {
 }
 
 func gateFixtures() map[string]GateView {
-	base := GateView{RequestID: "CT-12", Version: 11, Assignee: "U0CAROL", OpenedAt: t0, RecheckEvery: 10 * time.Minute,
-		Seq: 57, MAC: mac}
+	base := GateView{RequestID: "CT-12", Version: 11, State: closure.StateGate, Assignee: "U0CAROL", OpenedAt: t0,
+		RecheckEvery: 10 * time.Minute, Seq: 57, MAC: mac}
 	users := "exec1@contoso.com, exec2@contoso.com, <@U0BOB>@contoso.com"
 	subs := "SPE_E3 (5f1c…, Enabled); EMS (77aa…, Warning, next change 2026-04-11)"
 	// g builds the view the way the bot does: the domain's gate, its

@@ -16,12 +16,15 @@ import (
 type GateView struct {
 	RequestID string
 	Version   uint64
-	GateID    string
-	Kind      closure.GateKind
-	Step      int
-	Assignee  string // keep_slack_user: who must act
-	ETA       time.Time
-	OpenedAt  time.Time
+	// State is the request's: the Re-check and attestation buttons show
+	// only where the domain accepts them (closure.Offers).
+	State    closure.State
+	GateID   string
+	Kind     closure.GateKind
+	Step     int
+	Assignee string // keep_slack_user: who must act
+	ETA      time.Time
+	OpenedAt time.Time
 	// SatisfiedAt is set once the re-check passed.
 	SatisfiedAt  time.Time
 	Stuck        bool
@@ -130,8 +133,13 @@ func Gate(v GateView) Message {
 	}
 	if open {
 		val := Value{Request: v.RequestID, Version: v.Version, Gate: v.GateID}
-		bs = append(bs, actions(BlockGateActions, button(ActionRecheck, LabelRecheck, val)))
+		if closure.Offers(closure.ActRecheck, v.State) {
+			bs = append(bs, actions(BlockGateActions, button(ActionRecheck, LabelRecheck, val)))
+		}
 		for _, id := range missingSentences(v) {
+			if !closure.Offers(closure.ActAttest, v.State) {
+				break
+			}
 			sv := val
 			sv.Sentence = id
 			bs = append(bs, actions(BlockGateAttestButton+id, button(ActionAttest, closure.Sentences[id], sv).WithStyle(slack.StylePrimary)))

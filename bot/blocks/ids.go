@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/closebot/closebot/closure"
 )
 
 // Action ids: stable, so the bot routes clicks on them (slack-go's
@@ -25,6 +27,20 @@ const (
 	ActionRecheck      = "recheck"
 	ActionAttest       = "attest"
 )
+
+// actionOf maps each button's action id to the domain action it asks for.
+var actionOf = map[string]closure.Action{
+	ActionApprove: closure.ActApprove, ActionReject: closure.ActReject, ActionCancel: closure.ActCancel,
+	ActionPause: closure.ActPause, ActionResume: closure.ActResume, ActionAbort: closure.ActAbort,
+	ActionRetry: closure.ActRetry, ActionRestore: closure.ActRestore, ActionConfirmStep5: closure.ActConfirm,
+	ActionPurge: closure.ActPurge, ActionRecheck: closure.ActRecheck, ActionAttest: closure.ActAttest,
+}
+
+// ActionOf returns the domain action a button's action id asks for.
+func ActionOf(actionID string) (closure.Action, bool) {
+	a, ok := actionOf[actionID]
+	return a, ok
+}
 
 // Block ids: stable, so clicks always carry a known block_id and edits keep
 // Slack's block state.

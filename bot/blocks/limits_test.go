@@ -83,7 +83,7 @@ func TestCardButtonsPerState(t *testing.T) {
 		"card_waiting_window":  {"Pause", "Abort"},
 		"card_gate":            {"Pause", "Abort"},
 		"card_paused":          {"Resume", "Abort"},
-		"card_stuck":           {"Abort"},
+		"card_stuck":           {"Pause", "Abort"},
 		"card_failed":          {"Retry", "Abort"},
 		"card_aborted_restore": {"Restore"},
 		"card_aborted_late":    nil,

@@ -14,6 +14,9 @@ import (
 type StepView struct {
 	RequestID string
 	Version   uint64
+	// State is the request's: step 5's buttons show only where the domain
+	// accepts them (closure.Offers).
+	State     closure.State
 	Step      int // 1-5
 	Status    closure.StepStatus
 	Done      int
@@ -74,7 +77,7 @@ func Step(v StepView) Message {
 	bs := []slack.Block{section(BlockStepStatus, strings.Join(lines, "\n"))}
 	var btns []*slack.ButtonBlockElement
 	val := Value{Request: v.RequestID, Version: v.Version}
-	if v.Step == closure.StepDeleteDirectory && v.AwaitingConfirmation {
+	if v.Step == closure.StepDeleteDirectory && v.AwaitingConfirmation && closure.Offers(closure.ActConfirm, v.State) {
 		bs = append(bs, section(BlockStepConfirm, fmt.Sprintf(
 			"*Point of no return*: deleting %s app %s and %s service %s owned by this tenant. "+
 				"Needs %d fresh %s from approvers other than the requester: *%d of %d*%s.",
@@ -87,7 +90,7 @@ func Step(v StepView) Message {
 				v.Apps, v.ServicePrincipals),
 			LabelApprove)))
 	}
-	if v.Step == closure.StepDeleteDirectory && v.Purge {
+	if v.Step == closure.StepDeleteDirectory && v.Purge && closure.Offers(closure.ActPurge, v.State) {
 		btns = append(btns, button(ActionPurge, LabelPurge, val).WithStyle(slack.StyleDanger).WithConfirm(confirm(
 			"Purge deleted objects?",
 			"Permanently deletes the users and apps "+v.RequestID+" deleted, so the portal's tenant deletion can go ahead. They can no longer be restored.",

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/closebot/closebot/bot"
+	"github.com/closebot/closebot/bot/blocks"
+	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/config"
 )
 
@@ -107,7 +109,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	events, err := p.db.Events(ctx, id)
+	if err != nil {
+		return err
+	}
+	card, _, err := p.db.Ref(ctx, id, "card")
+	if err != nil {
+		return err
+	}
 	ok := printDemoSummary(stdout, w, req.State == "closed", res.OK(), res.Events, time.Since(started), clock.Now().Sub(req.CreatedAt))
+	ok = printSlackChecks(stdout, w, card.TS, events) && ok
 	if !ok {
 		return errors.New("the closure is not complete (see the summary)")
 	}
@@ -191,6 +202,40 @@ func printDemoSummary(out io.Writer, w *world, closed, chainOK bool, events int,
 	fmt.Fprintf(out, "  request closed: %v; audit chain of %d events verifies: %v\n", closed, events, chainOK)
 	fmt.Fprintf(out, "  %s of emulated time in %s\n", emulated.Round(time.Minute), wall.Round(100*time.Millisecond))
 	return closed && chainOK && remaining == 0 && deleted > 0 && writesToPolicies == 0 && gone
+}
+
+// printSlackChecks reads Slack back as the demo's people saw it: no button
+// they pressed was refused, and the request's thread reads in audit order.
+func printSlackChecks(out io.Writer, w *world, cardTS string, events []closure.Event) bool {
+	refused := refusalsTo(w, worldAlice, worldBob, worldCarol)
+	order := threadOrderProblems(w.slack.Calls("chat.postMessage"), worldChannel, cardTS, events)
+	fmt.Fprintf(out, "  refusals shown to alice, bob or carol: %d\n", len(refused))
+	for _, r := range refused {
+		fmt.Fprintf(out, "    %s\n", r)
+	}
+	fmt.Fprintf(out, "  thread reads in audit order:          %v\n", len(order) == 0)
+	for _, p := range order {
+		fmt.Fprintf(out, "    %s\n", p)
+	}
+	return len(refused) == 0 && len(order) == 0
+}
+
+// refusalsTo lists the refusals (ephemeral or DM) closebot showed the users.
+func refusalsTo(w *world, users ...string) []string {
+	var out []string
+	for _, u := range users {
+		for _, m := range w.slack.Ephemerals(u) {
+			if strings.Contains(string(m.Blocks), `"block_id":"`+blocks.BlockRefusal+`"`) {
+				out = append(out, u+": "+m.Text)
+			}
+		}
+		for _, m := range w.slack.DMs(u) {
+			if strings.Contains(string(m.Blocks), `"block_id":"`+blocks.BlockRefusal+`"`) {
+				out = append(out, u+": "+m.Text)
+			}
+		}
+	}
+	return out
 }
 
 // tenantGone asks the authority's discovery for the tenant, as Entra would

@@ -34,11 +34,17 @@ type e2e struct {
 
 func startE2E(t *testing.T, before func(w *world)) *e2e {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	return startE2EUsers(t, 20, before)
+}
+
+// startE2EUsers is startE2E with a tenant of the given size.
+func startE2EUsers(t *testing.T, users int, before func(w *world)) *e2e {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
 	clock := newDemoClock(time.Now().UTC(), 60)
 	t.Cleanup(clock.Close)
-	w, err := startWorld(worldOptions{Users: 20, Scale: 60, Clock: clock, Spec: func(s *graphtest.TenantSpec) { s.RestrictedAUMembers = 0 }})
+	w, err := startWorld(worldOptions{Users: users, Scale: 60, Clock: clock, Spec: func(s *graphtest.TenantSpec) { s.RestrictedAUMembers = 0 }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +185,50 @@ func TestE2EDemoClosesTheTenant(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+}
+
+// TestE2EGateButtonsWorkWhileStep1Runs: the billing gates open when the
+// steps start, while step 1 deletes 1,500 users; carol presses each gate's
+// attestation and Re-check once, as soon as she sees it. Every press takes
+// effect (no refusal, nothing pressed twice), the closure completes, and
+// the thread reads in audit order.
+func TestE2EGateButtonsWorkWhileStep1Runs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,500-user closure")
+	}
+	e := startE2EUsers(t, 1500, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	req := e.open("Company dissolved, ticket OPS-1500")
+	if err := e.h.play(ctx); err != nil {
+		t.Fatalf("closure did not complete: %v", err)
+	}
+	events, err := e.p.db.Events(ctx, req.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attested, step1Done uint64
+	for _, ev := range events {
+		switch {
+		case ev.Action == string(closure.ActAttest) && ev.Detail["sentence"] == closure.SentenceNoAzure && attested == 0:
+			attested = ev.Seq
+		case ev.Action == "step.done" && ev.Detail["step"] == "1":
+			step1Done = ev.Seq
+		}
+	}
+	if attested == 0 || step1Done == 0 || attested > step1Done {
+		t.Errorf("the Azure attestation (#%d) was not recorded while step 1 ran (step 1 done at #%d)", attested, step1Done)
+	}
+	if r := refusalsTo(e.w, worldAlice, worldBob, worldCarol); len(r) > 0 {
+		t.Errorf("buttons refused: %v", r)
+	}
+	if err := e.p.reporter.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	card := e.waitRef(req.ID, "card")
+	if p := threadOrderProblems(e.w.slack.Calls("chat.postMessage"), card.Channel, card.TS, events); len(p) > 0 {
+		t.Errorf("thread out of audit order: %v", p)
 	}
 }
 

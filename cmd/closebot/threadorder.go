@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/closebot/closebot/bot/blocks"
+	"github.com/closebot/closebot/bot/slacktest"
+	"github.com/closebot/closebot/closure"
+)
+
+var (
+	seqRef   = regexp.MustCompile(`#(\d+) · mac`)
+	stepHead = regexp.MustCompile(`\*Step (\d) of \d`)
+)
+
+// threadOrderProblems reads a request's thread back from the Slack
+// emulator's log of chat.postMessage calls (the order Slack stored the
+// replies in) and checks that it reads in audit order: each new post sits
+// at the audit event it mirrors (an event line at its own sequence number,
+// a step's message at the event that started the step, a gate's at the
+// event that opened it, the plan at the request's opening, the summary at
+// its closing), and those sequence numbers never go down.
+func threadOrderProblems(calls []slacktest.Call, channel, cardTS string, events []closure.Event) []string {
+	opened := map[string]uint64{} // "step.N" / "gate.ID" / "summary" → seq
+	for _, ev := range events {
+		switch ev.Action {
+		case "steps.start":
+			opened["step.1"] = ev.Seq
+		case "step.done":
+			if n, err := strconv.Atoi(ev.Detail["step"]); err == nil {
+				opened["step."+strconv.Itoa(n+1)] = ev.Seq
+			}
+		case "gate.open":
+			opened["gate."+ev.Detail["gate"]] = ev.Seq
+		case "closed":
+			opened["summary"] = ev.Seq
+		}
+	}
+	var problems []string
+	var last uint64
+	lastWhat := "the card"
+	for _, c := range calls {
+		if c.Error != "" || c.Params.Get("channel") != channel || c.Params.Get("thread_ts") != cardTS {
+			continue
+		}
+		what, seq, ok := mirrored(c.Params.Get("blocks"), opened)
+		if !ok {
+			continue
+		}
+		if seq < last {
+			problems = append(problems, fmt.Sprintf("%s (#%d) comes after %s (#%d)", what, seq, lastWhat, last))
+		}
+		last, lastWhat = seq, what
+	}
+	return problems
+}
+
+// mirrored says which audit event a thread post mirrors.
+func mirrored(raw string, opened map[string]uint64) (string, uint64, bool) {
+	var bs []struct {
+		BlockID string `json:"block_id"`
+		Text    struct {
+			Text string `json:"text"`
+		} `json:"text"`
+		Elements []struct {
+			Text  string `json:"text"`
+			Value string `json:"value"`
+		} `json:"elements"`
+	}
+	if json.Unmarshal([]byte(raw), &bs) != nil {
+		return "", 0, false
+	}
+	for _, b := range bs {
+		switch {
+		case b.BlockID == "event_audit" && len(b.Elements) > 0:
+			if m := seqRef.FindStringSubmatch(b.Elements[0].Text); m != nil {
+				n, _ := strconv.ParseUint(m[1], 10, 64)
+				return "event #" + m[1], n, true
+			}
+		case b.BlockID == blocks.BlockStepStatus:
+			if m := stepHead.FindStringSubmatch(b.Text.Text); m != nil {
+				seq, ok := opened["step."+m[1]]
+				return "step " + m[1] + "'s message", seq, ok
+			}
+		case strings.HasPrefix(b.BlockID, blocks.BlockPlanDetail):
+			return "the plan", 1, true
+		case b.BlockID == blocks.BlockSummaryHead:
+			seq, ok := opened["summary"]
+			return "the summary", seq, ok
+		case b.BlockID == blocks.BlockGateActions:
+			for _, e := range b.Elements {
+				if v, err := blocks.ParseValue(e.Value); err == nil && v.Gate != "" {
+					seq, ok := opened["gate."+v.Gate]
+					return "gate " + v.Gate + "'s message", seq, ok
+				}
+			}
+		}
+	}
+	return "", 0, false
+}
