@@ -12,14 +12,18 @@ import (
 	"github.com/closebot/closebot/closure"
 )
 
-// freshActions are the clicks that decide something that counts: their
-// group membership is read from Slack now, not from the cache.
-// Resume counts too: it lets the runner write again. Pause, Abort and
-// Cancel stop work (the safe direction) and stay fast on the cache;
-// Approve and Reject are decided fresh at the modal's submission.
-var freshActions = map[string]bool{
-	blocks.ActionRetry: true, blocks.ActionRestore: true, blocks.ActionConfirmStep5: true,
-	blocks.ActionPurge: true, blocks.ActionAttest: true, blocks.ActionResume: true,
+// clickFreshness is how current a click's group membership must be: every
+// click that decides something reads Slack now; Approve and Reject only
+// open their modal here (decided fresh at its submission); the stops
+// (Pause, Abort, Cancel) may fall back to a recent read when Slack fails.
+func clickFreshness(actionID string) freshness {
+	switch actionID {
+	case blocks.ActionApprove, blocks.ActionReject:
+		return cachedGroups
+	case blocks.ActionPause, blocks.ActionAbort, blocks.ActionCancel:
+		return stopGroups
+	}
+	return freshGroups
 }
 
 // action handles a button click: the value is re-checked against the
@@ -51,7 +55,8 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 	if err := b.checkClickChannel(ctx, j.o.channel, r); err != nil {
 		return err
 	}
-	a, err := b.actor(ctx, j.o.user, freshActions[ba.ActionID])
+	act, _ := blocks.ActionOf(ba.ActionID)
+	a, err := b.actorFor(ctx, j.o.user, clickFreshness(ba.ActionID), act, r, "")
 	if err != nil {
 		return err
 	}
@@ -72,15 +77,15 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 			b.deps.Runner.Poke(r.ID)
 		}
 	case blocks.ActionResume:
-		if _, _, err = svc.Resume(ctx, a, r.ID); err == nil {
+		if _, _, err = svc.Resume(ctx, a, r.ID, v.Version); err == nil {
 			b.runRequest(r.ID)
 		}
 	case blocks.ActionRetry:
-		if _, _, err = svc.Retry(ctx, a, r.ID); err == nil {
+		if _, _, err = svc.Retry(ctx, a, r.ID, v.Version); err == nil {
 			b.runRequest(r.ID)
 		}
 	case blocks.ActionRestore:
-		if _, _, err = svc.Restore(ctx, a, r.ID); err == nil {
+		if _, _, err = svc.Restore(ctx, a, r.ID, v.Version); err == nil {
 			b.runRequest(r.ID)
 		}
 	case blocks.ActionConfirmStep5:
@@ -88,16 +93,23 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 			b.deps.Runner.Poke(r.ID)
 		}
 	case blocks.ActionPurge:
-		if _, _, err = svc.Purge(ctx, a, r.ID); err == nil {
+		if _, _, err = svc.Purge(ctx, a, r.ID, v.Version); err == nil {
 			b.deps.Runner.Poke(r.ID)
 		}
 	case blocks.ActionRecheck:
 		if v.Gate == "" {
 			return errForged
 		}
-		if _, err = svc.Recheck(ctx, a, r.ID, v.Gate); err == nil {
+		_, err = svc.Recheck(ctx, a, r.ID, v.Gate)
+		switch {
+		case err == nil:
 			b.deps.Runner.Poke(r.ID)
 			b.answer(ctx, j, blocks.Notice("Re-checking "+r.ID+" now; the gate's message will show the result."))
+		case closure.RuleOf(err) == closure.RuleGateSatisfied:
+			// closebot's own re-check got there first: what the person
+			// wanted is done, which is news, not a refusal.
+			b.answer(ctx, j, blocks.Notice("That gate of "+r.ID+" is already satisfied; there is nothing left to re-check."))
+			err = nil
 		}
 	case blocks.ActionAttest:
 		if v.Gate == "" || v.Sentence == "" {
@@ -161,11 +173,45 @@ func (b *Bot) openApproval(ctx context.Context, j *job, a closure.Actor, r *clos
 	if r.Plan == nil {
 		return errNoPlan
 	}
-	modal := blocks.ApprovalModal(blocks.ModalView{
-		RequestID: r.ID, Version: v.Version, PlanDigest: r.PlanDigest, TenantDomain: r.TenantDomain,
+	if r.Interrupted != nil {
+		return b.openReApproval(ctx, j, r)
+	}
+	return b.openView(ctx, j, approvalModal(r, v.Version))
+}
+
+func approvalModal(r *closure.Request, version uint64) slack.ModalViewRequest {
+	return blocks.ApprovalModal(blocks.ModalView{
+		RequestID: r.ID, Version: version, PlanDigest: r.PlanDigest, TenantDomain: r.TenantDomain,
 		Requester: r.Requester, Reason: r.Reason, Items: approvalItems(r),
 	})
-	return b.openView(ctx, j, modal)
+}
+
+// openReApproval is Approve on a request sent back for approval after it
+// started: a note opens at once (the trigger lives 3 s), closebot reads the
+// tenant again, and the note becomes the approval modal for the plan as it
+// is now (a new round if it changed again, so the card and the typed checks
+// show the current numbers), or says what preflight refuses.
+func (b *Bot) openReApproval(ctx context.Context, j *job, r *closure.Request) error {
+	title := "Approve " + r.ID
+	resp, err := b.api.OpenViewContext(ctx, j.cb.TriggerID, blocks.NoteModal(title,
+		"Reading "+r.TenantDomain+" again before you approve: the plan must be the tenant as it is now."))
+	if err != nil {
+		return fmt.Errorf("views.open: %w", err)
+	}
+	var next slack.ModalViewRequest
+	got, perr := b.deps.Runner.PrepareApproval(ctx, r.ID)
+	switch {
+	case perr == nil && got.Plan != nil:
+		next = approvalModal(got, got.Version)
+	case perr == nil:
+		next = blocks.NoteModal(title, errNoPlan.text)
+	default:
+		next = blocks.NoteModal(title, explain(b.log, perr, "request", r.ID))
+	}
+	if _, err := b.api.UpdateViewContext(ctx, next, "", resp.Hash, resp.ID); err != nil {
+		return fmt.Errorf("views.update: %w", err)
+	}
+	return nil
 }
 
 // openReject opens the reject modal (a reason is required).

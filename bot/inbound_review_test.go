@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/closebot/closebot/bot/blocks"
+	"github.com/closebot/closebot/bot/slacktest"
 	"github.com/closebot/closebot/closure"
 )
 
@@ -139,5 +140,84 @@ func TestInboundReconnectsToRecountConnections(t *testing.T) {
 	w.slash(alice, inOps2, domainB+" Second tenant")
 	w.refusalTo(alice, "another instance of it is connected")
 	assert.Equal(t, n, w.count())
+	w.noWrites()
+}
+
+// A view_submission whose view carries no state (forged or truncated) is
+// acknowledged and answered like a submission with every input empty: the
+// socket loop does not panic and goes on serving (issue 11, item 7).
+func TestInboundSubmissionWithoutStateDoesNotPanic(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	req := w.open(inOps, domainA, "Company dissolved")
+	meta := blocks.Metadata{Request: req.ID, Version: req.Version, Digest: req.PlanDigest}
+	env, err := w.srv.Send(slacktest.Outbound{Type: "interactive", AcceptsResponsePayload: true, Payload: map[string]any{
+		"type": "view_submission", "team": map[string]any{"id": inTeam}, "user": map[string]any{"id": bob, "team_id": inTeam},
+		"api_app_id": inApp, "trigger_id": "1.2.x",
+		"view": map[string]any{"id": "V0FORGED", "type": "modal", "callback_id": blocks.CallbackApproval, "private_metadata": meta.String()},
+	}})
+	require.NoError(t, err)
+	payload, err := env.WaitAck(3 * time.Second)
+	require.NoError(t, err, "the submission is acknowledged")
+	assert.Contains(t, string(payload), `"response_action":"errors"`, "every required input is reported missing")
+	assert.Equal(t, closure.StatePending, w.get(req.ID).State)
+	// The loop still serves.
+	w.slash(alice, inOps, "status "+req.ID)
+	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool { return w.hasText(alice, req.ID) }))
+	w.noWrites()
+}
+
+// Pause, Abort and Cancel are decisions that write: they read group
+// membership now, not from the background cache (issue 11, item 7).
+func TestInboundStopsReadGroupsFresh(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	req := w.open(inOps, domainA, "Company dissolved")
+	// bob leaves S0SECLEAD; the cache (refreshed each minute) still has him.
+	w.srv.AddUserGroup(secLead)
+	w.clickCard(bob, req.ID, blocks.ActionCancel)
+	w.refusalTo(bob, "approver")
+	assert.Equal(t, closure.StatePending, w.get(req.ID).State)
+}
+
+// Approve on a request sent back for approval after it started opens a
+// note at once, reads the tenant again and turns the note into the
+// approval modal for the plan as it is now; while preflight refuses (a
+// hold placed meanwhile), the note says what to fix and nothing else
+// happens (issue 11, items 1 and 5).
+func TestInboundReApprovalReadsTheTenantAgain(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	req := w.open(inOps, domainA, "Company dissolved")
+	req = w.force(req.ID, []closure.State{closure.StateApproved, closure.StateProving, closure.StateWaitingWindow, closure.StateRunning},
+		func(n *closure.Request) {
+			n.Step = 1
+			n.ProvenKeep = n.Facts.KeepObjectID
+		})
+	req, _, err := w.svc.System(context.Background(), req.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+		fresh := r.Facts.Clone()
+		fresh.SyncEnabled = !fresh.SyncEnabled
+		return s.Repend(r, fresh, r.Plan, s.Verify(r, fresh))
+	})
+	require.NoError(t, err)
+	require.Equal(t, closure.StatePending, req.State)
+
+	w.dirs[tenantA].AddHold(closure.LegalHold{CaseName: "Audit", Source: closure.HoldPolicy, Name: "All mailboxes", HoldStatus: "applied"})
+	w.clickCard(bob, req.ID, blocks.ActionApprove)
+	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool {
+		for _, v := range w.srv.Views() {
+			if v.User == bob && strings.Contains(string(v.Blocks), "All mailboxes") {
+				return true
+			}
+		}
+		return false
+	}), "the note names the hold")
+	assert.Equal(t, req.Version, w.get(req.ID).Version, "nothing decided")
+
+	w.dirs[tenantA].SetHoldStatus("All mailboxes", "notApplied")
+	w.clickCard(bob, req.ID, blocks.ActionApprove)
+	v := w.approvalView(bob)
+	fresh := w.get(req.ID)
+	assert.Greater(t, fresh.PendingSince, req.PendingSince, "the re-read plan is a new round")
+	meta, err := blocks.ParseMetadata(v.PrivateMetadata)
+	require.NoError(t, err)
+	assert.Equal(t, fresh.PlanDigest, meta.Digest)
 	w.noWrites()
 }

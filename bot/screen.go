@@ -48,7 +48,7 @@ var errDrop = errors.New("envelope dropped")
 // actor reads the person behind an envelope with users.info and their
 // group memberships (fresh for decisions that count) and screens them:
 // not deleted, not a bot, not a guest, of the configured team.
-func (b *Bot) actor(ctx context.Context, userID string, fresh bool) (closure.Actor, error) {
+func (b *Bot) actor(ctx context.Context, userID string, fresh freshness) (closure.Actor, error) {
 	if userID == "" {
 		return closure.Actor{}, &closure.Denied{Rule: closure.RuleUnknownUser}
 	}
@@ -74,6 +74,17 @@ func (b *Bot) actor(ctx context.Context, userID string, fresh bool) (closure.Act
 		return a, err
 	}
 	return a, nil
+}
+
+// actorFor is actor for one decision: when the user's own id already holds
+// the role act needs (closure.Policy.NeedsGroups), no group is read, so a
+// busy closure's clicks do not spend Slack's usergroups budget; the
+// decision and its audit event then name no group.
+func (b *Bot) actorFor(ctx context.Context, userID string, fresh freshness, act closure.Action, req *closure.Request, tenantID string) (closure.Actor, error) {
+	if b.deps.Policy.NeedsGroups(userID, act, req, tenantID) {
+		return b.actor(ctx, userID, fresh)
+	}
+	return b.actor(ctx, userID, noGroups)
 }
 
 // channelCache remembers conversations.info's sharing answer briefly.

@@ -36,13 +36,21 @@ func (b *Bot) slashCommand(ctx context.Context, j *job) error {
 	if err := b.checkChannel(ctx, cmd.ChannelID); err != nil {
 		return err
 	}
-	a, err := b.actor(ctx, cmd.UserID, false)
+	c, parseErr := commands.Parse(cmd.Text, lookup{ctx: ctx, b: b})
+	// Opening and the controls write: their group membership is read now.
+	f := cachedGroups
+	switch c.Kind {
+	case commands.Open, commands.Resume:
+		f = freshGroups
+	case commands.Pause, commands.Abort:
+		f = stopGroups
+	}
+	a, err := b.actor(ctx, cmd.UserID, f)
 	if err != nil {
 		return err
 	}
-	c, err := commands.Parse(cmd.Text, lookup{ctx: ctx, b: b})
-	if err != nil {
-		return err
+	if parseErr != nil {
+		return parseErr
 	}
 	switch c.Kind {
 	case commands.Open:
@@ -204,12 +212,7 @@ func (b *Bot) control(ctx context.Context, j *job, a closure.Actor, c commands.C
 		r, _, err = b.deps.Service.Pause(ctx, a, c.RequestID)
 		did = "Paused"
 	case commands.Resume:
-		// Resume lets the runner write again: decided on fresh group
-		// membership, as the buttons do (DESIGN §3).
-		if a.Groups, err = b.groups.of(ctx, a.UserID, true); err != nil {
-			return err
-		}
-		r, _, err = b.deps.Service.Resume(ctx, a, c.RequestID)
+		r, _, err = b.deps.Service.Resume(ctx, a, c.RequestID, closure.Typed)
 		did = "Resumed"
 	default:
 		r, _, err = b.deps.Service.Abort(ctx, a, c.RequestID)

@@ -57,7 +57,7 @@ func (b *Bot) submission(ctx context.Context, sm *socketmode.Client, req *socket
 			j.kind, j.err = jobRefuse, errNoPlan
 			return true
 		}
-		errs := blocks.ValidateApproval(view.State.Values, blocks.Expected{
+		errs := blocks.ValidateApproval(stateValues(view), blocks.Expected{
 			TenantDomain: r.TenantDomain, Users: r.Plan.UsersToDelete, Items: approvalItems(r),
 		})
 		if len(errs) > 0 {
@@ -75,7 +75,7 @@ func (b *Bot) submission(ctx context.Context, sm *socketmode.Client, req *socket
 			return true
 		}
 		j.replyIn = r.Channel
-		reason, errs := blocks.ValidateReject(view.State.Values)
+		reason, errs := blocks.ValidateReject(stateValues(view))
 		if len(errs) > 0 {
 			b.ack(ctx, sm, req, slack.NewErrorsViewSubmissionResponse(errs))
 			return false
@@ -86,6 +86,16 @@ func (b *Bot) submission(ctx context.Context, sm *socketmode.Client, req *socket
 	}
 	b.ack(ctx, sm, req, nil)
 	return false
+}
+
+// stateValues are a submitted view's input values; a submission without
+// state (a forged or truncated envelope) has none, so every required input
+// is reported missing instead of the loop panicking.
+func stateValues(v slack.View) map[string]map[string]slack.BlockAction {
+	if v.State == nil {
+		return nil
+	}
+	return v.State.Values
 }
 
 // submittedRequest decodes a modal's private_metadata and reads the
@@ -116,7 +126,7 @@ func (b *Bot) approve(ctx context.Context, j *job) error {
 	if err := b.checkChannel(ctx, r.Channel); err != nil {
 		return err
 	}
-	a, err := b.actor(ctx, j.o.user, true)
+	a, err := b.actorFor(ctx, j.o.user, freshGroups, closure.ActApprove, r, "")
 	if err != nil {
 		return err
 	}
@@ -147,7 +157,7 @@ func (b *Bot) reject(ctx context.Context, j *job) error {
 	if j.meta.Version <= r.PendingSince || j.meta.Digest != r.PlanDigest {
 		return errStaleCard
 	}
-	a, err := b.actor(ctx, j.o.user, true)
+	a, err := b.actorFor(ctx, j.o.user, freshGroups, closure.ActReject, r, "")
 	if err != nil {
 		return err
 	}

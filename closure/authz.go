@@ -82,6 +82,28 @@ var table = map[Action]permission{
 	ActRecheck: {who: whoAnyRoleOrKeep, states: []State{StateRunning, StateGate, StateStuck}},
 }
 
+// NeedsGroups reports whether deciding act for userID depends on the
+// user's Slack group membership: not when the roles the configuration
+// gives the user id itself already satisfy the table's "who" (and the
+// disjoint rule, which looks for requester groups, does not apply). The
+// bot then need not read usergroups for the decision.
+func (p *Policy) NeedsGroups(userID string, act Action, req *Request, tenantID string) bool {
+	perm, ok := table[act]
+	if !ok {
+		return true
+	}
+	if perm.disjoint && p.Disjoint {
+		return true
+	}
+	owner := false
+	if req != nil {
+		tenantID = req.TenantID
+		owner = req.Owner(userID)
+	}
+	direct := p.RolesOf(Actor{UserID: userID}, tenantID)
+	return perm.who.check(direct, owner) != ""
+}
+
 // Offers reports whether act is accepted in state s by the table: a button
 // for act is shown on a request in s only when it is (a button shown is a
 // button that works). Actions without a state column are offered anywhere.

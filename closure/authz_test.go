@@ -208,22 +208,22 @@ func decide(d closure.Decider, act closure.Action, req *closure.Request) (*closu
 		next, _, err := d.Pause(req)
 		return next, err
 	case closure.ActResume:
-		next, _, err := d.Resume(req)
+		next, _, err := d.Resume(req, closure.Typed)
 		return next, err
 	case closure.ActAbort:
 		next, _, err := d.Abort(req)
 		return next, err
 	case closure.ActRetry:
-		next, _, err := d.Retry(req)
+		next, _, err := d.Retry(req, closure.Typed)
 		return next, err
 	case closure.ActConfirm:
 		next, _, err := d.Confirm(req, req.Version)
 		return next, err
 	case closure.ActPurge:
-		next, _, err := d.Purge(req)
+		next, _, err := d.Purge(req, closure.Typed)
 		return next, err
 	case closure.ActRestore:
-		next, _, err := d.Restore(req)
+		next, _, err := d.Restore(req, closure.Typed)
 		return next, err
 	case closure.ActAttest:
 		next, _, err := d.Attest(req, "5.delete", closure.SentenceNoAzure)

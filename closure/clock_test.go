@@ -113,7 +113,7 @@ func TestSettleAfterReapproval(t *testing.T) {
 	fresh := testFacts()
 	fresh.Apps = append(fresh.Apps, "app-new")
 	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
-		return s.Repend(r, fresh, s.Verify(r, fresh))
+		return s.Repend(r, fresh, nil, s.Verify(r, fresh))
 	})
 	r = h.approve(t, bob, r)
 	require.Equal(t, closure.StateRunning, r.State)
@@ -130,7 +130,7 @@ func TestSettleAfterReapproval(t *testing.T) {
 	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.SatisfyGate(r, "1.au")
 	})
-	r, _, err = h.svc.Resume(ctx, person(alice), r.ID)
+	r, _, err = h.svc.Resume(ctx, person(alice), r.ID, closure.Typed)
 	require.NoError(t, err)
 	require.Equal(t, closure.StateGate, r.State)
 	r = h.sys(t, r.ID, closure.System.Settle)

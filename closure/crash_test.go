@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -233,7 +234,7 @@ func TestTamperedChainStopsPurge(t *testing.T) {
 	rg := newRig(t, defaultSeed())
 	r := toDeleteTenantGate(t, rg)
 	fs := withFaultStore(rg)
-	_, _, err := rg.svc.Purge(ctx, person(dave), r.ID)
+	_, _, err := rg.svc.Purge(ctx, person(dave), r.ID, closure.Typed)
 	require.NoError(t, err)
 	fs.set(func(f *faultStore) { f.tampered = true })
 	rg.clock.Advance(time.Hour)
@@ -261,7 +262,7 @@ func TestResumeWhileRunStopsIsNotLost(t *testing.T) {
 				return
 			}
 			fired = true
-			_, _, err := rg.svc.Resume(ctx, person(bob), r.ID)
+			_, _, err := rg.svc.Resume(ctx, person(bob), r.ID, closure.Typed)
 			require.NoError(t, err)
 			require.NoError(t, rg.runner.Run(ctx, r.ID), "the second Run only wakes the first")
 		}
@@ -296,8 +297,10 @@ func TestKeptAdminDisabledAfterConfirmation(t *testing.T) {
 	_, _, err = rg.svc.Confirm(ctx, person(dave), r.ID, r.Version)
 	require.NoError(t, err)
 	r = rg.drive(t, r.ID, func(r *closure.Request) bool { return r.State != closure.StateRunning })
-	assert.Equal(t, closure.StateFailed, r.State)
-	assert.Contains(t, r.FailReason, "disabled")
+	// The drift check right before the deletions re-runs the preflight
+	// items: a disabled kept admin sends the request back for approval.
+	assert.Equal(t, closure.StatePending, r.State)
+	assert.Contains(t, strings.Join(r.DriftLines, "\n"), "disabled")
 	assert.Empty(t, writesOf(rg.dir.Writes(), "delete_app"))
 	assert.Empty(t, writesOf(rg.dir.Writes(), "delete_sp"))
 }
@@ -325,7 +328,7 @@ func TestCrashDuringRestoreRecordsEveryRestore(t *testing.T) {
 	rg.dir.BeforeWrite = nil
 	deleted := rg.dir.DeletedIDs()
 	require.Len(t, deleted, 6)
-	_, _, err = rg.svc.Restore(context.Background(), person(bob), r.ID)
+	_, _, err = rg.svc.Restore(context.Background(), person(bob), r.ID, closure.Typed)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -94,6 +94,9 @@ func (d Decider) Approve(req *Request, in ApproveInput) (*Request, Event, error)
 	if in.PlanDigest != req.PlanDigest {
 		return nil, Event{}, deny(RulePlanChanged, ActApprove, req.State, "")
 	}
+	if req.Facts.KeepObjectID == "" {
+		return nil, Event{}, deny(RuleNoKeep, ActApprove, req.State, "")
+	}
 	if in.Version == 0 || in.Version > req.Version || (req.PendingSince != 0 && in.Version <= req.PendingSince) {
 		return nil, Event{}, deny(RuleStaleVersion, ActApprove, req.State, "")
 	}
@@ -123,16 +126,29 @@ func (d Decider) Approve(req *Request, in ApproveInput) (*Request, Event, error)
 		detail["dropped"] = strings.Join(dropped, ",")
 	}
 	if len(valid) >= d.Policy.Required {
-		if req.Interrupted != nil {
+		switch in := req.Interrupted; {
+		case in == nil:
+			next.State = StateApproved
+		case req.NeedsProof():
+			// The kept admin changed (or vanished and came back): a new
+			// proof of life and abort window before the interrupted step.
+			next.State = StateApproved
+			detail["proof"] = "needed: the kept admin is not the one who proved"
+		case in.State == StatePaused:
+			// A person's Pause survives the re-approval.
+			next.State = StatePaused
+			next.PausedFrom = orState(in.PausedFrom, StateRunning)
+			next.Step = in.Step
+			detail["resumed_step"] = strconv.Itoa(next.Step)
+			next.Interrupted = nil
+		default:
 			next.State = StateRunning
-			next.Step = req.Interrupted.Step
+			next.Step = in.Step
 			if s := next.StepAt(next.Step); s != nil && s.Status != StepDone {
 				s.Status = StepRunning
 			}
 			detail["resumed_step"] = strconv.Itoa(next.Step)
 			next.Interrupted = nil
-		} else {
-			next.State = StateApproved
 		}
 		next.DriftLines = nil
 	}
@@ -177,8 +193,18 @@ func (d Decider) Reject(req *Request, reason string) (*Request, Event, error) {
 	return next, d.event(req, next, ActReject, roles, map[string]string{"reason": reason}), nil
 }
 
-// Cancel ends a pending request (its owner or an approver).
+// Cancel ends a pending request (its owner or an approver). A request back
+// for approval after it started deleting is aborted instead, so the users
+// it deleted stay restorable.
 func (d Decider) Cancel(req *Request) (*Request, Event, error) {
+	if req.State == StatePending && (req.Interrupted != nil || !req.RestoreDeadline.IsZero()) {
+		next, ev, err := d.simple(req, ActCancel, StateAborted)
+		if err == nil {
+			next.Interrupted = nil
+			ev.Detail = map[string]string{"aborted": "the closure had started; its deleted users stay restorable"}
+		}
+		return next, ev, err
+	}
 	return d.simple(req, ActCancel, StateCancelled)
 }
 
@@ -192,11 +218,30 @@ func (d Decider) Pause(req *Request) (*Request, Event, error) {
 	return next, ev, err
 }
 
+// Typed is the version a typed command (not a button) acts on: the
+// request as it is now. A button always carries the version it was drawn
+// at, never 0.
+const Typed uint64 = 0
+
+// current refuses a click drawn before the request entered its current
+// state (a Retry button of an earlier failure, a Resume of an earlier
+// pause): it must be drawn again.
+func current(req *Request, act Action, seen uint64) error {
+	if seen != Typed && (seen < req.StateSince || seen > req.Version) {
+		return deny(RuleStaleVersion, act, req.State, "")
+	}
+	return nil
+}
+
 // Resume returns a paused request to the state it was paused from. The
-// runner re-reads the plan on every resume before its next write.
-func (d Decider) Resume(req *Request) (*Request, Event, error) {
+// runner re-reads the plan on every resume before its next write. seen is
+// the version the button was drawn at (Typed for the command).
+func (d Decider) Resume(req *Request, seen uint64) (*Request, Event, error) {
 	roles, err := d.Policy.Authorize(d.Actor, ActResume, req, "")
 	if err != nil {
+		return nil, Event{}, err
+	}
+	if err := current(req, ActResume, seen); err != nil {
 		return nil, Event{}, err
 	}
 	if !req.PausedFrom.Pausable() {
@@ -222,8 +267,11 @@ func (d Decider) Abort(req *Request) (*Request, Event, error) {
 }
 
 // Retry runs a failed step again.
-func (d Decider) Retry(req *Request) (*Request, Event, error) {
+func (d Decider) Retry(req *Request, seen uint64) (*Request, Event, error) {
 	next, ev, err := d.simple(req, ActRetry, StateRunning)
+	if err == nil {
+		err = current(req, ActRetry, seen)
+	}
 	if err == nil {
 		if s := next.StepAt(next.Step); s != nil {
 			s.Status = StepRunning
@@ -274,9 +322,12 @@ func (d Decider) Confirm(req *Request, version uint64) (*Request, Event, error) 
 }
 
 // Purge asks the runner to purge deleted objects at step 5's gate (irreversible).
-func (d Decider) Purge(req *Request) (*Request, Event, error) {
+func (d Decider) Purge(req *Request, seen uint64) (*Request, Event, error) {
 	roles, err := d.Policy.Authorize(d.Actor, ActPurge, req, "")
 	if err != nil {
+		return nil, Event{}, err
+	}
+	if err := current(req, ActPurge, seen); err != nil {
 		return nil, Event{}, err
 	}
 	if req.Step != StepDeleteDirectory {
@@ -289,9 +340,12 @@ func (d Decider) Purge(req *Request) (*Request, Event, error) {
 
 // Restore asks the runner to restore the users this aborted request
 // deleted, while Entra still keeps them.
-func (d Decider) Restore(req *Request) (*Request, Event, error) {
+func (d Decider) Restore(req *Request, seen uint64) (*Request, Event, error) {
 	roles, err := d.Policy.Authorize(d.Actor, ActRestore, req, "")
 	if err != nil {
+		return nil, Event{}, err
+	}
+	if err := current(req, ActRestore, seen); err != nil {
 		return nil, Event{}, err
 	}
 	if req.RestoreDeadline.IsZero() {

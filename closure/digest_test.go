@@ -131,7 +131,7 @@ func TestConfigChangeInvalidatesApproval(t *testing.T) {
 		d := s.Verify(r, testFacts())
 		require.True(t, d.Drifted())
 		assert.Equal(t, closure.FactConfig, d.Changes[0].Fact)
-		return s.Repend(r, testFacts(), d)
+		return s.Repend(r, testFacts(), nil, d)
 	})
 	assert.Equal(t, closure.StatePending, r4.State)
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Done is what a request did, or its gates asked a human to do, since its
@@ -28,6 +29,9 @@ const (
 	FactApp            = "app"
 	FactSync           = "sync"
 	FactOrdinaryUsers  = "ordinary_users"
+	// FactPreflight is a preflight item failing on a fresh read; ID is its
+	// code, Now the problem and its fix.
+	FactPreflight = "preflight"
 )
 
 // Change is one difference between the approved plan and a fresh read.
@@ -67,6 +71,8 @@ func (c Change) String() string {
 		return fmt.Sprintf("directory sync changed from %s to %s", c.Was, c.Now)
 	case FactOrdinaryUsers:
 		return fmt.Sprintf("ordinary users: expected %s, found %s", c.Was, c.Now)
+	case FactPreflight:
+		return "preflight: " + c.Now
 	}
 	return fmt.Sprintf("%s %s changed from %s to %s", c.Fact, c.ID, c.Was, c.Now)
 }
@@ -81,6 +87,15 @@ func orNone(s string) string {
 // Drift is the typed difference found by CheckDrift; empty means no drift.
 type Drift struct {
 	Changes []Change `json:"changes,omitempty"`
+}
+
+// WithPreflight adds the preflight items that fail on the fresh read.
+func (d Drift) WithPreflight(items []PreflightItem) Drift {
+	for _, it := range items {
+		d.Changes = append(d.Changes, Change{Fact: FactPreflight, ID: it.Code,
+			Now: strings.TrimRight(it.Problem, ".") + "; fix: " + it.Fix})
+	}
+	return d
 }
 
 // Drifted reports whether anything changed that the approvers did not approve.

@@ -44,6 +44,7 @@ const (
 	RuleNotAttestable    Rule = "not_attestable"
 	RuleAlreadyAttested  Rule = "already_attested"
 	RuleWindowOpen       Rule = "window_open"
+	RuleNoKeep           Rule = "no_kept_admin"
 
 	// Input.
 	RuleReasonRequired Rule = "reason_required"
@@ -112,6 +113,7 @@ var messages = map[Rule]string{
 	RuleNotAttestable:    "That gate does not ask for this attestation.",
 	RuleAlreadyAttested:  "That attestation is already recorded.",
 	RuleWindowOpen:       "The abort window has not ended yet.",
+	RuleNoKeep:           "The tenant's current plan has no kept admin (tenants[].keep was not found), so nothing can be approved; fix the kept admin first.",
 
 	RuleReasonRequired: "A reason is required to %s.",
 	RuleUnknownTenant:  "That tenant is not configured.",

@@ -139,6 +139,9 @@ const (
 // intend is the safe point before a Graph write: it re-reads the stored
 // request (a pause or an abort stops here) and records the intended write.
 func (x *exec) intend(ctx context.Context, ok func(*Request) bool, action string, detail map[string]string) error {
+	if x.r.Halted() {
+		return errStopped
+	}
 	req, err := x.r.store().Get(ctx, x.id)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", x.id, err)
@@ -197,17 +200,21 @@ func (x *exec) verify(ctx context.Context, req *Request) (bool, error) {
 		// the tenant may already be unreadable.
 		return false, nil
 	}
-	p, _, err := readPlan(ctx, x.dir, x.tenant, x.now())
+	p, items, err := readPlan(ctx, x.dir, x.tenant, x.now())
 	if err != nil {
 		return false, fmt.Errorf("read the plan again: %w", err)
 	}
 	fresh := p.Facts()
-	d := (System{Policy: x.r.Service.Policy, Now: x.now()}).Verify(req, fresh)
+	// Every preflight item is checked again on the fresh read (a hold
+	// placed since, a kept admin renamed, disabled or without MFA): any
+	// failure stops the request like drift does.
+	d := (System{Policy: x.r.Service.Policy, Now: x.now()}).Verify(req, fresh).WithPreflight(items)
 	if !d.Drifted() {
 		return false, nil
 	}
+	summary := p.Summary()
 	_, err = x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
-		return s.Repend(q, fresh, s.Verify(q, fresh))
+		return s.Repend(q, fresh, &summary, s.Verify(q, fresh).WithPreflight(items))
 	})
 	return true, err
 }

@@ -177,7 +177,7 @@ func TestRejectAndAttestRules(t *testing.T) {
 	// Purge only at step 5; confirm only while step 5 awaits it.
 	pol, req, now = caseFixture(roleSet{approver: true}, false, closure.StateGate)
 	req.Step = 2
-	_, _, err = closure.Decider{Policy: pol, Actor: person(me), Now: now}.Purge(req)
+	_, _, err = closure.Decider{Policy: pol, Actor: person(me), Now: now}.Purge(req, closure.Typed)
 	requireRule(t, closure.RuleWrongStep, err)
 	pol, req, now = caseFixture(roleSet{approver: true}, false, closure.StateRunning)
 	req.Steps[4].AwaitingConfirmation = false
@@ -204,4 +204,18 @@ func assertSentence(t *testing.T, msg string) {
 		assert.NotEqual(t, words[i-1], words[i], "doubled word in %q", msg)
 	}
 	assert.NotRegexp(t, `gate a request`, msg)
+}
+
+// TestNeedsGroups: a decision reads Slack groups only when the user's own
+// id does not already hold the role it needs, or the disjoint rule applies.
+func TestNeedsGroups(t *testing.T) {
+	pol := testPolicy()
+	req := &closure.Request{ID: "CT-1", TenantID: tenantID, Requester: alice, State: closure.StatePending}
+	assert.False(t, pol.NeedsGroups(bob, closure.ActApprove, req, ""), "bob is an approver by id")
+	assert.False(t, pol.NeedsGroups(carol, closure.ActAttest, req, ""), "carol is keep_slack_user")
+	assert.True(t, pol.NeedsGroups(erin, closure.ActPause, req, ""), "erin may hold a role through a group")
+	assert.True(t, pol.NeedsGroups(carol, closure.ActPause, req, ""), "keep does not pause")
+	pol.Disjoint = true
+	assert.True(t, pol.NeedsGroups(bob, closure.ActApprove, req, ""), "disjoint: requester groups matter")
+	assert.False(t, pol.NeedsGroups(bob, closure.ActPause, req, ""))
 }

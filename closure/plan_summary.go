@@ -90,3 +90,14 @@ func (p *Plan) Summary() PlanSummary {
 	}
 	return s
 }
+
+// SameApproval reports whether two summaries ask the approver the same
+// things: the users to delete they type, and the irreversible items they
+// tick (sync turned off, multi-tenant apps deleted).
+func (s *PlanSummary) SameApproval(o *PlanSummary) bool {
+	if s == nil || o == nil {
+		return s == o
+	}
+	return s.UsersToDelete == o.UsersToDelete && s.SyncEnabled == o.SyncEnabled &&
+		(s.MultiTenantAppsTotal > 0) == (o.MultiTenantAppsTotal > 0)
+}

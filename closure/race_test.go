@@ -113,7 +113,7 @@ func TestRaceModalAfterRepend(t *testing.T) {
 		errs := race(
 			func() error {
 				_, _, err := h.svc.System(ctx, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
-					return s.Repend(r, fresh, s.Verify(r, fresh))
+					return s.Repend(r, fresh, nil, s.Verify(r, fresh))
 				})
 				return err
 			},

@@ -94,6 +94,14 @@ type Request struct {
 
 	// WindowEndsAt is when the abort window ends (set when the proof passes).
 	WindowEndsAt time.Time `json:"window_ends_at,omitempty"`
+	// ProvenKeep is the kept admin object id whose MFA sign-in the last
+	// proof showed; cleared when a fresh read names another kept admin or
+	// none, so the next approval needs a new proof before any write.
+	ProvenKeep string `json:"proven_keep,omitempty"`
+	// StateSince is the version at which the request entered its current
+	// state: a button drawn before it belongs to an earlier state and is
+	// refused (Retry, Resume, Restore, Purge).
+	StateSince uint64 `json:"state_since,omitempty"`
 	// PausedFrom is the state Resume returns to.
 	PausedFrom State `json:"paused_from,omitempty"`
 
@@ -140,9 +148,18 @@ type Approval struct {
 
 // Interruption is where a drift check stopped a running request.
 type Interruption struct {
-	State State     `json:"state"` // running, gate or paused
+	State State     `json:"state"` // running, gate, stuck or paused
 	Step  int       `json:"step"`
 	At    time.Time `json:"at"`
+	// PausedFrom is what a paused request was paused from: a re-approval
+	// returns it to paused, never past a person's Pause.
+	PausedFrom State `json:"paused_from,omitempty"`
+}
+
+// NeedsProof reports whether the kept admin of the current plan has not
+// proved a sign-in with MFA (never, or another kept admin did).
+func (r *Request) NeedsProof() bool {
+	return r.ProvenKeep == "" || !equalFold(r.ProvenKeep, r.Facts.KeepObjectID)
 }
 
 // Click records who asked for something and when.

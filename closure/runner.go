@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -50,6 +51,8 @@ type Runner struct {
 	// After returns a channel that fires after d (nil: time.After); tests
 	// inject one that advances their clock.
 	After func(d time.Duration) <-chan time.Time
+
+	halted atomic.Bool // the emergency stop: no Graph call while set
 
 	mu       sync.Mutex
 	running  map[string]chan struct{} // request → poke channel of its Run
@@ -136,6 +139,23 @@ func (r *Runner) ResumeAll(ctx context.Context) ([]string, error) {
 
 // Wait waits for the Runs ResumeAll started.
 func (r *Runner) Wait() { r.wg.Wait() }
+
+// Halt sets or lifts the emergency stop (the stop file, DESIGN §3): while
+// set, no request makes any Graph call or write, whatever its state
+// (restores and gate re-checks included); the Runs wait and go on when it
+// is lifted.
+func (r *Runner) Halt(on bool) {
+	if r.halted.Swap(on) && !on {
+		r.mu.Lock()
+		for _, ch := range r.running {
+			pokeLocked(ch)
+		}
+		r.mu.Unlock()
+	}
+}
+
+// Halted reports whether the emergency stop is set.
+func (r *Runner) Halted() bool { return r.halted.Load() }
 
 // Poke wakes the Run of a request, if one waits.
 func (r *Runner) Poke(id string) {
@@ -345,6 +365,9 @@ func (r *Runner) Advance(ctx context.Context, id string) (w Wait, err error) {
 		if err := ctx.Err(); err != nil {
 			return Wait{}, err
 		}
+		if r.Halted() {
+			return Wait{Until: r.now().Add(r.recheckEvery()), Reason: "emergency stop"}, nil
+		}
 		if !chainChecked && !r.isVerified(id) {
 			// A resume (or the first round after one): DESIGN §7.
 			if err := r.checkChain(ctx, id); err != nil {
@@ -429,13 +452,10 @@ func (r *Runner) advanceSteps(ctx context.Context, req *Request, rechecked *bool
 		if err := x.reconcile(ctx); err != nil {
 			return nil, err
 		}
-		// Repend cannot leave stuck (DESIGN §2): a stuck request's only
-		// writes are retries of approved deletions; its plan is checked again
-		// on the next (re)start of Run and before step 5.
-		if req.State != StateStuck {
-			if drifted, err := x.verify(ctx, req); err != nil || drifted {
-				return nil, err
-			}
+		// A stuck request's gate re-checks still write (retried
+		// deletions, purge): it is verified like the others.
+		if drifted, err := x.verify(ctx, req); err != nil || drifted {
+			return nil, err
 		}
 		r.setVerified(req.ID, true)
 		return nil, nil

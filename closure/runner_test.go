@@ -105,7 +105,7 @@ func TestFullClosure(t *testing.T) {
 	assert.Equal(t, "enforced", rg.dir.MFA(closuretest.KeepID), "the kept admin's MFA is never touched")
 
 	// Purge (optional), then the kept admin deletes the tenant.
-	_, _, err = rg.svc.Purge(ctx, person(dave), r.ID)
+	_, _, err = rg.svc.Purge(ctx, person(dave), r.ID, closure.Typed)
 	require.NoError(t, err)
 	_, err = rg.runner.Advance(ctx, r.ID)
 	require.NoError(t, err)
@@ -235,7 +235,7 @@ func TestPauseBetweenWrites(t *testing.T) {
 	assert.Len(t, writesOf(rg.dir.Writes(), "delete_user"), 3)
 
 	rg.dir.BeforeWrite = nil
-	_, _, err = rg.svc.Resume(ctx, person(bob), r.ID)
+	_, _, err = rg.svc.Resume(ctx, person(bob), r.ID, closure.Typed)
 	require.NoError(t, err)
 	if err := rg.runner.Run(cancelWhen(t, rg, r.ID), r.ID); err != nil {
 		require.ErrorIs(t, err, context.Canceled)
@@ -291,7 +291,7 @@ func TestAbortMidStep1ThenRestore(t *testing.T) {
 	// Someone else deletes a user by hand: Restore must leave it deleted.
 	rg.dir.HumanDeleteUser(closuretest.UserID("member", 30))
 
-	_, _, err = rg.svc.Restore(ctx, person(bob), r.ID)
+	_, _, err = rg.svc.Restore(ctx, person(bob), r.ID, closure.Typed)
 	require.NoError(t, err)
 	rg.dir.BeforeWrite = nil
 	w, err = rg.runner.Advance(ctx, r.ID)

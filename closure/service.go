@@ -46,6 +46,9 @@ func (s *Service) Apply(ctx context.Context, id string, decide Decide) (*Request
 			return nil, Event{}, fmt.Errorf("decision %q: illegal transition %s → %s", ev.Action, cur.State, next.State)
 		}
 		next.ID, ev.Request = cur.ID, cur.ID
+		if next.State != cur.State {
+			next.StateSince = cur.Version + 1
+		}
 		got, gev, err := s.Store.Update(ctx, cur.Expect(), next, ev)
 		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
 			continue
@@ -144,9 +147,9 @@ func (s *Service) Pause(ctx context.Context, a Actor, id string) (*Request, Even
 }
 
 // Resume returns a paused request to where it was.
-func (s *Service) Resume(ctx context.Context, a Actor, id string) (*Request, Event, error) {
+func (s *Service) Resume(ctx context.Context, a Actor, id string, seen uint64) (*Request, Event, error) {
 	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
-		return s.decider(a, now).Resume(r)
+		return s.decider(a, now).Resume(r, seen)
 	})
 }
 
@@ -158,9 +161,9 @@ func (s *Service) Abort(ctx context.Context, a Actor, id string) (*Request, Even
 }
 
 // Retry runs a failed step again.
-func (s *Service) Retry(ctx context.Context, a Actor, id string) (*Request, Event, error) {
+func (s *Service) Retry(ctx context.Context, a Actor, id string, seen uint64) (*Request, Event, error) {
 	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
-		return s.decider(a, now).Retry(r)
+		return s.decider(a, now).Retry(r, seen)
 	})
 }
 
@@ -172,16 +175,16 @@ func (s *Service) Confirm(ctx context.Context, a Actor, id string, version uint6
 }
 
 // Purge asks for the deleted objects to be purged at step 5's gate.
-func (s *Service) Purge(ctx context.Context, a Actor, id string) (*Request, Event, error) {
+func (s *Service) Purge(ctx context.Context, a Actor, id string, seen uint64) (*Request, Event, error) {
 	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
-		return s.decider(a, now).Purge(r)
+		return s.decider(a, now).Purge(r, seen)
 	})
 }
 
 // Restore asks for this aborted request's deleted users to be restored.
-func (s *Service) Restore(ctx context.Context, a Actor, id string) (*Request, Event, error) {
+func (s *Service) Restore(ctx context.Context, a Actor, id string, seen uint64) (*Request, Event, error) {
 	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
-		return s.decider(a, now).Restore(r)
+		return s.decider(a, now).Restore(r, seen)
 	})
 }
 

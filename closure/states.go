@@ -14,19 +14,24 @@ var AllStates = []State{
 var transitions = map[State][]State{
 	// pending → running only when a drift check interrupted a running
 	// request: the re-approval returns to the interrupted step.
-	StatePending:       {StateApproved, StateRunning, StateRejected, StateCancelled, StateExpired},
+	// pending → paused when it had been paused (a Pause survives a
+	// re-approval); pending → aborted when Cancel ends a half-done closure
+	// (its users stay restorable).
+	StatePending:       {StateApproved, StateRunning, StatePaused, StateRejected, StateCancelled, StateExpired, StateAborted},
 	StateApproved:      {StateProving, StatePaused, StateAborted},
 	StateProving:       {StateWaitingWindow, StatePending, StatePaused, StateAborted},
 	StateWaitingWindow: {StateRunning, StatePaused, StateAborted},
-	StateRunning:       {StateGate, StatePaused, StateFailed, StateClosed, StatePending, StateAborted},
-	StateGate:          {StateRunning, StateStuck, StatePaused, StateClosed, StatePending, StateAborted},
+	// (waiting_window → paused also when a re-approval after a pause
+	// needed a new proof: StartSteps returns it to paused.)
+	StateRunning: {StateGate, StatePaused, StateFailed, StateClosed, StatePending, StateAborted},
+	StateGate:    {StateRunning, StateStuck, StatePaused, StateClosed, StatePending, StateAborted},
 	// paused → any state it can have been paused from (Resume), or pending
 	// when the drift check on resume fails.
 	StatePaused: {StateApproved, StateProving, StateWaitingWindow, StateRunning, StateGate, StateStuck, StatePending, StateAborted},
 	StateFailed: {StateRunning, StateAborted},
 	// stuck → gate when a re-check shows progress; a satisfied gate
 	// returns it to running (DESIGN §2.8).
-	StateStuck: {StateGate, StateRunning, StatePaused, StateAborted},
+	StateStuck: {StateGate, StateRunning, StatePaused, StatePending, StateAborted},
 }
 
 // pausable are the states Pause accepts (DESIGN §2), stuck included: a

@@ -14,6 +14,9 @@ func mfaOn(state string) bool { return state == "enforced" || state == "enabled"
 // 1 none should remain) and asks for the legacy-provider attestation. It
 // never touches security defaults, conditional access or the kept admin.
 func (x *exec) stepMFA(ctx context.Context, req *Request) (*Wait, error) {
+	if req.Facts.KeepObjectID == "" {
+		return nil, &failure{why: "the approved plan names no kept admin; closebot changes no MFA setting without one"}
+	}
 	users, err := x.usersExceptKeep(ctx, req.Facts.KeepObjectID)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,12 @@ import (
 // admin is left.
 func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 	keepID := req.Facts.KeepObjectID
+	if keepID == "" {
+		return nil, &failure{why: "the approved plan names no kept admin; closebot deletes no user without one"}
+	}
+	if err := x.stillSafe(ctx, req); err != nil {
+		return nil, err
+	}
 	org, err := x.dir.Organization(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read organization: %w", err)
@@ -71,7 +77,12 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 
 	var refused []User
 	var refusedErr error
-	for _, u := range ordinary {
+	for i, u := range ordinary {
+		if i > 0 && i%safetyBatch == 0 {
+			if err := x.stillSafe(ctx, req); err != nil {
+				return nil, err
+			}
+		}
 		err := x.deleteUser(ctx, runningAt(1), u, false)
 		if IsRefused(err) {
 			refused, refusedErr = append(refused, u), err
@@ -132,6 +143,51 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 		wait = fmt.Sprintf("%d synced users wait to turn cloud-only after sync-off (up to 72 h)", synced)
 	}
 	return &Wait{Until: x.now().Add(x.r.recheckEvery()), Reason: wait}, nil
+}
+
+// safetyBatch is how many deletions go between two re-checks of the legal
+// holds and the kept admin.
+const safetyBatch = 100
+
+// stillSafe re-checks, before a batch of deletions, what preflight refuses
+// on and can change at any time: an eDiscovery hold placed since the plan
+// was read, the kept admin gone, disabled or no longer a permanent Global
+// Administrator. On any of them the plan is read again in full and the
+// request goes back for approval (errStopped), naming what changed.
+func (x *exec) stillSafe(ctx context.Context, req *Request) error {
+	why := ""
+	holds, err := x.dir.LegalHolds(ctx)
+	switch {
+	case IsUnlicensed(err):
+		// No eDiscovery (Premium) on this tenant: the approval's
+		// attestation covers holds Graph cannot show.
+	case err != nil:
+		return fmt.Errorf("re-check legal holds: %w", err)
+	}
+	for _, h := range holds {
+		if h.Active() {
+			why = "legal hold"
+			break
+		}
+	}
+	if why == "" {
+		if why, err = x.keepOK(ctx, req.Facts.KeepObjectID); err != nil {
+			return err
+		}
+	}
+	if why == "" {
+		return nil
+	}
+	drifted, err := x.verify(ctx, req)
+	if err != nil {
+		return err
+	}
+	if !drifted {
+		// Released or fixed between the two reads: go on, checked again
+		// at the next batch.
+		return nil
+	}
+	return errStopped
 }
 
 // deleteUser deletes one user at a safe point, recording the intent
@@ -214,6 +270,9 @@ func apiWords(err error) string {
 // gate is satisfied once all are gone. It reports whether the request's
 // state changed.
 func (x *exec) recheckUserGate(ctx context.Context, req *Request, g Gate) (bool, error) {
+	if err := x.stillSafe(ctx, req); err != nil {
+		return false, err
+	}
 	deletedByUs, err := x.deletedUserIDs(ctx)
 	if err != nil {
 		return false, err

@@ -46,7 +46,9 @@ func (s System) ProofPassed(req *Request) (*Request, Event, error) {
 	if err == nil {
 		next.WindowEndsAt = s.Now.Add(s.Policy.AbortWindow)
 		next.ProofError = ""
-		ev.Detail = map[string]string{"window_ends_at": next.WindowEndsAt.UTC().Format(time.RFC3339)}
+		next.ProvenKeep = req.Facts.KeepObjectID
+		ev.Detail = map[string]string{"window_ends_at": next.WindowEndsAt.UTC().Format(time.RFC3339),
+			"kept_admin": req.Facts.KeepObjectID}
 	}
 	return next, ev, err
 }
@@ -61,31 +63,69 @@ func (s System) ProofFailed(req *Request, why string) (*Request, Event, error) {
 	return next, ev, err
 }
 
-// StartSteps: waiting_window → running at step 1, once the window is over.
-// The runner's drift check right before step 1's first write follows.
+// StartSteps: waiting_window → running at step 1, once the window is over;
+// after a re-approval that needed a new proof (the kept admin changed), at
+// the interrupted step, and paused if the request had been paused. The
+// runner's drift check right before the next write follows.
 func (s System) StartSteps(req *Request) (*Request, Event, error) {
 	if req.State == StateWaitingWindow && s.Now.Before(req.WindowEndsAt) {
 		return nil, Event{}, deny(RuleWindowOpen, "", req.State, "")
 	}
-	next, ev, err := s.move(req, "steps.start", []State{StateWaitingWindow}, StateRunning, nil)
+	to, step := StateRunning, StepDeleteUsers
+	if in := req.Interrupted; in != nil {
+		step = max(in.Step, StepDeleteUsers)
+		if in.State == StatePaused {
+			to = StatePaused
+		}
+	}
+	next, ev, err := s.move(req, "steps.start", []State{StateWaitingWindow}, to, map[string]string{"step": strconv.Itoa(step)})
 	if err == nil {
-		next.Step = StepDeleteUsers
-		st := next.StepAt(StepDeleteUsers)
-		st.Status, st.StartedAt = StepRunning, s.Now
+		next.Step = step
+		if st := next.StepAt(step); st.Status != StepDone {
+			st.Status = StepRunning
+			if st.StartedAt.IsZero() {
+				st.StartedAt = s.Now
+			}
+		}
+		if to == StatePaused {
+			next.PausedFrom = orState(req.Interrupted.PausedFrom, StateRunning)
+		}
+		next.Interrupted = nil
 	}
 	return next, ev, err
 }
 
-// Repend: running | gate | paused → pending when Verify found drift. The
-// fresh read becomes the plan to approve; the re-approval returns to the
-// interrupted step without proof, window or expiry.
-func (s System) Repend(req *Request, fresh PlanFacts, d Drift) (*Request, Event, error) {
+func orState(s, def State) State {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Repend: running | gate | stuck | paused → pending when Verify found drift
+// or a preflight item fails on the fresh read. The fresh read becomes the
+// plan to approve (summary is what the card and the modal show of it); the
+// re-approval returns to the interrupted step without window or expiry,
+// and without a new proof only while the kept admin is the one who proved.
+func (s System) Repend(req *Request, fresh PlanFacts, summary *PlanSummary, d Drift) (*Request, Event, error) {
 	lines := d.Lines()
-	next, ev, err := s.move(req, "drift", []State{StateRunning, StateGate, StatePaused}, StatePending, nil)
+	next, ev, err := s.move(req, "drift", []State{StateRunning, StateGate, StateStuck, StatePaused}, StatePending, nil)
 	if err != nil {
 		return nil, Event{}, err
 	}
-	next.Interrupted = &Interruption{State: req.State, Step: max(req.Step, StepDeleteUsers), At: s.Now}
+	in := &Interruption{State: req.State, Step: max(req.Step, StepDeleteUsers), At: s.Now}
+	if req.State == StatePaused {
+		in.PausedFrom = req.PausedFrom
+	}
+	next.Interrupted = in
+	if summary != nil {
+		next.Plan = summary
+	}
+	if fresh.KeepObjectID == "" || !equalFold(fresh.KeepObjectID, req.ProvenKeep) {
+		// Another kept admin, or none: whoever it is must prove a sign-in
+		// before closebot writes again.
+		next.ProvenKeep = ""
+	}
 	next.Facts = fresh.Clone()
 	next.PlanDigest = fresh.Digest()
 	next.ConfigDigest = s.Policy.ConfigDigest(req.TenantID)
@@ -387,6 +427,34 @@ func (s System) Settle(req *Request) (*Request, Event, error) {
 		return nil, Event{}, deny(RuleBadInput, "", req.State, "nothing to settle")
 	}
 	return nil, Event{}, deny(RuleWrongState, "gate.settle", req.State, "")
+}
+
+// Replan starts a new approval round of a re-pended request on a fresh
+// read, when the plan changed again while it waited: the approvers confirm
+// what the tenant looks like now, not what it looked like at the re-pend.
+func (s System) Replan(req *Request, fresh PlanFacts, summary *PlanSummary) (*Request, Event, error) {
+	if req.State != StatePending || req.Interrupted == nil {
+		return nil, Event{}, deny(RuleWrongState, "replan", req.State, "")
+	}
+	if fresh.Digest() == req.PlanDigest && (summary == nil || summary.SameApproval(req.Plan)) {
+		return nil, Event{}, deny(RuleBadInput, "", req.State, "nothing to replan")
+	}
+	next, ev, err := s.move(req, "replan", []State{StatePending}, StatePending,
+		map[string]string{"old_plan_digest": req.PlanDigest, "new_plan_digest": fresh.Digest()})
+	if err != nil {
+		return nil, Event{}, err
+	}
+	if !equalFold(fresh.KeepObjectID, req.ProvenKeep) {
+		next.ProvenKeep = ""
+	}
+	next.Facts = fresh.Clone()
+	next.PlanDigest = fresh.Digest()
+	next.ConfigDigest = s.Policy.ConfigDigest(req.TenantID)
+	if summary != nil {
+		next.Plan = summary
+	}
+	s.repend(req, next)
+	return next, ev, nil
 }
 
 // Pause pauses a request for the bot itself (stop file or SIGUSR1, for

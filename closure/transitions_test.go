@@ -41,7 +41,9 @@ func TestStateMachine(t *testing.T) {
 		{Ap, Ab}, {Pr, Ab}, {W, Ab}, {Ru, Ab}, {G, Ab}, {Pa, Ab}, {F, Ab}, {St, Ab}, // abort
 		{Pr, P},                  // proof failed or expired
 		{Ru, P}, {G, P}, {Pa, P}, // drift
-		{P, Ru},          // re-approval after drift returns to the interrupted step
+		{P, Ru}, {P, Pa}, // re-approval after drift returns to the interrupted step (or its pause)
+		{P, Ab},          // Cancel of a half-done closure aborts it (Restore stays)
+		{St, P},          // drift at a stuck gate
 		{Ru, F}, {F, Ru}, // failure and Retry
 		{G, St}, {St, G}, {St, Ru}, // stuck, progress, satisfied
 	} {
@@ -164,7 +166,7 @@ func TestHappyPath(t *testing.T) {
 		return s.OpenGate(r, closure.Gate{ID: "5.delete", Step: 5, Kind: closure.GateDeleteTenant, Assignee: carol})
 	})
 	require.Equal(t, closure.StateGate, r.State)
-	r, _, err = h.svc.Purge(ctx, person(dave), r.ID)
+	r, _, err = h.svc.Purge(ctx, person(dave), r.ID, closure.Typed)
 	require.NoError(t, err)
 	require.NotNil(t, r.PurgeRequested)
 	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
@@ -211,7 +213,7 @@ func TestPauseResume(t *testing.T) {
 		assert.Equal(t, s, p.PausedFrom)
 		assert.Equal(t, string(s), ev.Detail["paused_from"])
 		p.Version++
-		back, _, err := d.Resume(p)
+		back, _, err := d.Resume(p, closure.Typed)
 		require.NoError(t, err)
 		assert.Equal(t, s, back.State)
 		assert.Empty(t, back.PausedFrom)
@@ -287,7 +289,7 @@ func TestDriftRepend(t *testing.T) {
 			r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 				d = s.Verify(r, fresh)
 				require.True(t, d.Drifted())
-				return s.Repend(r, fresh, d)
+				return s.Repend(r, fresh, nil, d)
 			})
 			require.Equal(t, closure.StatePending, r.State)
 			assert.Equal(t, []string{"new privileged principal priv-new"}, r.DriftLines)
@@ -304,7 +306,12 @@ func TestDriftRepend(t *testing.T) {
 			requireRule(t, closure.RuleStaleVersion, err)
 
 			r = h.approve(t, dave, r)
-			assert.Equal(t, closure.StateRunning, r.State, "straight back, no proof, no window")
+			want := closure.StateRunning
+			if from == closure.StatePaused {
+				want = closure.StatePaused // a person's Pause survives the re-approval
+				assert.Equal(t, closure.StateRunning, r.PausedFrom)
+			}
+			assert.Equal(t, want, r.State, "straight back, no proof, no window")
 			assert.Equal(t, 2, r.Step)
 			assert.Nil(t, r.Interrupted)
 		})
@@ -320,9 +327,9 @@ func TestRetryAfterFailure(t *testing.T) {
 		return s.Fail(r, "Graph 500 after retries")
 	})
 	require.Equal(t, closure.StateFailed, r.State)
-	_, _, err := h.svc.Retry(ctx, person(alice), r.ID)
+	_, _, err := h.svc.Retry(ctx, person(alice), r.ID, closure.Typed)
 	requireRule(t, closure.RuleNotApprover, err)
-	r, ev, err := h.svc.Retry(ctx, person(bob), r.ID)
+	r, ev, err := h.svc.Retry(ctx, person(bob), r.ID, closure.Typed)
 	require.NoError(t, err)
 	assert.Equal(t, closure.StateRunning, r.State)
 	assert.Equal(t, "Graph 500 after retries", ev.Detail["failure"])
@@ -336,7 +343,7 @@ func TestRestoreAfterAbort(t *testing.T) {
 	r := h.toRunning(t)
 	r, _, err := h.svc.Abort(ctx, person(bob), r.ID)
 	require.NoError(t, err)
-	_, _, err = h.svc.Restore(ctx, person(bob), r.ID)
+	_, _, err = h.svc.Restore(ctx, person(bob), r.ID, closure.Typed)
 	requireRule(t, closure.RuleNothingToRestore, err)
 
 	h2 := newHarness(t, testPolicy())
@@ -348,15 +355,15 @@ func TestRestoreAfterAbort(t *testing.T) {
 	require.NoError(t, err)
 	_, locked := h2.store.LockHolder(tenantID)
 	assert.False(t, locked)
-	_, _, err = h2.svc.Restore(ctx, person(alice), r.ID)
+	_, _, err = h2.svc.Restore(ctx, person(alice), r.ID, closure.Typed)
 	requireRule(t, closure.RuleNotApprover, err)
 	h2.clock.Set(r.RestoreDeadline.Add(-time.Second))
-	got, _, err := h2.svc.Restore(ctx, person(bob), r.ID)
+	got, _, err := h2.svc.Restore(ctx, person(bob), r.ID, closure.Typed)
 	require.NoError(t, err)
 	assert.Equal(t, bob, got.RestoreRequested.By)
 	assert.Equal(t, closure.StateAborted, got.State)
 	h2.clock.Set(r.RestoreDeadline)
-	_, _, err = h2.svc.Restore(ctx, person(dave), r.ID)
+	_, _, err = h2.svc.Restore(ctx, person(dave), r.ID, closure.Typed)
 	requireRule(t, closure.RuleRestoreDeadline, err)
 }
 
@@ -378,8 +385,8 @@ func TestSystemForbidden(t *testing.T) {
 			return s.ProofFailed(r, "x")
 		}},
 		{"StartSteps", S(closure.StateWaitingWindow), closure.System.StartSteps},
-		{"Repend", S(closure.StateRunning, closure.StateGate, closure.StatePaused), func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
-			return s.Repend(r, testFacts(), closure.Drift{})
+		{"Repend", S(closure.StateRunning, closure.StateGate, closure.StateStuck, closure.StatePaused), func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+			return s.Repend(r, testFacts(), nil, closure.Drift{})
 		}},
 		{"Fail", S(closure.StateRunning), func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 			return s.Fail(r, "x")

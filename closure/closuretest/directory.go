@@ -239,6 +239,18 @@ func (d *Directory) AddHold(h closure.LegalHold) {
 	d.holds = append(d.holds, h)
 }
 
+// SetHoldStatus changes the status of every hold named name (a release in
+// Purview, say).
+func (d *Directory) SetHoldStatus(name, status string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range d.holds {
+		if d.holds[i].Name == name {
+			d.holds[i].HoldStatus = status
+		}
+	}
+}
+
 // AddApp adds an app registration.
 func (d *Directory) AddApp(a closure.Application) {
 	d.mu.Lock()

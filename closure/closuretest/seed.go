@@ -17,6 +17,8 @@ const (
 	// Authenticator is the @odata.type of an MFA method.
 	Authenticator = "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod"
 	Password      = "#microsoft.graph.passwordAuthenticationMethod"
+	Phone         = "#microsoft.graph.phoneAuthenticationMethod"
+	Email         = "#microsoft.graph.emailAuthenticationMethod"
 	UserAdminRole = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 )
 
@@ -51,7 +53,7 @@ func SeedTenant(clock closure.Clock, s Seed) *Directory {
 	d.AddUser(closure.User{ID: KeepID, UPN: s.Keep, DisplayName: "Kept Admin", UserType: "Member", Enabled: true})
 	d.AddRole(closure.RoleAssignment{ID: KeepAssignmentID, RoleDefinitionID: closure.RoleGlobalAdministrator, PrincipalID: KeepID,
 		PrincipalType: closure.PrincipalUser, DirectoryScopeID: "/", AssignmentType: "Assigned", MemberType: "Direct"}, false)
-	d.SetMethods(KeepID, Password, Authenticator)
+	d.SetMethods(KeepID, Password, Authenticator, Phone)
 	d.SetMFA(KeepID, "enforced")
 
 	add := func(kind string, n int, f func(*closure.User)) {

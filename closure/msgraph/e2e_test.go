@@ -193,7 +193,7 @@ func TestE2EFullClosure(t *testing.T) {
 	assert.Equal(t, []string{closebotApp}, lowerAll(e.tn.IDs("application")), "only closebot's app registration is left")
 
 	// An approver purges this request's deleted objects.
-	_, _, err = e.svc.Purge(ctx, e2eActor(e2eDave), r.ID)
+	_, _, err = e.svc.Purge(ctx, e2eActor(e2eDave), r.ID, closure.Typed)
 	require.NoError(t, err)
 	_, err = e.runner.Advance(ctx, r.ID)
 	require.NoError(t, err)
@@ -429,7 +429,7 @@ func TestE2EAbortMidStep1ThenRestore(t *testing.T) {
 	require.NotEmpty(t, victim)
 	require.NoError(t, other.DeleteUser(ctx, victim))
 
-	_, _, err = e.svc.Restore(ctx, e2eActor(e2eBob), r.ID)
+	_, _, err = e.svc.Restore(ctx, e2eActor(e2eBob), r.ID, closure.Typed)
 	require.NoError(t, err)
 	w, err = e.runner.Advance(ctx, r.ID)
 	require.NoError(t, err)

@@ -370,6 +370,12 @@ func (h *humans) clickValue(ctx context.Context, user, ref, actionID, sentence s
 	if sentence != "" {
 		return h.clickAttest(user, r, sentence)
 	}
+	// A person presses the button once they see it: the message may still
+	// be on its way to its latest version.
+	_ = h.w.slack.WaitFor(10*time.Second, func() bool {
+		m, ok := h.w.slack.Message(r.Channel, r.TS)
+		return ok && strings.Contains(string(m.Blocks), `"action_id":"`+actionID+`"`)
+	})
 	env, err := h.w.slack.Click(user, slacktest.MessageRef{Channel: r.Channel, TS: r.TS}, actionID)
 	if err != nil {
 		return fmt.Errorf("%s presses %s on %s: %w", user, actionID, ref, err)

@@ -170,7 +170,11 @@ func (p *product) run(ctx context.Context) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGUSR1)
 	defer signal.Stop(sig)
-	go watchStop(ctx, p.cfg.Store.Path+".stop", stopPoll, sig, p.pauseAll)
+	// The stop file is read before anything resumes (the bot resumes the
+	// open closures when it connects).
+	stop := stopper{pause: p.pauseAll, halt: p.runner.Halt}
+	checkStop(ctx, p.cfg.Store.Path+".stop", stop)
+	go watchStop(ctx, p.cfg.Store.Path+".stop", stopPoll, sig, stop)
 	err = p.bot.Run(ctx)
 	if errors.Is(err, context.Canceled) {
 		return nil

@@ -11,23 +11,42 @@ import (
 // stopPoll is how often `closebot run` looks for the stop file.
 const stopPoll = 2 * time.Second
 
-// watchStop calls pause when the stop file exists (at every poll, so a
-// closure resumed while the file is still there is paused again) or when a
-// signal arrives on sig, until ctx ends. DESIGN §3: the way to halt every
-// closure when Slack itself is unavailable.
-func watchStop(ctx context.Context, stopFile string, every time.Duration, sig <-chan os.Signal, pause func(ctx context.Context, why string)) {
+// stopper is what the emergency stop acts on: every closure's pause, and
+// the runner's halt, which keeps every writer (restores and gate re-checks
+// of any state included) from calling Graph while the stop file exists.
+type stopper struct {
+	pause func(ctx context.Context, why string)
+	halt  func(on bool)
+}
+
+// checkStop looks for the stop file once: while it exists, every closure
+// is paused (again, if one was resumed meanwhile) and the runner halted.
+func checkStop(ctx context.Context, stopFile string, s stopper) {
+	_, err := os.Stat(stopFile)
+	on := err == nil
+	if s.halt != nil {
+		s.halt(on)
+	}
+	if on {
+		s.pause(ctx, "stop file "+stopFile)
+	}
+}
+
+// watchStop checks the stop file at every poll, and pauses every closure
+// when a signal arrives on sig, until ctx ends. DESIGN §3: the way to halt
+// every closure when Slack itself is unavailable. `closebot run` calls
+// checkStop once before anything resumes.
+func watchStop(ctx context.Context, stopFile string, every time.Duration, sig <-chan os.Signal, s stopper) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case s := <-sig:
-			pause(ctx, "signal "+s.String())
+		case sg := <-sig:
+			s.pause(ctx, "signal "+sg.String())
 		case <-t.C:
-			if _, err := os.Stat(stopFile); err == nil {
-				pause(ctx, "stop file "+stopFile)
-			}
+			checkStop(ctx, stopFile, s)
 		}
 	}
 }

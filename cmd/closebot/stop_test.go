@@ -15,7 +15,7 @@ func TestWatchStopPausesOnStopFileAndSignal(t *testing.T) {
 	stopFile := filepath.Join(t.TempDir(), "closebot.db.stop")
 	sig := make(chan os.Signal, 1)
 	why := make(chan string, 10)
-	go watchStop(ctx, stopFile, 10*time.Millisecond, sig, func(_ context.Context, w string) { why <- w })
+	go watchStop(ctx, stopFile, 10*time.Millisecond, sig, stopper{pause: func(_ context.Context, w string) { why <- w }})
 
 	select {
 	case w := <-why:
