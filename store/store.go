@@ -24,6 +24,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -48,6 +49,9 @@ var (
 	ErrLocked = errors.New("database file is locked by another process")
 	// ErrKeyTooShort: the audit key has fewer than MinKeyLen bytes.
 	ErrKeyTooShort = errors.New("audit key too short")
+	// ErrKeyFileMode: the audit key file can be read (or written) by its
+	// group or by others.
+	ErrKeyFileMode = errors.New("audit key file is open to group or others")
 	// ErrTampered: stored data does not match its MAC; the error is a *Fault.
 	// It is closure.ErrTampered, so the runner recognises it without
 	// importing the store.
@@ -203,8 +207,25 @@ func (db *DB) Path() string { return db.path }
 
 // LoadKey reads the audit key from the file named by CLOSEBOT_AUDIT_KEY_FILE:
 // its bytes, one trailing newline ("\n" or "\r\n") trimmed, at least MinKeyLen.
+// A file its group or others may read or write is refused (ErrKeyFileMode):
+// whoever reads the key can forge the whole audit trail. The mode is that
+// of the file opened (a symbolic link is followed), checked on the open
+// file so it cannot change between the check and the read.
 func LoadKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read audit key file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read audit key file: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s (in Kubernetes, mount the secret with defaultMode: 0400)",
+			ErrKeyFileMode, path, perm, path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("read audit key file: %w", err)
 	}
