@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/closebot/closebot/closure"
@@ -11,7 +10,7 @@ import (
 // database cannot roll back: each thread message mirroring an event shows
 // its seq and the first 8 hex of its MAC (DESIGN §7). At start-up the bot
 // reads its own messages back from every open request's thread and asks
-// CheckPosted whether the stored chain still contains them; a database
+// ComparePosted whether the stored chain still contains them; a database
 // restored from last night's backup, or rewritten, does not.
 
 // Posted is one "#seq · mac xxxxxxxx" closebot showed in a request's Slack
@@ -67,17 +66,6 @@ func ComparePosted(id string, chain []closure.Event, posted []Posted) *Fault {
 	}
 	return &Fault{Request: id, Seq: worst.Seq, Reason: ReasonBehindSlack,
 		Detail: fmt.Sprintf("closebot posted %s in Slack (message %s) but %s; %s", worst, worst.TS, why, stored)}
-}
-
-// CheckPosted reads request id's stored chain and compares it with what
-// closebot posted (ComparePosted). The chain is read as stored; its own
-// MACs are VerifyChain's business.
-func (db *DB) CheckPosted(ctx context.Context, id string, posted []Posted) (*Fault, error) {
-	evs, err := db.Events(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return ComparePosted(id, evs, posted), nil
 }
 
 // Hold refuses request id, for as long as this DB is open, with fault f:

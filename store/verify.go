@@ -42,6 +42,9 @@ const (
 	// is not in the stored chain (posted.go): the database was restored
 	// from an older copy or rewritten.
 	ReasonBehindSlack Reason = "behind slack"
+	// ReasonUnchecked: the request's Slack thread could not be read back at
+	// start-up, so it is not resumed until it can be (next start-up).
+	ReasonUnchecked Reason = "not checked against slack"
 )
 
 // Fault names the first place where stored audit data fails verification.
