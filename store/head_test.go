@@ -357,3 +357,23 @@ func copyFile(t *testing.T, from, to string) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(to, raw, 0o600))
 }
+
+// A counter pushed far up names the first missing request, and does not
+// make verify walk billions of ids.
+func TestHugeCounterIsBounded(t *testing.T) {
+	path := testPath(t)
+	db := openAt(t, path)
+	createOne(t, db, "tenant-a")
+	require.NoError(t, db.Close())
+	editBolt(t, path, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyRequestCounter, encodeUint(1<<62))
+	})
+	db = openAt(t, path)
+	rep, err := db.VerifyDatabase(ctx())
+	require.NoError(t, err)
+	require.NotNil(t, rep.Head)
+	assert.Equal(t, ReasonCounter, rep.Head.Reason)
+	require.Len(t, rep.Requests, 2)
+	assert.Equal(t, "CT-2", rep.Requests[1].Request)
+	assert.Equal(t, ReasonDeleted, rep.Requests[1].Fault.Reason)
+}

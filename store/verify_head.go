@@ -94,13 +94,11 @@ func (db *DB) VerifyDatabase(ctx context.Context) (Report, error) {
 
 // knownIDs lists every request number the file mentions anywhere (record,
 // chain, head entry, refs) and every number from 1 to the counter, sorted,
-// and returns the counter.
+// and returns the counter. A counter far above every number in the file
+// (edited: the head's MAC says so) adds only the first missing number.
 func knownIDs(tx *bolt.Tx) ([]uint64, uint64) {
 	counter := decodeUint(tx.Bucket(bucketMeta).Get(keyRequestCounter))
 	seen := map[uint64]bool{}
-	for n := uint64(1); n <= counter; n++ {
-		seen[n] = true
-	}
 	_ = tx.Bucket(bucketRequests).ForEach(func(k, _ []byte) error {
 		seen[decodeUint(k)] = true
 		return nil
@@ -115,6 +113,13 @@ func knownIDs(tx *bolt.Tx) ([]uint64, uint64) {
 	_ = tx.Bucket(bucketSlack).ForEachBucket(byName)
 	if heads := tx.Bucket(bucketHeads); heads != nil {
 		_ = heads.ForEach(func(k, _ []byte) error { return byName(k) })
+	}
+	var top uint64
+	for n := range seen {
+		top = max(top, n)
+	}
+	for n := uint64(1); n <= min(counter, top+1); n++ {
+		seen[n] = true
 	}
 	out := make([]uint64, 0, len(seen))
 	for n := range seen {
