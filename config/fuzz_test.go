@@ -24,7 +24,6 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(goodYAML), "xapp-1-A0X-1-", "xoxb-1-", "", "")
 	f.Add([]byte(minimalYAML), "xapp-", "xoxp-", "http://127.0.0.1:9/api/", "https://127.0.0.1:8443")
 	dir := f.TempDir()
-	f.Chdir(dir) // relative paths (store.path: data/closebot.db) resolve here
 	if err := os.Mkdir(filepath.Join(dir, "data"), 0o700); err != nil {
 		f.Fatal(err)
 	}
@@ -37,6 +36,9 @@ func FuzzLoad(f *testing.F) {
 	}
 	path := filepath.Join(dir, "closebot.yaml")
 	f.Fuzz(func(t *testing.T, yamlText []byte, app, bot, apiURL, authority string) {
+		// Relative paths (store.path: data/closebot.db) resolve in dir. Not
+		// f.Chdir: the seed corpus in testdata/fuzz is read after it.
+		t.Chdir(dir)
 		if err := os.WriteFile(path, yamlText, 0o600); err != nil {
 			t.Fatal(err)
 		}
