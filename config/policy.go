@@ -55,9 +55,6 @@ func warnings(c *Config) []string {
 	if c.Env.AuthorityHost != DefaultAuthorityHost {
 		w = append(w, fmt.Sprintf("%s is %s, not Microsoft's sign-in authority (an emulator?)", EnvAuthorityHost, c.Env.AuthorityHost))
 	}
-	if looseFile(c.Env.AuditKeyFile) {
-		w = append(w, fmt.Sprintf("%s: %s can be read by group or others; chmod 600 it", EnvAuditKeyFile, c.Env.AuditKeyFile))
-	}
 	for i, t := range c.Tenants {
 		if looseFile(t.ClientCertificateFile) {
 			w = append(w, fmt.Sprintf("tenants[%d].client_certificate_file: %s can be read by group or others; chmod 600 it", i, t.ClientCertificateFile))

@@ -2,7 +2,6 @@ package config
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +108,21 @@ func TestRefusals(t *testing.T) {
 		{name: "audit key missing file", env: map[string]string{EnvAuditKeyFile: "/nonexistent/audit.key"}, want: []string{"CLOSEBOT_AUDIT_KEY_FILE: cannot read /nonexistent/audit.key"}},
 		{name: "audit key short", setup: func(f *fixture) { f.env[EnvAuditKeyFile] = f.write(nil, "short.key", "0123456789\n") },
 			want: []string{"CLOSEBOT_AUDIT_KEY_FILE: ", "audit key too short: 10 bytes, need at least 32"}},
+		// Issue 11 item 7: a key its group or others can read is refused, with the fix.
+		{name: "audit key readable by others", setup: func(f *fixture) {
+			p := f.write(nil, "loose.key", auditKey+"\n")
+			if err := chmod(p, 0o644); err != nil {
+				panic(err)
+			}
+			f.env[EnvAuditKeyFile] = p
+		}, want: []string{"CLOSEBOT_AUDIT_KEY_FILE: audit key file is open to group or others: ", "loose.key has mode 0644; run: chmod 600 "}},
+		{name: "audit key readable by group", setup: func(f *fixture) {
+			p := f.write(nil, "group.key", auditKey+"\n")
+			if err := chmod(p, 0o640); err != nil {
+				panic(err)
+			}
+			f.env[EnvAuditKeyFile] = p
+		}, want: []string{"group.key has mode 0640; run: chmod 600 "}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -145,8 +159,6 @@ func TestWarnings(t *testing.T) {
 	f := newFixture(t, text)
 	f.env[EnvSlackAPIURL] = "http://127.0.0.1:9999/api/"
 	f.env[EnvAuthorityHost] = "https://127.0.0.1:8443"
-	f.env[EnvAuditKeyFile] = f.write(t, "loose.key", auditKey)
-	assert.NoError(t, chmod(f.env[EnvAuditKeyFile], 0o644))
 	c, err := f.load(t)
 	if !assert.NoError(t, err) {
 		return
@@ -158,7 +170,7 @@ func TestWarnings(t *testing.T) {
 	w := strings.Join(c.Warnings(), "\n")
 	for _, want := range []string{"approval.abort_window is 0s", "approval.required is 1 and approval.disjoint is false",
 		"graph.base_url is http://127.0.0.1:8443/graph/v1.0", "SLACK_API_URL is http://127.0.0.1:9999/api/",
-		"AZURE_AUTHORITY_HOST is https://127.0.0.1:8443/", "CLOSEBOT_AUDIT_KEY_FILE: " + filepath.Join(f.dir, "loose.key") + " can be read"} {
+		"AZURE_AUTHORITY_HOST is https://127.0.0.1:8443/"} {
 		assert.Contains(t, w, want)
 	}
 	// Disjoint with a person in both lists: that person's approvals never count.

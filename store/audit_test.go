@@ -166,7 +166,15 @@ func TestVerifyFindsRecomputedChain(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketRequests).Put(rk, v)
+		if err := tx.Bucket(bucketRequests).Put(rk, v); err != nil {
+			return err
+		}
+		// And the database head, sealed afresh under the forger's key.
+		if err := tx.DeleteBucket(bucketHeads); err != nil {
+			return err
+		}
+		_, err = (&DB{key: forged}).buildHead(tx)
+		return err
 	}))
 	require.NoError(t, b.Close())
 

@@ -55,7 +55,10 @@ func requestKey(id string) ([]byte, bool) {
 
 func requestID(n uint64) string { return "CT-" + strconv.FormatUint(n, 10) }
 
-// loadRecord reads and authenticates request id.
+// loadRecord reads and authenticates request id: its record's MAC, and
+// that its audit head is the one the database head holds for it (an older
+// copy of the record and chain put back is refused here, on every read).
+// A request held by Hold is refused with its fault.
 func (db *DB) loadRecord(tx *bolt.Tx, id string) (*record, *closure.Request, error) {
 	k, ok := requestKey(id)
 	if !ok {
@@ -65,7 +68,24 @@ func (db *DB) loadRecord(tx *bolt.Tx, id string) (*record, *closure.Request, err
 	if v == nil {
 		return nil, nil, fmt.Errorf("%w: %s", closure.ErrNotFound, id)
 	}
-	return db.decodeRecord(id, v)
+	return db.decodeChecked(tx, id, v)
+}
+
+// decodeChecked is decodeRecord plus the hold and the database-head entry.
+func (db *DB) decodeChecked(tx *bolt.Tx, id string, v []byte) (*record, *closure.Request, error) {
+	if f := db.holdOf(id); f != nil {
+		return nil, nil, f
+	}
+	rec, req, err := db.decodeRecord(id, v)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !db.noHead {
+		if f := checkEntry(tx, id, rec); f != nil {
+			return nil, nil, f
+		}
+	}
+	return rec, req, nil
 }
 
 func (db *DB) decodeRecord(id string, v []byte) (*record, *closure.Request, error) {
@@ -126,11 +146,23 @@ func (db *DB) Create(ctx context.Context, req *closure.Request, ev closure.Event
 	var out *closure.Request
 	var sealed closure.Event
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		// A new request is rare: check the whole database head first, so
+		// a request deleted with its lock does not free its tenant.
+		h, err := db.beginHead(tx)
+		if err != nil {
+			return err
+		}
+		if f := db.checkIndex(tx, h.acc); f != nil {
+			return f
+		}
 		meta := tx.Bucket(bucketMeta)
 		n := decodeUint(meta.Get(keyRequestCounter)) + 1
 		id := requestID(n)
 		if k, _ := requestKey(id); tx.Bucket(bucketRequests).Get(k) != nil {
 			return fmt.Errorf("request counter at %d but %s exists", n-1, id)
+		}
+		if _, ok, _ := entry(tx, id); ok || tx.Bucket(bucketAudit).Bucket([]byte(id)) != nil {
+			return headFault(ReasonCounter, "request counter at %d but %s already has a chain or a database head entry", n-1, id)
 		}
 		tenants := tx.Bucket(bucketTenants)
 		if req.State.HoldsLock() {
@@ -140,10 +172,12 @@ func (db *DB) Create(ctx context.Context, req *closure.Request, ev closure.Event
 			if err := tenants.Put([]byte(req.TenantID), []byte(id)); err != nil {
 				return fmt.Errorf("lock tenant %s: %w", req.TenantID, err)
 			}
+			h.toggleLock(req.TenantID, id)
 		}
 		if err := meta.Put(keyRequestCounter, encodeUint(n)); err != nil {
 			return fmt.Errorf("advance request counter: %w", err)
 		}
+		h.rec.Counter = n
 		r := *req
 		r.ID, r.Version = id, 1
 		if r.CreatedAt.IsZero() {
@@ -155,12 +189,13 @@ func (db *DB) Create(ctx context.Context, req *closure.Request, ev closure.Event
 		}
 		ev.Version = 1
 		rec := &record{}
-		var err error
 		if sealed, err = db.appendEvent(tx, id, rec, ev); err != nil {
 			return err
 		}
-		out, err = db.putRecord(tx, rec, &r)
-		return err
+		if out, err = db.putRecord(tx, rec, &r); err != nil {
+			return err
+		}
+		return h.sealRequest(id, rec, "")
 	})
 	if err != nil {
 		return nil, ev, fmt.Errorf("create request: %w", err)
@@ -199,7 +234,7 @@ func (db *DB) List(ctx context.Context, open bool, limit int) ([]*closure.Reques
 			if limit > 0 && len(out) >= limit {
 				return nil
 			}
-			_, req, err := db.decodeRecord(requestID(decodeUint(k)), v)
+			_, req, err := db.decodeChecked(tx, requestID(decodeUint(k)), v)
 			if errors.Is(err, ErrTampered) {
 				// A record that does not verify stops work on that request
 				// only (DESIGN §7): Get refuses it, VerifyAll names it, and
@@ -259,7 +294,11 @@ func (db *DB) Update(ctx context.Context, expect closure.Expect, next *closure.R
 		r.ID, r.TenantID, r.CreatedAt = cur.ID, cur.TenantID, cur.CreatedAt
 		r.Version = cur.Version + 1
 		r.UpdatedAt = ev.At
-		if err := lockTenant(tx, &r); err != nil {
+		h, err := db.beginHead(tx)
+		if err != nil {
+			return err
+		}
+		if err := lockTenant(tx, h, &r); err != nil {
 			return err
 		}
 		if ev.From == "" && ev.To == "" && cur.State != r.State {
@@ -269,8 +308,10 @@ func (db *DB) Update(ctx context.Context, expect closure.Expect, next *closure.R
 		if sealed, err = db.appendEvent(tx, r.ID, rec, ev); err != nil {
 			return err
 		}
-		out, err = db.putRecord(tx, rec, &r)
-		return err
+		if out, err = db.putRecord(tx, rec, &r); err != nil {
+			return err
+		}
+		return h.sealRequestKeepRefs(r.ID, rec)
 	})
 	if err != nil {
 		return nil, ev, fmt.Errorf("update request %s: %w", expect.ID, err)
@@ -281,7 +322,8 @@ func (db *DB) Update(ctx context.Context, expect closure.Expect, next *closure.R
 // lockTenant makes the tenants bucket agree with r's state: held by r while
 // its state holds the lock, released by r otherwise. A lock held by another
 // request (r left it and came back, e.g. a restore) is ErrTenantLocked.
-func lockTenant(tx *bolt.Tx, r *closure.Request) error {
+// Every change to the bucket is accounted for in the database head h.
+func lockTenant(tx *bolt.Tx, h *headTx, r *closure.Request) error {
 	tenants := tx.Bucket(bucketTenants)
 	holder := tenants.Get([]byte(r.TenantID))
 	switch {
@@ -289,12 +331,14 @@ func lockTenant(tx *bolt.Tx, r *closure.Request) error {
 		if err := tenants.Put([]byte(r.TenantID), []byte(r.ID)); err != nil {
 			return fmt.Errorf("lock tenant %s: %w", r.TenantID, err)
 		}
+		h.toggleLock(r.TenantID, r.ID)
 	case r.State.HoldsLock() && string(holder) != r.ID:
 		return fmt.Errorf("%w: %s holds tenant %s", closure.ErrTenantLocked, holder, r.TenantID)
 	case !r.State.HoldsLock() && string(holder) == r.ID:
 		if err := tenants.Delete([]byte(r.TenantID)); err != nil {
 			return fmt.Errorf("release tenant %s: %w", r.TenantID, err)
 		}
+		h.toggleLock(r.TenantID, r.ID)
 	}
 	return nil
 }
@@ -315,11 +359,17 @@ func (db *DB) Append(ctx context.Context, ev closure.Event) (closure.Event, erro
 			return err
 		}
 		ev.Version = cur.Version
+		h, err := db.beginHead(tx)
+		if err != nil {
+			return err
+		}
 		if sealed, err = db.appendEvent(tx, cur.ID, rec, ev); err != nil {
 			return err
 		}
-		_, err = db.putRecord(tx, rec, cur)
-		return err
+		if _, err = db.putRecord(tx, rec, cur); err != nil {
+			return err
+		}
+		return h.sealRequestKeepRefs(cur.ID, rec)
 	})
 	if err != nil {
 		return ev, fmt.Errorf("append audit event to %s: %w", ev.Request, err)

@@ -28,14 +28,27 @@ func (db *DB) SetRef(ctx context.Context, requestID, name string, ref Ref) error
 		return fmt.Errorf("encode slack ref: %w", err)
 	}
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
-		if _, _, err := db.loadRecord(tx, requestID); err != nil {
+		rec, _, err := db.loadRecord(tx, requestID)
+		if err != nil {
+			return err
+		}
+		// The refs are part of the database head: check them before the
+		// new digest re-seals them.
+		if f := checkRefs(tx, requestID); f != nil {
+			return f
+		}
+		h, err := db.beginHead(tx)
+		if err != nil {
 			return err
 		}
 		refs, err := tx.Bucket(bucketSlack).CreateBucketIfNotExists([]byte(requestID))
 		if err != nil {
 			return err
 		}
-		return refs.Put([]byte(name), v)
+		if err := refs.Put([]byte(name), v); err != nil {
+			return err
+		}
+		return h.sealRequest(requestID, rec, refsDigest(tx, requestID))
 	})
 	if err != nil {
 		return fmt.Errorf("set slack ref %s/%s: %w", requestID, name, err)
@@ -49,6 +62,9 @@ func (db *DB) Ref(ctx context.Context, requestID, name string) (ref Ref, ok bool
 		return Ref{}, false, err
 	}
 	err = db.bolt.View(func(tx *bolt.Tx) error {
+		if err := db.checkRefsRead(tx, requestID); err != nil {
+			return err
+		}
 		refs := tx.Bucket(bucketSlack).Bucket([]byte(requestID))
 		if refs == nil {
 			return nil
@@ -73,6 +89,9 @@ func (db *DB) Refs(ctx context.Context, requestID string) (map[string]Ref, error
 	}
 	out := map[string]Ref{}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if err := db.checkRefsRead(tx, requestID); err != nil {
+			return err
+		}
 		refs := tx.Bucket(bucketSlack).Bucket([]byte(requestID))
 		if refs == nil {
 			return nil
@@ -90,4 +109,18 @@ func (db *DB) Refs(ctx context.Context, requestID string) (map[string]Ref, error
 		return nil, fmt.Errorf("slack refs of %s: %w", requestID, err)
 	}
 	return out, nil
+}
+
+// checkRefsRead refuses the refs of a request whose refs no longer match
+// its database head entry (a ref pointed at another message, or removed so
+// that the start-up read-back of its thread is skipped). Refs of a request
+// the head does not know are left to the record's own checks.
+func (db *DB) checkRefsRead(tx *bolt.Tx, requestID string) error {
+	if db.noHead {
+		return nil
+	}
+	if f := checkRefs(tx, requestID); f != nil {
+		return f
+	}
+	return nil
 }

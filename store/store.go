@@ -9,9 +9,13 @@
 //	audit      "CT-n" → nested bucket: 8-byte big-endian seq → event JSON (MAC included)
 //	slack      "CT-n" → nested bucket: ref name ("card", "step.1"...) → Ref JSON
 //	envelopes  envelope id → 8-byte big-endian unix nanoseconds first seen
-//	meta       "schema", "request_counter" (8-byte big-endian); nested "values": name → JSON
+//	heads      "CT-n" → the request's entry in the database head (head.go)
+//	meta       "schema", "request_counter" (8-byte big-endian), "head" (head.go);
+//	           nested "values": name → JSON
 //
-// The audit key is held in memory only; see audit.go for the exact MAC rule.
+// The audit key is held in memory only; see audit.go for the exact MAC rule
+// of the chains, requests.go for the request records and head.go for the
+// database head that binds requests, locks, refs and the counter together.
 package store
 
 import (
@@ -20,6 +24,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -34,7 +39,9 @@ import (
 const MinKeyLen = 32
 
 // schemaVersion is written to meta; a newer file is refused rather than misread.
-const schemaVersion = 1
+// 2 added the database head (head.go); a file of schema 1 gets one at its
+// first read-write open (DB.Upgraded).
+const schemaVersion = 2
 
 // Errors of the store, wrapped with %w.
 var (
@@ -42,6 +49,9 @@ var (
 	ErrLocked = errors.New("database file is locked by another process")
 	// ErrKeyTooShort: the audit key has fewer than MinKeyLen bytes.
 	ErrKeyTooShort = errors.New("audit key too short")
+	// ErrKeyFileMode: the audit key file can be read (or written) by its
+	// group or by others.
+	ErrKeyFileMode = errors.New("audit key file is open to group or others")
 	// ErrTampered: stored data does not match its MAC; the error is a *Fault.
 	// It is closure.ErrTampered, so the runner recognises it without
 	// importing the store.
@@ -84,6 +94,14 @@ type DB struct {
 
 	pruneMu   sync.Mutex
 	lastPrune time.Time
+
+	readOnly bool   // OpenReadOnly: a snapshot, never written
+	snapshot string // the snapshot file OpenReadOnly made; removed by Close
+	noHead   bool   // a read-only schema-1 file: no database head to check
+	upgraded int    // requests a schema-1 file held when this open gave it a head
+
+	holdMu sync.Mutex
+	held   map[string]*Fault // Hold: requests refused for this process's life
 }
 
 // Open opens (creating it 0600 if needed) the database at path. key is the
@@ -130,7 +148,7 @@ func Open(path string, key []byte, opts Options) (*DB, error) {
 // init creates the buckets and checks the schema version.
 func (db *DB) init() error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketRequests, bucketTenants, bucketAudit, bucketSlack, bucketEnvelopes, bucketMeta} {
+		for _, name := range topBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -139,19 +157,46 @@ func (db *DB) init() error {
 		if _, err := meta.CreateBucketIfNotExists(bucketMetaValues); err != nil {
 			return fmt.Errorf("create meta values: %w", err)
 		}
-		if v := meta.Get(keySchema); v != nil {
-			if got := decodeUint(v); got > schemaVersion {
-				return fmt.Errorf("database schema %d is newer than this closebot (%d)", got, schemaVersion)
+		v := meta.Get(keySchema)
+		got := decodeUint(v)
+		if got > schemaVersion {
+			return fmt.Errorf("database schema %d is newer than this closebot (%d)", got, schemaVersion)
+		}
+		if got < 2 && meta.Get(keyHead) == nil {
+			// A new file, or one written before the database head: seal
+			// one over what is there. A schema-2 file without a head is
+			// not rebuilt: someone removed it, and the verify tools say so.
+			n, err := db.buildHead(tx)
+			if err != nil {
+				return err
 			}
+			if v != nil {
+				db.upgraded = n
+			}
+		}
+		if got == schemaVersion {
 			return nil
 		}
 		return meta.Put(keySchema, encodeUint(schemaVersion))
 	})
 }
 
-// Close releases the file and its lock.
+// topBuckets are the buckets every closebot database has.
+var topBuckets = [][]byte{bucketRequests, bucketTenants, bucketAudit, bucketSlack, bucketEnvelopes, bucketMeta, bucketHeads}
+
+// Upgraded reports how many requests a database written before schema 2
+// held when this open sealed a database head over them (0: none, or the
+// file already had one). Rollbacks and deletions from before that moment
+// cannot be seen in the file; start-up says so.
+func (db *DB) Upgraded() int { return db.upgraded }
+
+// Close releases the file and its lock (and removes OpenReadOnly's snapshot).
 func (db *DB) Close() error {
-	if err := db.bolt.Close(); err != nil {
+	err := db.bolt.Close()
+	if db.snapshot != "" {
+		_ = os.Remove(db.snapshot)
+	}
+	if err != nil {
 		return fmt.Errorf("close database %s: %w", db.path, err)
 	}
 	return nil
@@ -162,8 +207,25 @@ func (db *DB) Path() string { return db.path }
 
 // LoadKey reads the audit key from the file named by CLOSEBOT_AUDIT_KEY_FILE:
 // its bytes, one trailing newline ("\n" or "\r\n") trimmed, at least MinKeyLen.
+// A file its group or others may read or write is refused (ErrKeyFileMode):
+// whoever reads the key can forge the whole audit trail. The mode is that
+// of the file opened (a symbolic link is followed), checked on the open
+// file so it cannot change between the check and the read.
 func LoadKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read audit key file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read audit key file: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%w: %s has mode %04o; run: chmod 600 %s (in Kubernetes, mount the secret with defaultMode: 0400)",
+			ErrKeyFileMode, path, perm, path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("read audit key file: %w", err)
 	}

@@ -99,6 +99,36 @@ func TestLoadKey(t *testing.T) {
 	require.Error(t, err)
 }
 
+// Issue 11 item 7: a key file its group or others may read is refused,
+// saying the chmod to run; the key bytes are never in the message.
+func TestLoadKeyRefusesOpenModes(t *testing.T) {
+	dir := t.TempDir()
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o644, 0o660, 0o606, 0o700 | 0o010} {
+		p := filepath.Join(dir, "key-"+mode.String())
+		require.NoError(t, os.WriteFile(p, testKey, 0o600))
+		require.NoError(t, os.Chmod(p, mode))
+		_, err := LoadKey(p)
+		require.ErrorIs(t, err, ErrKeyFileMode, "mode %04o", mode)
+		assert.Contains(t, err.Error(), "run: chmod 600 "+p)
+		assert.NotContains(t, err.Error(), string(testKey))
+	}
+	for _, mode := range []os.FileMode{0o600, 0o400} {
+		p := filepath.Join(dir, "ok-"+mode.String())
+		require.NoError(t, os.WriteFile(p, testKey, 0o600))
+		require.NoError(t, os.Chmod(p, mode))
+		_, err := LoadKey(p)
+		assert.NoError(t, err, "mode %04o", mode)
+	}
+	// Through a symbolic link (a Kubernetes secret volume): the target's mode counts.
+	target := filepath.Join(dir, "target")
+	require.NoError(t, os.WriteFile(target, testKey, 0o644))
+	require.NoError(t, os.Chmod(target, 0o644))
+	link := filepath.Join(dir, "link")
+	require.NoError(t, os.Symlink(target, link))
+	_, err := LoadKey(link)
+	assert.ErrorIs(t, err, ErrKeyFileMode)
+}
+
 func TestKeyNeverInDatabaseFile(t *testing.T) {
 	path := testPath(t)
 	db := openAt(t, path)

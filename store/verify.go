@@ -27,12 +27,30 @@ const (
 	ReasonWrongRequest Reason = "wrong request"       // event names another request
 	ReasonHeadMismatch Reason = "head mismatch"       // chain end differs from the request record's head (cut or extended)
 	ReasonRecordMAC    Reason = "record mac mismatch" // request record edited
-	ReasonMissing      Reason = "missing"             // a request without chain or a chain without request
+	ReasonMissing      Reason = "missing"             // a request without chain or a chain without request; no database head
+
+	// Faults the database head finds (head.go).
+	ReasonDeleted    Reason = "deleted"                    // an id below the request counter without its record
+	ReasonRolledBack Reason = "rolled back"                // record and chain differ from the request's database head entry
+	ReasonIndex      Reason = "database head mismatch"     // entries differ from the set the head was sealed over
+	ReasonHeadMAC    Reason = "database head mac mismatch" // the head record itself was edited
+	ReasonCounter    Reason = "request counter mismatch"   // counter edited, or a request above it
+	ReasonLock       Reason = "tenant lock mismatch"       // a lock without its open request, or an open request without its lock
+	ReasonRefs       Reason = "slack refs mismatch"        // Slack message refs changed behind closebot's back
+
+	// ReasonBehindSlack: what closebot posted in the request's Slack thread
+	// is not in the stored chain (posted.go): the database was restored
+	// from an older copy or rewritten.
+	ReasonBehindSlack Reason = "behind slack"
+	// ReasonUnchecked: the request's Slack thread could not be read back at
+	// start-up, so it is not resumed until it can be (next start-up).
+	ReasonUnchecked Reason = "not checked against slack"
 )
 
 // Fault names the first place where stored audit data fails verification.
 // Seq is the event's sequence number, or 0 for the request record itself.
-// errors.Is(fault, ErrTampered) holds.
+// Request is "" for a fault of the database as a whole (its head), which
+// stops work on every request. errors.Is(fault, ErrTampered) holds.
 type Fault struct {
 	Request string
 	Seq     uint64
@@ -42,7 +60,10 @@ type Fault struct {
 
 func (f *Fault) Error() string {
 	where := fmt.Sprintf("audit chain of %s broken at event %d", f.Request, f.Seq)
-	if f.Seq == 0 {
+	switch {
+	case f.Request == "":
+		where = "the database head does not verify"
+	case f.Seq == 0:
 		where = fmt.Sprintf("request record of %s does not verify", f.Request)
 	}
 	if f.Detail != "" {
@@ -74,8 +95,10 @@ func (r Result) Err() error {
 
 // Verify checks request id: every event's MAC against the key and its
 // predecessor, seq without gaps, exact stored bytes, then the request
-// record's MAC and that its head is the chain's last event. The returned
-// Result names the first bad event; error is only for not found or I/O.
+// record's MAC and that its head is the chain's last event, then that the
+// request's audit head, Slack refs and tenant lock are those the database
+// head holds, and that the database head itself verifies. The returned
+// Result names the first fault; error is only for not found or I/O.
 func (db *DB) Verify(ctx context.Context, id string) (Result, error) {
 	if err := checkCtx(ctx); err != nil {
 		return Result{}, err
@@ -88,9 +111,14 @@ func (db *DB) Verify(ctx context.Context, id string) (Result, error) {
 		}
 		hasRecord := tx.Bucket(bucketRequests).Get(k) != nil
 		if !hasRecord && tx.Bucket(bucketAudit).Bucket([]byte(id)) == nil {
+			if _, inHead, _ := entry(tx, id); inHead {
+				res = Result{Request: id, Fault: &Fault{Request: id, Reason: ReasonDeleted,
+					Detail: "the database head lists it but its record and chain are gone"}}
+				return nil
+			}
 			return fmt.Errorf("%w: %s", closure.ErrNotFound, id)
 		}
-		res = db.verifyTx(tx, id)
+		res = db.verifyRequest(tx, id, db.verifyHead(tx))
 		return nil
 	})
 	if err != nil {
@@ -113,33 +141,22 @@ func (db *DB) VerifyChain(ctx context.Context, id string) error {
 	return res.Err()
 }
 
-// VerifyAll verifies every request, and every chain left without a request,
-// in request-number order.
+// VerifyAll verifies every request, every chain left without a request,
+// and every id below the request counter (a missing one was deleted), in
+// request-number order. A fault of the database head is given to every
+// request that has none of its own: it stops work on all of them.
 func (db *DB) VerifyAll(ctx context.Context) ([]Result, error) {
-	if err := checkCtx(ctx); err != nil {
+	rep, err := db.VerifyDatabase(ctx)
+	if err != nil {
 		return nil, err
 	}
-	var out []Result
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		seen := map[string]bool{}
-		c := tx.Bucket(bucketRequests).Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			if err := ctx.Err(); err != nil {
-				return err
+	out := rep.Requests
+	if rep.Head != nil {
+		for i := range out {
+			if out[i].Fault == nil {
+				out[i].Fault = rep.Head
 			}
-			id := requestID(decodeUint(k))
-			seen[id] = true
-			out = append(out, db.verifyTx(tx, id))
 		}
-		return tx.Bucket(bucketAudit).ForEachBucket(func(name []byte) error {
-			if !seen[string(name)] {
-				out = append(out, db.verifyTx(tx, string(name)))
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("verify all: %w", err)
 	}
 	return out, nil
 }

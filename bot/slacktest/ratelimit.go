@@ -28,6 +28,7 @@ var methodPerMinute = map[string]int{
 	"users.info":                   100, // Tier 4
 	"usergroups.users.list":        20,  // Tier 2
 	"conversations.info":           50,  // Tier 3
+	"conversations.replies":        50,  // Tier 3 (internal apps; see FIDELITY.md)
 	"views.open":                   100, // Tier 4
 	"views.push":                   100, // Tier 4
 	"views.update":                 100, // Tier 4

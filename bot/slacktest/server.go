@@ -75,6 +75,11 @@ type Assumptions struct {
 	// TruncateLongText truncates message text over 40,000 characters (the docs say
 	// Slack truncates) instead of refusing it with msg_too_long (the docs list that error).
 	TruncateLongText bool
+	// ErrRepliesInChannel refuses conversations.replies with the bot token in a
+	// public or private channel with this error (e.g. "missing_scope"), as the
+	// method page's sentence about bot tokens reads. Default "": allowed with
+	// channels:history / groups:history (FIDELITY.md, conversations.replies).
+	ErrRepliesInChannel string
 }
 
 // DefaultAssumptions returns the defaults documented in FIDELITY.md.

@@ -123,6 +123,7 @@ func (s *Server) apiHandlers() map[string]apiHandler {
 		"users.info":                   {fn: s.usersInfo},
 		"usergroups.users.list":        {fn: s.usergroupsUsersList},
 		"conversations.info":           {fn: s.conversationsInfo},
+		"conversations.replies":        {fn: s.conversationsReplies},
 		"views.open":                   {fn: s.viewsOpen},
 		"views.push":                   {fn: s.viewsPush},
 		"views.update":                 {fn: s.viewsUpdate},

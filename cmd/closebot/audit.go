@@ -43,8 +43,11 @@ func addDBFlags(fs *flag.FlagSet) dbFlags {
 	}
 }
 
-// open opens the database read for auditing. It refuses a missing file
-// rather than letting bbolt create an empty one that would "verify".
+// open opens the database read-only for auditing: a snapshot of the file,
+// so it works beside a running closebot (which holds the file's lock) and on
+// a read-only evidence copy, and it never creates, locks or chmods the file
+// (store.OpenReadOnly). It refuses a missing file rather than letting an
+// empty one "verify".
 func (f dbFlags) open() (*store.DB, error) {
 	path := *f.db
 	if path == "" {
@@ -76,11 +79,12 @@ func (f dbFlags) open() (*store.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", config.EnvAuditKeyFile, err)
 	}
-	return store.Open(path, key, store.Options{})
+	return store.OpenReadOnly(path, key, store.Options{})
 }
 
-// auditVerify checks every request's chain and record, one line each, and
-// fails naming the first bad event.
+// auditVerify checks every request's chain and record, one line each, then
+// the database head (deleted or rolled-back requests, the counter, locks and
+// Slack refs), and fails naming the first fault.
 func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -96,10 +100,11 @@ func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer db.Close()
-	results, err := db.VerifyAll(ctx)
+	rep, err := db.VerifyDatabase(ctx)
 	if err != nil {
 		return err
 	}
+	results := rep.Requests
 	var first *store.Fault
 	bad := 0
 	for _, r := range results {
@@ -117,18 +122,34 @@ func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		fmt.Fprintf(stdout, "%s  %d events  ok  head #%d mac %s\n", r.Request, r.Events, head.Seq, store.ShortMAC(head.MAC))
 	}
+	switch {
+	case rep.NoHead:
+		fmt.Fprintln(stdout, "database head  none  (a schema-1 file: deleted or rolled-back requests cannot be seen in it)")
+		fmt.Fprintf(stderr, "warning: %s has no database head; only each request's own chain was checked\n", db.Path())
+	case rep.Head != nil:
+		fmt.Fprintf(stdout, "database head  FAILED  %s\n", where(rep.Head))
+	default:
+		fmt.Fprintf(stdout, "database head  ok  %d requests\n", len(results))
+	}
 	if first != nil {
 		return fmt.Errorf("%d of %d requests do not verify in %s; first: %w", bad, len(results), db.Path(), first)
+	}
+	if rep.Head != nil {
+		return fmt.Errorf("%s: %w", db.Path(), rep.Head)
 	}
 	fmt.Fprintf(stdout, "%d requests verified in %s\n", len(results), db.Path())
 	return nil
 }
 
-// where says in a few words which event or record failed and why.
+// where says in a few words which event, record or entry failed and why.
 func where(f *store.Fault) string {
 	s := fmt.Sprintf("event #%d: %s", f.Seq, f.Reason)
-	if f.Seq == 0 {
+	switch {
+	case f.Seq > 0:
+	case f.Reason == store.ReasonRecordMAC || f.Reason == store.ReasonUnparsable:
 		s = "request record: " + string(f.Reason)
+	default:
+		s = string(f.Reason)
 	}
 	if f.Detail != "" {
 		s += " (" + f.Detail + ")"

@@ -67,10 +67,11 @@ func TestAuditVerifyOK(t *testing.T) {
 	code, out, errs := runCLI(t, "audit", "verify", "--db", path)
 	require.Equal(t, 0, code, errs)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	require.Len(t, lines, 3, out)
+	require.Len(t, lines, 4, out)
 	assert.Regexp(t, `^CT-1  3 events  ok  head #3 mac [0-9a-f]{8}$`, lines[0])
 	assert.Regexp(t, `^CT-2  1 events  ok  head #1 mac [0-9a-f]{8}$`, lines[1])
-	assert.Equal(t, "2 requests verified in "+path, lines[2])
+	assert.Equal(t, "database head  ok  2 requests", lines[2])
+	assert.Equal(t, "2 requests verified in "+path, lines[3])
 
 	// The printed mac prefix is the stored head's.
 	db, err := store.Open(path, []byte(testAuditKey), store.Options{})
@@ -156,15 +157,116 @@ func TestAuditNeedsTheKey(t *testing.T) {
 	assert.Contains(t, errs, "audit key too short")
 }
 
+// Issue 11 item 7: verify works beside a running closebot, which holds
+// the file's lock, and leaves the file as it found it.
 func TestAuditVerifyWhileClosebotRuns(t *testing.T) {
 	path := auditDB(t)
-	// A running closebot holds the file lock.
+	require.NoError(t, os.Chmod(path, 0o640)) // as an operator may have left it
+	// A running closebot holds the file lock (Open tightens to 0600 itself;
+	// put the operator's mode back to see that verify does not chmod).
 	db, err := store.Open(path, []byte(testAuditKey), store.Options{})
 	require.NoError(t, err)
 	defer db.Close()
-	code, _, errs := runCLI(t, "audit", "verify", "--db", path)
-	assert.Equal(t, 1, code)
-	assert.Contains(t, errs, "closebot is already running with this database")
+	require.NoError(t, os.Chmod(path, 0o640))
+	code, out, errs := runCLI(t, "audit", "verify", "--db", path)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "2 requests verified in "+path)
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm(), "verify must not chmod")
+	// closebot keeps its lock and keeps writing.
+	_, err = db.Append(context.Background(), closure.Event{Request: "CT-2", Actor: closure.SystemActor, Action: "note"})
+	assert.NoError(t, err)
+	code, out, errs = runCLI(t, "audit", "export", "CT-2", "--db", path)
+	require.Equal(t, 0, code, errs)
+	assert.Equal(t, 2, strings.Count(out, "\n"))
+}
+
+// An evidence copy: read-only file in a read-only directory.
+func TestAuditVerifyReadOnlyEvidence(t *testing.T) {
+	path := auditDB(t)
+	dir := filepath.Join(t.TempDir(), "evidence")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	ev := filepath.Join(dir, "closebot.db")
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(ev, raw, 0o400))
+	require.NoError(t, os.Chmod(dir, 0o500))
+	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
+	code, out, errs := runCLI(t, "audit", "verify", "--db", ev)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "2 requests verified in "+ev)
+	fi, err := os.Stat(ev)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o400), fi.Mode().Perm())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1)
+}
+
+// Issue 11 item 6: verify names a deleted request, a rolled-back one and a
+// database head that no longer matches the file.
+func TestAuditVerifyNamesDeletedAndRolledBack(t *testing.T) {
+	t.Run("deleted request", func(t *testing.T) {
+		path := auditDB(t)
+		editDB(t, path, func(tx *bolt.Tx) error {
+			if err := tx.Bucket([]byte("requests")).Delete([]byte{0, 0, 0, 0, 0, 0, 0, 1}); err != nil {
+				return err
+			}
+			if err := tx.Bucket([]byte("audit")).DeleteBucket([]byte("CT-1")); err != nil {
+				return err
+			}
+			return tx.Bucket([]byte("tenants")).Delete([]byte("6f1c3a52-8d0e-4b7a-9c21-3e5d4f6a7b80"))
+		})
+		code, out, errs := runCLI(t, "audit", "verify", "--db", path)
+		assert.Equal(t, 1, code)
+		assert.Contains(t, out, "CT-1  0 events  FAILED  deleted (the database head lists it but its record and audit chain are gone)")
+		assert.Regexp(t, `(?m)^CT-2  1 events  ok  head #1 mac [0-9a-f]{8}$`, out)
+		assert.Contains(t, out, "database head  FAILED  database head mismatch")
+		assert.Contains(t, errs, "1 of 2 requests do not verify")
+	})
+	t.Run("rolled back request", func(t *testing.T) {
+		path := auditDB(t)
+		// CT-1's last event cut off and its record put back one step: what
+		// a copy of the request taken before event 3 looks like.
+		before := recordAt(t, path, "CT-1")
+		db, err := store.Open(path, []byte(testAuditKey), store.Options{})
+		require.NoError(t, err)
+		_, err = db.Append(context.Background(), closure.Event{Request: "CT-1", Actor: closure.SystemActor, Action: "note"})
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		editDB(t, path, func(tx *bolt.Tx) error {
+			if err := tx.Bucket([]byte("audit")).Bucket([]byte("CT-1")).Delete([]byte{0, 0, 0, 0, 0, 0, 0, 4}); err != nil {
+				return err
+			}
+			return tx.Bucket([]byte("requests")).Put([]byte{0, 0, 0, 0, 0, 0, 0, 1}, before)
+		})
+		code, out, _ := runCLI(t, "audit", "verify", "--db", path)
+		assert.Equal(t, 1, code)
+		assert.Contains(t, out, "CT-1  3 events  FAILED  rolled back (its record and chain end at event 3 but the database head says 4")
+	})
+}
+
+func editDB(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
+	t.Helper()
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	require.NoError(t, err)
+	require.NoError(t, b.Update(fn))
+	require.NoError(t, b.Close())
+}
+
+func recordAt(t *testing.T, path, id string) []byte {
+	t.Helper()
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	require.NoError(t, err)
+	defer b.Close()
+	var v []byte
+	require.NoError(t, b.View(func(tx *bolt.Tx) error {
+		v = bytes.Clone(tx.Bucket([]byte("requests")).Get([]byte{0, 0, 0, 0, 0, 0, 0, 1}))
+		return nil
+	}))
+	require.NotNil(t, v, id)
+	return v
 }
 
 func TestAuditExportJSONLines(t *testing.T) {

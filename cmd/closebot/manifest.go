@@ -25,7 +25,7 @@ features:
   app_home:
     home_tab_enabled: false
     messages_tab_enabled: true            # DMs: the kept admin's sign-in proof and gates, the requester's outcome
-    messages_tab_read_only_enabled: true  # closebot reads no messages; people act with buttons
+    messages_tab_read_only_enabled: true  # people do not write to closebot; they act with buttons
   bot_user:
     display_name: closebot
     always_online: true
@@ -43,6 +43,8 @@ oauth_config:
       - usergroups:read   # usergroups.users.list: requesters and approvers given as user groups (S…)
       - channels:read     # conversations.info on a public channel: refuse channels shared with other organisations
       - groups:read       # conversations.info on a private channel, for the same check
+      - channels:history  # conversations.replies at start-up: read back the audit heads closebot posted in a request's thread (public channel)
+      - groups:history    # the same in a private channel: a database restored from an older copy is not resumed
       - im:write          # conversations.open: the DM channel with the kept admin or the requester
       - files:write       # attach what is too long for a message (the full plan, the audit export)
 settings:

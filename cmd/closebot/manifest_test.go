@@ -50,7 +50,7 @@ func TestManifest(t *testing.T) {
 	assert.False(t, *m.Features.SlashCommands[0].ShouldEscape)
 	assert.True(t, m.Settings.Interactivity.IsEnabled)
 	assert.True(t, m.Settings.SocketMode)
-	assert.ElementsMatch(t, []string{"commands", "chat:write", "users:read", "usergroups:read", "channels:read", "groups:read", "im:write", "files:write"}, m.OAuth.Scopes.Bot)
+	assert.ElementsMatch(t, []string{"commands", "chat:write", "users:read", "usergroups:read", "channels:read", "groups:read", "channels:history", "groups:history", "im:write", "files:write"}, m.OAuth.Scopes.Bot)
 
 	// Every scope is justified by a comment on its line.
 	for _, scope := range m.OAuth.Scopes.Bot {
