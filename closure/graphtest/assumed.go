@@ -59,4 +59,22 @@ type Assumptions struct {
 	// as if Graph did not accept compressed bodies; kiota then resends the
 	// body uncompressed (default: gzip bodies are accepted).
 	GzipRequestsUnsupported bool
+
+	// --- licences, replication, blockers (FIDELITY.md part 3) ---
+
+	// EDiscoveryWithoutPremium lets the eDiscovery routes answer on a tenant
+	// without an eDiscovery (Premium) service plan (default: 403 Forbidden,
+	// itself assumed: no source gives the refusal; Microsoft's 2026 docs
+	// change says entitlement is decided service-side and standard cases
+	// are reached through Graph, which argues for this alternative).
+	EDiscoveryWithoutPremium bool
+	// ReplicationLagByID makes by-id reads (GET /users/{id},
+	// /applications/{id}, /servicePrincipals/{id}) lag like listings under
+	// Options.ReplicationLag (default: a by-id read of a deleted object
+	// answers 404 at once).
+	ReplicationLagByID bool
+	// UndeletableSPsDeletable lets seeded third-party service principals
+	// marked undeletable be deleted (default: 403 Authorization_RequestDenied,
+	// so the product must disable them instead).
+	UndeletableSPsDeletable bool
 }

@@ -44,14 +44,19 @@ type federatedCredential struct {
 }
 
 // defaultAppRoles are the application permissions an app-only token carries
-// unless SetAppRoles says otherwise: what DESIGN §4–§5 needs.
+// unless SetAppRoles says otherwise: the application permissions of
+// closebot's table (closure/msgraph.Permissions; a test there keeps the two
+// equal), each the least privileged that covers closebot's calls.
 var defaultAppRoles = []string{
-	"User.ReadWrite.All", "Directory.ReadWrite.All", "Organization.ReadWrite.All",
-	"Application.ReadWrite.All", "RoleManagement.Read.Directory", "Policy.Read.All",
-	"Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.AuthenticationMethod",
-	"UserAuthenticationMethod.ReadWrite.All", "AdministrativeUnit.Read.All",
-	"Device.Read.All", "Group.Read.All", "eDiscovery.Read.All", "LicenseAssignment.Read.All",
+	"Organization.ReadWrite.All", "Domain.Read.All", "User.ReadWrite.All", "User.DeleteRestore.All",
+	"RoleManagement.Read.Directory", "AdministrativeUnit.Read.All", "UserAuthenticationMethod.Read.All",
+	"Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod", "Device.Read.All", "GroupMember.Read.All",
+	"eDiscovery.Read.All", "Application.ReadWrite.All",
 }
+
+// DefaultAppRoles returns the application permissions app-only tokens carry
+// unless SetAppRoles, GrantAppRole or RevokeAppRole changed them.
+func DefaultAppRoles() []string { return append([]string(nil), defaultAppRoles...) }
 
 func newAuthority(s *Server) *authority {
 	a := &authority{
@@ -120,6 +125,42 @@ func (s *Server) SetAppRoles(tenantID, clientID string, roles ...string) {
 	s.auth.mu.Lock()
 	defer s.auth.mu.Unlock()
 	s.auth.app(tenantID, clientID).roles = append([]string{}, roles...)
+}
+
+// AppRoles returns the application permissions clientID's next app-only
+// token in tenantID will carry.
+func (s *Server) AppRoles(tenantID, clientID string) []string {
+	s.auth.mu.Lock()
+	defer s.auth.mu.Unlock()
+	if r := s.auth.app(tenantID, clientID).roles; r != nil {
+		return append([]string(nil), r...)
+	}
+	return DefaultAppRoles()
+}
+
+// GrantAppRole adds application permissions to clientID's app-only tokens
+// in tenantID (admin consent to more app roles). Tokens already issued keep
+// their claims: azidentity caches them, so build a new credential.
+func (s *Server) GrantAppRole(tenantID, clientID string, roles ...string) {
+	have := s.AppRoles(tenantID, clientID)
+	for _, r := range roles {
+		if !containsFold(have, r) {
+			have = append(have, r)
+		}
+	}
+	s.SetAppRoles(tenantID, clientID, have...)
+}
+
+// RevokeAppRole removes application permissions from clientID's app-only
+// tokens in tenantID (removing the admin consent); the same caching caveat.
+func (s *Server) RevokeAppRole(tenantID, clientID string, roles ...string) {
+	var kept []string
+	for _, r := range s.AppRoles(tenantID, clientID) {
+		if !containsFold(roles, r) {
+			kept = append(kept, r)
+		}
+	}
+	s.SetAppRoles(tenantID, clientID, kept...)
 }
 
 // SetServicePrincipalID sets the oid of clientID's app-only tokens in

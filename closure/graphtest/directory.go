@@ -16,6 +16,10 @@ import (
 // appOwnerOrganizationId of Microsoft's own service principals.
 const microsoftServicesTenant = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 
+// microsoftCorpTenant is Microsoft's corporate tenant, the other owner of
+// Microsoft's first-party apps (graph-wire §1.4, community convention).
+const microsoftCorpTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
 // Well-known role template ids (documented, stable across tenants).
 const (
 	RoleGlobalAdministrator              = "62e90394-69f5-4237-9190-012177145e10"
@@ -38,10 +42,11 @@ type directory struct {
 	mu      sync.Mutex
 	tenants map[string]*tenantData // by id
 	writes  []WriteRecord
+	lag     time.Duration // replication lag of listings (Options.ReplicationLag)
 }
 
 func newDirectory(s *Server) *directory {
-	d := &directory{s: s, tenants: map[string]*tenantData{}}
+	d := &directory{s: s, tenants: map[string]*tenantData{}, lag: s.opts.ReplicationLag}
 	d.registerControls()
 	return d
 }
@@ -120,6 +125,7 @@ func (d *directory) user(tenantID, idOrUPN string) (objectID string, ok bool) {
 
 // call is one Graph request being answered against one tenant.
 type call struct {
+	d   *directory
 	w   http.ResponseWriter
 	r   *graphRequest
 	t   *tenantData
@@ -203,8 +209,14 @@ func (d *directory) serve(w http.ResponseWriter, r *graphRequest) {
 			"Access token validation failure. The tenant '"+r.Principal.TenantID+"' does not exist.")
 		return
 	}
-	c := &call{w: w, r: r, t: t, q: q, p: params, now: d.now()}
+	c := &call{d: d, w: w, r: r, t: t, q: q, p: params, now: d.now()}
 	t.settle(c.now)
+	if rt.perms != nil && !c.authorized(rt.perms) {
+		return
+	}
+	if rt.feature != "" && !c.licensed(rt.feature) {
+		return
+	}
 	rt.h(d, c)
 }
 
@@ -224,4 +236,68 @@ func sortedIDs[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// SetReplicationLag changes Options.ReplicationLag: how long listings keep
+// showing a deleted object (0 turns the lag off).
+func (s *Server) SetReplicationLag(lag time.Duration) {
+	s.dir.mu.Lock()
+	defer s.dir.mu.Unlock()
+	s.dir.lag = lag
+}
+
+// lagging reports whether o is deleted but still replicated to the
+// replica a listing reads (Options.ReplicationLag).
+func (c *call) lagging(o *dirObject) bool {
+	return o != nil && o.deletedAt != nil && c.d.lag > 0 && c.now.Before(o.deletedAt.Add(c.d.lag))
+}
+
+// listed returns the objects of kind a collection listing shows now: live
+// ones and, under replication lag, recently deleted ones; sorted by id.
+func (c *call) listed(kind string) []*dirObject {
+	out := c.t.byKind(kind, false)
+	if c.d.lag <= 0 {
+		return out
+	}
+	for _, o := range c.t.byKind(kind, true) {
+		if c.lagging(o) {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// visible returns the object a listing may still name by id (a role
+// assignment's principal, a unit's member): live, or lagging after deletion.
+func (c *call) visible(id string) *dirObject {
+	o := c.t.objects[strings.ToLower(id)]
+	if o == nil || (o.deletedAt != nil && !c.lagging(o)) {
+		return nil
+	}
+	return o
+}
+
+// byID returns the object a by-id read finds: live, or lagging when
+// Assumed.ReplicationLagByID says by-id reads lag too.
+func (c *call) byID(id, kind string) *dirObject {
+	if o := c.t.liveKind(id, kind); o != nil {
+		return o
+	}
+	if !c.d.s.opts.Assumed.ReplicationLagByID {
+		return nil
+	}
+	if o := c.visible(id); o != nil && o.kind == kind {
+		return o
+	}
+	return nil
+}
+
+// objJSON is o as a listing shows it: a lagging object still reads as live.
+func (c *call) objJSON(o *dirObject, withType bool) map[string]any {
+	m := o.json(c.t, c.now, withType)
+	if c.lagging(o) {
+		delete(m, "deletedDateTime")
+	}
+	return m
 }

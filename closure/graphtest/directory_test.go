@@ -27,7 +27,13 @@ func newRawEnv(t *testing.T, spec TenantSpec, assumed Assumptions) *rawEnv {
 	clock := NewManualClock(testEpoch)
 	s := New(Options{Clock: clock, Assumed: assumed})
 	tn := s.AddTenant(spec)
-	return &rawEnv{s: s, t: tn, clock: clock, p: &Principal{TenantID: tn.ID, AppID: spec.ClosebotAppID}}
+	return &rawEnv{s: s, t: tn, clock: clock, p: &Principal{TenantID: tn.ID, AppID: spec.ClosebotAppID, Roles: testAppRoles()}}
+}
+
+// testAppRoles are closebot's default roles plus the write permissions the
+// emulator's own tests exercise beyond closebot's calls.
+func testAppRoles() []string {
+	return append(DefaultAppRoles(), "Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.ConditionalAccess")
 }
 
 func (e *rawEnv) do(method, version, target, body string, hdr ...string) *httptest.ResponseRecorder {
@@ -292,7 +298,7 @@ func TestDeletedItemsRetention(t *testing.T) {
 }
 
 func TestRoleAssignmentsExpandPrincipal(t *testing.T) {
-	e := newRawEnv(t, smallSpec(), Assumptions{})
+	e := newRawEnv(t, smallSpec().WithP2(1), Assumptions{})
 	q := "/roleManagement/directory/roleAssignments?$filter=" + url.QueryEscape("roleDefinitionId eq '"+RoleGlobalAdministrator+"'") + "&$expand=principal"
 	got := values(t, e.do("GET", "v1.0", q, ""))
 	if len(got) != 2 {
@@ -464,7 +470,7 @@ func TestAssignRoleMakesAnotherGlobalAdmin(t *testing.T) {
 	if err := e.t.AssignRole(member.UPN, RoleGlobalAdministrator); err != nil {
 		t.Fatal(err)
 	}
-	q := "/roleManagement/directory/roleAssignmentScheduleInstances?$filter=" + url.QueryEscape("principalId eq '"+member.ID+"'")
+	q := "/roleManagement/directory/roleAssignments?$filter=" + url.QueryEscape("principalId eq '"+member.ID+"'")
 	if got := values(t, e.do("GET", "v1.0", q, "")); len(got) != 1 || got[0].(map[string]any)["roleDefinitionId"] != RoleGlobalAdministrator {
 		t.Errorf("assignments of %s after AssignRole = %v", member.UPN, got)
 	}

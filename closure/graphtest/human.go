@@ -275,15 +275,104 @@ func (t *Tenant) AdvanceSubscription(subID string) error {
 	})
 }
 
-// ReleaseHold releases every custodian hold of an eDiscovery case (Purview).
+// ReleaseHold releases every hold of an eDiscovery case (Purview → the
+// case → Data sources / Hold policies → release): custodians, non-custodial
+// data sources and hold policies.
 func (t *Tenant) ReleaseHold(caseID string) error {
+	for _, src := range []string{HoldCustodian, HoldNoncustodial, HoldPolicy} {
+		if err := t.SetHold(caseID, src, "notApplied"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Where a hold is placed, for SetHold.
+const (
+	HoldCustodian    = "custodian"
+	HoldNoncustodial = "noncustodial"
+	HoldPolicy       = "policy"
+)
+
+// SetHold places, changes or releases the holds of one kind in an
+// eDiscovery case (Purview): status is a holdStatus, notApplied, applied,
+// applying, removing or partial. A hold policy shows it as isEnabled and
+// status: applied = enabled/success, applying = enabled/pending, removing =
+// disabled/pending, partial = enabled/error, notApplied = disabled/success.
+func (t *Tenant) SetHold(caseID, source, status string) error {
 	return t.with(func(td *tenantData, now time.Time) error {
 		c := td.cases[strings.ToLower(caseID)]
 		if c == nil {
 			return fmt.Errorf("case %s: %w", caseID, ErrNotFound)
 		}
-		for _, cu := range c.custodians {
-			cu.holdStatus, cu.status, cu.released, cu.lastModifiedTime = "notApplied", "released", ptrTime(now), now
+		switch source {
+		case HoldCustodian, HoldNoncustodial:
+			list := c.custodians
+			if source == HoldNoncustodial {
+				list = c.noncustody
+			}
+			for _, cu := range list {
+				cu.holdStatus, cu.lastModifiedTime = status, now
+				if status == "notApplied" {
+					cu.status, cu.released = "released", ptrTime(now)
+				} else {
+					cu.status, cu.released = "active", nil
+				}
+			}
+		case HoldPolicy:
+			for _, h := range c.holdPolicies {
+				h.mod = now
+				switch status {
+				case "applied":
+					h.enabled, h.status = true, "success"
+				case "applying":
+					h.enabled, h.status = true, "pending"
+				case "removing":
+					h.enabled, h.status = false, "pending"
+				case "partial":
+					h.enabled, h.status = true, "error"
+				case "notApplied":
+					h.enabled, h.status = false, "success"
+				default:
+					return fmt.Errorf("hold policy status %q: want applied, applying, removing, partial or notApplied", status)
+				}
+			}
+		default:
+			return fmt.Errorf("hold source %q: want custodian, noncustodial or policy", source)
+		}
+		return nil
+	})
+}
+
+// DeleteSelfServiceProduct is Entra admin center → Licenses → Self-service
+// sign-up products → Delete: the product is Deleted now and, like any
+// deleted subscription, deprovisioned (absent from Graph) 72 hours later.
+func (t *Tenant) DeleteSelfServiceProduct(subID string) error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		s := td.subs[strings.ToLower(subID)]
+		if s == nil {
+			return fmt.Errorf("subscription %s: %w", subID, ErrNotFound)
+		}
+		if !s.selfService {
+			return fmt.Errorf("subscription %s is not a self-service sign-up product: cancel it under Billing", subID)
+		}
+		if s.status != "Deleted" {
+			s.status, s.deletedAt, s.next = "Deleted", ptrTime(now), ptrTime(now.Add(deprovisioning))
+		}
+		return nil
+	})
+}
+
+// RemoveAzureSubscription is the Azure portal's cancel and delete (or the
+// transfer to another tenant) of every Azure subscription tied to the
+// tenant; their managed identities go with their resources.
+func (t *Tenant) RemoveAzureSubscription() error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		td.linkedAzure = false
+		for _, o := range td.byKind("servicePrincipal", false) {
+			if o.str("servicePrincipalType") == "ManagedIdentity" {
+				o.deletedAt = ptrTime(now)
+			}
 		}
 		return nil
 	})
@@ -366,23 +455,42 @@ func (t *Tenant) RemoveClosebotApp(purge bool) error {
 }
 
 // DeleteTenantChecks lists what the Entra admin center's "Delete tenant"
-// pre-checks would refuse now (directory-delete-howto.md); empty means go.
+// checks would refuse now, each line starting with the check's name
+// (Microsoft's "Delete a tenant in Microsoft Entra ID"); empty means go.
 func (t *Tenant) DeleteTenantChecks() []string {
 	var out []string
 	_ = t.with(func(td *tenantData, now time.Time) error {
 		if n := td.liveCount("user"); n > 1 {
-			out = append(out, fmt.Sprintf("%d users remain (only one Global Admin may)", n))
-		}
-		if n := td.liveCount("application"); n > 0 {
-			out = append(out, fmt.Sprintf("%d app registrations remain", n))
-		}
-		for _, id := range sortedIDs(td.subs) {
-			if s := td.subs[id]; s.status != "Deleted" {
-				out = append(out, fmt.Sprintf("subscription %s (%s) is %s", s.skuPart, s.id, s.status))
-			}
+			out = append(out, fmt.Sprintf("Users: %d users remain; delete every user except the one Global Administrator deleting the organization", n))
 		}
 		if td.syncEnabled {
-			out = append(out, "directory synchronization is on")
+			out = append(out, "Users: users are synchronized from on-premises; turn off the sync first")
+		}
+		if n := td.liveCount("application"); n > 0 {
+			out = append(out, fmt.Sprintf("Applications: %d app registrations remain; remove any applications before you delete the organization", n))
+		}
+		for _, o := range td.byKind("servicePrincipal", false) {
+			owner, typ := o.str("appOwnerOrganizationId"), o.str("servicePrincipalType")
+			if owner == microsoftServicesTenant || owner == microsoftCorpTenant || typ == "ManagedIdentity" || !o.boolean("accountEnabled") {
+				continue
+			}
+			out = append(out, fmt.Sprintf("Enterprise applications: %s (%s) is enabled; delete it, or set accountEnabled to false if it can't be deleted", o.str("displayName"), o.id))
+		}
+		for _, id := range sortedIDs(td.subs) {
+			s := td.subs[id]
+			if s.selfService {
+				out = append(out, fmt.Sprintf("Self-service sign-up products: %s (%s) is %s; delete it under Licenses > Self-service sign-up products", s.skuPart, s.id, s.status))
+				continue
+			}
+			out = append(out, fmt.Sprintf("Subscriptions: %s (%s) is %s, not Deprovisioned; cancel and delete it, deprovisioning takes 72 hours", s.skuPart, s.id, s.status))
+		}
+		if td.linkedAzure {
+			out = append(out, "Azure subscriptions: an Azure subscription is associated with the organization; cancel and delete it, or transfer it to another tenant")
+		}
+		for _, o := range td.byKind("servicePrincipal", false) {
+			if o.str("servicePrincipalType") == "ManagedIdentity" {
+				out = append(out, fmt.Sprintf("Azure subscriptions: managed identity %s belongs to an Azure resource; delete the Azure subscription that holds it", o.str("displayName")))
+			}
 		}
 		return nil
 	})

@@ -36,6 +36,10 @@ func (d *directory) registerControls() {
 			writeError(w, r, http.StatusBadRequest, "BadRequest", "body: "+err.Error())
 			return
 		}
+		if err := spec.Validate(); err != nil {
+			writeError(w, r, http.StatusBadRequest, "BadRequest", err.Error())
+			return
+		}
 		t := s.AddTenant(spec)
 		writeJSON(w, http.StatusCreated, map[string]any{"id": t.ID, "domain": t.Domain, "keptAdmin": t.KeptAdmin()})
 	})
@@ -47,6 +51,7 @@ func (d *directory) registerControls() {
 		writeJSON(w, http.StatusOK, map[string]any{
 			"id": t.ID, "domain": t.Domain, "keptAdmin": t.KeptAdmin(), "users": t.Count("user"),
 			"subscriptions": t.Subscriptions(), "cases": t.CaseIDs(), "deleteChecks": t.DeleteTenantChecks(),
+			"features": t.Features(),
 		})
 	})
 	act("POST /emulator/tenants/{tenant}/subscriptions/{id}/cancel", func(t *Tenant, r *http.Request) error {
@@ -60,6 +65,15 @@ func (d *directory) registerControls() {
 	})
 	act("POST /emulator/tenants/{tenant}/cases/{id}/release", func(t *Tenant, r *http.Request) error {
 		return t.ReleaseHold(r.PathValue("id"))
+	})
+	act("POST /emulator/tenants/{tenant}/cases/{id}/holds/{source}", func(t *Tenant, r *http.Request) error {
+		return t.SetHold(r.PathValue("id"), r.PathValue("source"), r.URL.Query().Get("status"))
+	})
+	act("POST /emulator/tenants/{tenant}/subscriptions/{id}/delete-self-service", func(t *Tenant, r *http.Request) error {
+		return t.DeleteSelfServiceProduct(r.PathValue("id"))
+	})
+	act("POST /emulator/tenants/{tenant}/azure/remove", func(t *Tenant, r *http.Request) error {
+		return t.RemoveAzureSubscription()
 	})
 	act("POST /emulator/tenants/{tenant}/sync/off", func(t *Tenant, r *http.Request) error {
 		return t.TurnSyncOff()

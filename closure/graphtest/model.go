@@ -135,6 +135,7 @@ type subscription struct {
 	licenses, consumed             int
 	recurringOff                   bool // MCA: expires at term end
 	deletedAt                      *time.Time
+	selfService                    bool // self-service sign-up product (ownerType User)
 }
 
 func (s *subscription) json() map[string]any {
@@ -142,8 +143,26 @@ func (s *subscription) json() map[string]any {
 		"id": s.id, "commerceSubscriptionId": s.commerceID, "skuId": s.skuID, "skuPartNumber": s.skuPart,
 		"status": s.status, "createdDateTime": stamp(s.created), "nextLifecycleDateTime": stampPtr(s.next),
 		"isTrial": s.trial, "totalLicenses": s.licenses, "ownerId": s.ownerID, "ownerTenantId": s.ownerTID,
-		"ownerType": s.ownerType, "serviceStatus": []any{},
+		"ownerType": s.ownerType, "serviceStatus": s.serviceStatus(),
 	}
+}
+
+// serviceStatus lists the SKU's service plans (servicePlanInfo), provisioned
+// while the subscription is not Deleted.
+func (s *subscription) serviceStatus() []any {
+	out := []any{}
+	for _, p := range plansOf(s.skuPart) {
+		status := "Success"
+		switch s.status {
+		case "Suspended", "LockedOut":
+			status = "Disabled"
+		case "Deleted":
+			status = "Deleted"
+		}
+		out = append(out, map[string]any{"servicePlanId": p.id, "servicePlanName": p.name,
+			"provisioningStatus": status, "appliesTo": "User"})
+	}
+	return out
 }
 
 type caPolicy struct {
@@ -176,9 +195,30 @@ func nonNil(s []string) []string {
 }
 
 type ediscoveryCase struct {
-	id, name   string
-	created    time.Time
-	custodians []*custodian
+	id, name     string
+	created      time.Time
+	custodians   []*custodian
+	noncustody   []*custodian // non-custodial data sources: same hold fields
+	holdPolicies []*holdPolicy
+}
+
+// holdPolicy is a case's legal hold policy (v1.0 ediscoveryHoldPolicy):
+// isEnabled and status (pending, error, success).
+type holdPolicy struct {
+	id, name, query string
+	enabled         bool
+	status          string // pending, error, success
+	created, mod    time.Time
+}
+
+func (h *holdPolicy) json() map[string]any {
+	return map[string]any{
+		"id": h.id, "displayName": h.name, "description": "Legal hold for the case", "isEnabled": h.enabled,
+		"status": h.status, "contentQuery": h.query, "errors": []string{},
+		"createdDateTime": stamp(h.created), "lastModifiedDateTime": stamp(h.mod),
+		"createdBy":      map[string]any{"user": map[string]any{"displayName": "eDiscovery Manager"}},
+		"lastModifiedBy": map[string]any{"user": map[string]any{"displayName": "eDiscovery Manager"}},
+	}
 }
 
 func (e *ediscoveryCase) json() map[string]any {
@@ -202,6 +242,16 @@ func (c *custodian) json() map[string]any {
 		"id": c.id, "displayName": c.name, "email": c.email, "holdStatus": c.holdStatus, "status": c.status,
 		"createdDateTime": stamp(c.created), "lastModifiedDateTime": stamp(c.lastModifiedTime),
 		"releasedDateTime": stampPtr(c.released), "acknowledgedDateTime": stampPtr(c.acked),
+	}
+}
+
+// noncustodialJSON is a non-custodial data source (v1.0
+// ediscoveryNoncustodialDataSource: a dataSourceContainer without email).
+func (c *custodian) noncustodialJSON() map[string]any {
+	return map[string]any{
+		"id": c.id, "displayName": c.name, "holdStatus": c.holdStatus, "status": c.status,
+		"createdDateTime": stamp(c.created), "lastModifiedDateTime": stamp(c.lastModifiedTime),
+		"releasedDateTime": stampPtr(c.released),
 	}
 }
 
@@ -233,6 +283,7 @@ type tenantData struct {
 
 	keptAdmin     string // object id
 	closebotAppID string
+	linkedAzure   bool // an Azure subscription relies on the tenant (not in Graph)
 }
 
 func newTenantData() *tenantData {

@@ -11,8 +11,8 @@ func (d *directory) listKind(c *call, kind, resource, frag string, f filterable)
 		return
 	}
 	var items []map[string]any
-	for _, o := range c.t.byKind(kind, false) {
-		if m := o.json(c.t, c.now, false); matches(m, c.q.filter) {
+	for _, o := range c.listed(kind) {
+		if m := c.objJSON(o, false); matches(m, c.q.filter) {
 			items = append(items, m)
 		}
 	}
@@ -20,12 +20,12 @@ func (d *directory) listKind(c *call, kind, resource, frag string, f filterable)
 }
 
 func (d *directory) getKind(c *call, kind, frag string) {
-	o := c.t.liveKind(c.p[0], kind)
+	o := c.byID(c.p[0], kind)
 	if o == nil {
 		c.notFound(c.p[0])
 		return
 	}
-	c.entity(frag, o.json(c.t, c.now, false))
+	c.entity(frag, c.objJSON(o, false))
 }
 
 func (d *directory) listDevices(c *call) {
@@ -42,8 +42,8 @@ func (d *directory) countKind(c *call, kind, resource string, f filterable) {
 		return
 	}
 	n := 0
-	for _, o := range c.t.byKind(kind, false) {
-		if matches(o.json(c.t, c.now, false), c.q.filter) {
+	for _, o := range c.listed(kind) {
+		if matches(c.objJSON(o, false), c.q.filter) {
 			n++
 		}
 	}
@@ -98,9 +98,15 @@ func (d *directory) deleteServicePrincipal(c *call) {
 		c.notFound(c.p[0])
 		return
 	}
-	if o.undeletable && !d.s.opts.Assumed.FirstPartySPsDeletable {
+	if o.undeletable && o.str("appOwnerOrganizationId") == microsoftServicesTenant && !d.s.opts.Assumed.FirstPartySPsDeletable {
 		c.fail(http.StatusBadRequest, "Request_BadRequest",
 			"Cannot delete the service principal of a Microsoft first-party application.")
+		return
+	}
+	if o.undeletable && o.str("appOwnerOrganizationId") != microsoftServicesTenant && !d.s.opts.Assumed.UndeletableSPsDeletable {
+		// Assumed: the how-to only says a few enterprise apps "can't be
+		// deleted"; Graph's refusal for them is not documented.
+		c.denied()
 		return
 	}
 	o.deletedAt = ptrTime(c.now)

@@ -71,12 +71,17 @@ func (d *directory) listSubscribedSkus(c *call) {
 	var items []map[string]any
 	for _, a := range bySku {
 		sort.Strings(a.subIDs)
+		plans := []any{}
+		for _, p := range plansOf(a.part) {
+			plans = append(plans, map[string]any{"servicePlanId": p.id, "servicePlanName": p.name,
+				"provisioningStatus": "Success", "appliesTo": "User"})
+		}
 		items = append(items, map[string]any{
 			"id": c.t.id + "_" + a.skuID, "accountId": c.t.id, "accountName": c.t.name, "appliesTo": "User",
 			"capabilityStatus": a.status, "consumedUnits": a.consumed, "skuId": a.skuID, "skuPartNumber": a.part,
 			"prepaidUnits": map[string]any{"enabled": a.units["enabled"], "suspended": a.units["suspended"],
 				"warning": a.units["warning"], "lockedOut": a.units["lockedOut"]},
-			"servicePlans": []any{}, "subscriptionIds": a.subIDs,
+			"servicePlans": plans, "subscriptionIds": a.subIDs,
 		})
 	}
 	sortByID(items)

@@ -33,3 +33,31 @@ func (d *directory) listCustodians(c *call) {
 	sortByID(items)
 	c.page("security/cases/ediscoveryCases('"+e.id+"')/custodians", items)
 }
+
+func (d *directory) listNoncustodialSources(c *call) {
+	e := c.t.cases[strings.ToLower(c.p[0])]
+	if e == nil {
+		c.notFound(c.p[0])
+		return
+	}
+	var items []map[string]any
+	for _, ds := range e.noncustody {
+		items = append(items, ds.noncustodialJSON())
+	}
+	sortByID(items)
+	c.page("security/cases/ediscoveryCases('"+e.id+"')/noncustodialDataSources", items)
+}
+
+func (d *directory) listHoldPolicies(c *call) {
+	e := c.t.cases[strings.ToLower(c.p[0])]
+	if e == nil {
+		c.notFound(c.p[0])
+		return
+	}
+	var items []map[string]any
+	for _, h := range e.holdPolicies {
+		items = append(items, h.json())
+	}
+	sortByID(items)
+	c.page("security/cases/ediscoveryCases('"+e.id+"')/legalHolds", items)
+}

@@ -38,11 +38,11 @@ func (d *directory) getRoleDefinition(c *call) {
 
 // principalJSON is an expanded principal: the directoryObject with @odata.type.
 func (c *call) principalJSON(id string) any {
-	o := c.t.live(id)
+	o := c.visible(id)
 	if o == nil {
 		return nil
 	}
-	return o.json(c.t, c.now, true)
+	return c.objJSON(o, true)
 }
 
 // grants lists grants whose principal still exists (deleting a principal
@@ -50,7 +50,7 @@ func (c *call) principalJSON(id string) any {
 func (c *call) grants(src map[string]*roleGrant, kind string) []map[string]any {
 	var items []map[string]any
 	for _, g := range src {
-		if c.t.live(g.principalID) == nil || !grantActive(g, c.now) {
+		if c.visible(g.principalID) == nil || !grantActive(g, c.now) {
 			continue
 		}
 		m := map[string]any{
@@ -185,9 +185,9 @@ func (d *directory) listDirectoryRoleMembers(c *call) {
 		if g.roleID != r.id || seen[g.principalID] || !grantActive(g, c.now) {
 			continue
 		}
-		if o := c.t.live(g.principalID); o != nil {
+		if o := c.visible(g.principalID); o != nil {
 			seen[g.principalID] = true
-			items = append(items, o.json(c.t, c.now, true))
+			items = append(items, c.objJSON(o, true))
 		}
 	}
 	sortByID(items)
@@ -219,8 +219,8 @@ func (d *directory) listAdminUnitMembers(c *call) {
 	}
 	var items []map[string]any
 	for _, id := range o.members {
-		if m := c.t.live(id); m != nil {
-			items = append(items, m.json(c.t, c.now, true))
+		if m := c.visible(id); m != nil {
+			items = append(items, c.objJSON(m, true))
 		}
 	}
 	sortByID(items)

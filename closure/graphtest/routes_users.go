@@ -27,8 +27,8 @@ func (d *directory) listUsers(c *call) {
 		return
 	}
 	var items []map[string]any
-	for _, o := range c.t.byKind("user", false) {
-		m := o.json(c.t, c.now, false)
+	for _, o := range c.listed("user") {
+		m := c.objJSON(o, false)
 		if matches(m, c.q.filter) {
 			items = append(items, m)
 		}
@@ -46,11 +46,14 @@ func (d *directory) countUsers(c *call) { d.countKind(c, "user", "User", userFil
 func (d *directory) getUser(c *call) {
 	u := c.t.findUser(c.p[0])
 	if u == nil {
+		u = c.byID(c.p[0], "user")
+	}
+	if u == nil {
 		c.notFound(c.p[0])
 		return
 	}
 	c.userSelect()
-	c.entity("users/$entity", u.json(c.t, c.now, false))
+	c.entity("users/$entity", c.objJSON(u, false))
 }
 
 // callerRoles returns the roles held by the caller: the signed-in user for
@@ -192,6 +195,9 @@ func (d *directory) getDeletedItem(c *call) {
 			c.fail(http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+c.p[0]+"'.")
 			return
 		}
+		if !c.authorized(deletedItemPerms[kind].read) {
+			return
+		}
 		f := filterable{"id": "eq in", "displayName": "eq"}
 		if kind == "user" {
 			f = userFilters
@@ -217,6 +223,9 @@ func (d *directory) getDeletedItem(c *call) {
 		c.notFound(seg)
 		return
 	}
+	if !c.authorized(deletedItemPerms[o.kind].read) {
+		return
+	}
 	c.entity("directory/deletedItems/$entity", o.json(c.t, c.now, true))
 }
 
@@ -225,6 +234,9 @@ func (d *directory) purgeDeletedItem(c *call) {
 	o := c.t.objects[id]
 	if o == nil || o.deletedAt == nil {
 		c.notFound(c.p[0])
+		return
+	}
+	if !c.authorized(deletedItemPerms[o.kind].purge) {
 		return
 	}
 	delete(c.t.objects, id)
@@ -236,6 +248,9 @@ func (d *directory) restoreDeletedItem(c *call) {
 	o := c.t.objects[strings.ToLower(c.p[0])]
 	if o == nil || o.deletedAt == nil {
 		c.notFound(c.p[0])
+		return
+	}
+	if !c.authorized(deletedItemPerms[o.kind].restore) {
 		return
 	}
 	if o.kind == "user" {

@@ -42,6 +42,7 @@ func newSDKEnv(t *testing.T, spec TenantSpec, opts Options) *sdkEnv {
 	t.Cleanup(s.Close)
 	tn := s.AddTenant(spec)
 	s.RegisterClientSecret(tn.ID, spec.ClosebotAppID, "closebot-secret")
+	s.SetAppRoles(tn.ID, spec.ClosebotAppID, testAppRoles()...)
 	client, adapter := graphClient(t, s, secretCredential(t, s, tn.ID, spec.ClosebotAppID, "closebot-secret"), false)
 	return &sdkEnv{s: s, t: tn, client: client, adapter: adapter, secret: "closebot-secret"}
 }
@@ -202,7 +203,7 @@ func TestSDKTypedErrors(t *testing.T) {
 
 // Every v1.0 resource closebot reads decodes with no unknown property.
 func TestSDKTypedReadsKnowEveryProperty(t *testing.T) {
-	spec := smallSpec()
+	spec := smallSpec().WithP2(1)
 	spec.LegalHold = true
 	e := newSDKEnv(t, spec, Options{})
 	c := e.client

@@ -22,6 +22,11 @@ type SubscriptionSpec struct {
 	Trial         bool
 	PartnerTenant string        // CSP: the partner's tenant id ("" → derived)
 	NextLifecycle time.Duration // from seeding time; 0 → one year (Enabled) or the state's period
+	// SelfService marks a self-service sign-up product (e.g.
+	// POWER_BI_STANDARD, FLOW_FREE): a user signed up, so ownerType is
+	// "User" and ownerId that user; it is removed under Entra admin center
+	// → Licenses → Self-service sign-up products (DeleteSelfServiceProduct).
+	SelfService bool
 }
 
 // TenantSpec describes a tenant to seed. Counts are of users on top of the
@@ -41,6 +46,9 @@ type TenantSpec struct {
 	EligibleGlobalAdmins              int // PIM-eligible only
 	RestrictedAUMembers               int // ordinary members placed in a restricted-management admin unit
 	PerUserMFAEnforced                int // ordinary members with per-user MFA enforced
+	// PerUserMFAUnknown ordinary members read perUserMfaState
+	// unknownFutureValue (beta's evolvable enum sentinel).
+	PerUserMFAUnknown int
 
 	SyncEnabled         bool          // directory sync on (synced users exist either way when Synced > 0)
 	SyncConversionDelay time.Duration // synced users stay synced this long after sync-off
@@ -53,12 +61,24 @@ type TenantSpec struct {
 	M365Groups       int
 	SecurityGroups   int
 	LegalHold        bool // an eDiscovery case with a custodian on hold
+	NoncustodialHold bool // the case's non-custodial data source on hold
+	HoldPolicy       bool // the case's legal hold policy enabled
+	// LinkedAzureSubscription: an Azure subscription still relies on the
+	// tenant (not visible in Graph; blocks DeleteTenant until
+	// RemoveAzureSubscription).
+	LinkedAzureSubscription bool
 
 	SingleTenantApps, MultiTenantApps int // tenant-owned app registrations (+ their SPs)
 	ManagedIdentities                 int
-	FirstPartySPs                     bool     // Microsoft's own service principals
-	ClosebotAppID                     string   // closebot's app registration (+SP); "" → none
-	ClosebotRoles                     []string // role template ids held by closebot's SP
+	FirstPartySPs                     bool // Microsoft's own service principals
+	// ThirdPartySPs are enterprise apps of other publishers' multi-tenant
+	// apps (appOwnerOrganizationId another tenant); UndeletableSPs more of
+	// them that Graph refuses to delete (403) so they must be disabled;
+	// LegacySPs servicePrincipalType Legacy with no owner; SAMLApps
+	// tenant-owned apps with preferredSingleSignOnMode saml.
+	ThirdPartySPs, UndeletableSPs, LegacySPs, SAMLApps int
+	ClosebotAppID                                      string   // closebot's app registration (+SP); "" → none
+	ClosebotRoles                                      []string // role template ids held by closebot's SP
 
 	KeptAdminUPN        string // local part; "" → admin
 	KeptAdminWithoutMFA bool   // kept admin has only a password method
@@ -66,23 +86,26 @@ type TenantSpec struct {
 }
 
 // DefaultTenantSpec is a realistic tenant of `users` users in total (kept
-// admin included) with one of everything.
+// admin included) with one of everything its licences allow: Microsoft 365
+// E3 with Office 365 E5, so no Entra ID P2 and no PIM-eligible admins.
+// WithP2 turns it into an E5 tenant with an eligible Global Admin.
 func DefaultTenantSpec(users int) TenantSpec {
 	spec := TenantSpec{
 		Seed: 1, Domain: "contoso", Name: "Contoso",
 		VerifiedDomains: []string{"contoso.com"}, FederatedDomains: []string{"corp.contoso.com"},
-		GlobalAdmins: 1, PrivilegedAuthAdmins: 1, UserAdmins: 1, EligibleGlobalAdmins: 1,
+		GlobalAdmins: 1, PrivilegedAuthAdmins: 1, UserAdmins: 1,
 		SyncEnabled: true, SecurityDefaults: true, CAPolicies: 2, SecurityGroups: 2,
 		SingleTenantApps: 2, MultiTenantApps: 1, ManagedIdentities: 1, FirstPartySPs: true,
+		ThirdPartySPs: 1, UndeletableSPs: 1, LegacySPs: 1, SAMLApps: 1,
 		ClosebotAppID: "11111111-1111-1111-1111-111111111111",
 		ClosebotRoles: []string{RolePrivilegedAuthenticationAdmin},
-		Subscriptions: []SubscriptionSpec{
-			{SkuPartNumber: "ENTERPRISEPACK", Channel: "direct", Licenses: 25, Consumed: 20},
-			{SkuPartNumber: "SPE_E5", Channel: "csp", Licenses: 10, Consumed: 5},
-			{SkuPartNumber: "VISIOCLIENT", Channel: "mca", Licenses: 5, Consumed: 2},
-			{SkuPartNumber: "POWER_BI_PRO", Channel: "direct", Status: "Warning", Licenses: 5, Trial: true},
-			{SkuPartNumber: "PROJECTPREMIUM", Channel: "direct", Status: "Suspended", Licenses: 3},
-		},
+		// Microsoft 365 E3 with Office 365 E5: Entra ID P1 and eDiscovery
+		// (Premium), no P2, so no PIM (issue 10's common mix).
+		Subscriptions: append(E3WithOffice365E5(25),
+			SubscriptionSpec{SkuPartNumber: "VISIOCLIENT", Channel: "mca", Licenses: 5, Consumed: 2},
+			SubscriptionSpec{SkuPartNumber: "POWER_BI_PRO", Channel: "direct", Status: "Warning", Licenses: 5, Trial: true},
+			SubscriptionSpec{SkuPartNumber: "PROJECTPREMIUM", Channel: "direct", Status: "Suspended", Licenses: 3},
+		),
 	}
 	rest := users - 1 - spec.GlobalAdmins - spec.PrivilegedAuthAdmins - spec.UserAdmins - spec.EligibleGlobalAdmins
 	if rest < 0 {
@@ -95,6 +118,47 @@ func DefaultTenantSpec(users int) TenantSpec {
 	spec.Devices = users / 10
 	spec.M365Groups = users/25 + 1
 	return spec
+}
+
+// WithP2 makes the tenant Microsoft 365 E5 (Entra ID P1 and P2, eDiscovery
+// Premium) instead of E3 with Office 365 E5, and turns `eligible` ordinary
+// members into PIM-eligible Global Admins.
+func (spec TenantSpec) WithP2(eligible int) TenantSpec {
+	subs := append([]SubscriptionSpec(nil), spec.Subscriptions...)
+	for i := range subs {
+		if subs[i].SkuPartNumber == "SPE_E3" {
+			subs[i].SkuPartNumber, subs[i].SkuID = "SPE_E5", ""
+		}
+	}
+	spec.Subscriptions = subs
+	n := min(eligible, spec.Members)
+	spec.Members -= n
+	spec.EligibleGlobalAdmins += n
+	return spec
+}
+
+// Validate reports a spec the emulator cannot seed faithfully.
+func (spec TenantSpec) Validate() error {
+	if spec.EligibleGlobalAdmins > 0 {
+		p2 := false
+		for _, ss := range spec.Subscriptions {
+			if ss.Status == "Deleted" {
+				continue
+			}
+			for _, p := range plansOf(ss.SkuPartNumber) {
+				p2 = p2 || p == planEntraP2 || p == planGovernance
+			}
+		}
+		if !p2 {
+			return fmt.Errorf("graphtest: %d PIM-eligible Global Admins need a subscription with Entra ID P2 or ID Governance (PIM does not exist without it)", spec.EligibleGlobalAdmins)
+		}
+	}
+	for _, ss := range spec.Subscriptions {
+		if _, ok := skuCatalog[ss.SkuPartNumber]; !ok && ss.SkuID == "" {
+			return fmt.Errorf("graphtest: unknown SKU %q: give its SkuID (service plans unknown, no features)", ss.SkuPartNumber)
+		}
+	}
+	return nil
 }
 
 // firstParty are Microsoft service principals with their real app ids.
@@ -130,10 +194,20 @@ var roleCatalog = []roleDef{
 
 // seeder builds one tenant deterministically.
 type seeder struct {
-	rng  *rand.Rand
-	t    *tenantData
-	now  time.Time
-	spec TenantSpec
+	rng     *rand.Rand
+	t       *tenantData
+	now     time.Time
+	spec    TenantSpec
+	members []*dirObject // ordinary members, in seeding order
+}
+
+// signUpUser is who signed up for a self-service product: the first
+// ordinary member, else the kept admin.
+func (sd *seeder) signUpUser() string {
+	if len(sd.members) > 0 {
+		return sd.members[0].id
+	}
+	return sd.t.keptAdmin
 }
 
 func (sd *seeder) guid() string {
@@ -159,8 +233,12 @@ func (sd *seeder) add(kind string, props map[string]any) *dirObject {
 	return o
 }
 
-// AddTenant seeds a tenant and returns its handle.
+// AddTenant seeds a tenant and returns its handle. It panics on a spec
+// Validate refuses.
 func (s *Server) AddTenant(spec TenantSpec) *Tenant {
+	if err := spec.Validate(); err != nil {
+		panic(err)
+	}
 	now := s.clock.Now().UTC().Truncate(time.Second)
 	sd := &seeder{rng: rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x9e3779b97f4a7c15)), t: newTenantData(), now: now, spec: spec}
 	t := sd.t
@@ -207,6 +285,7 @@ func (s *Server) AddTenant(spec TenantSpec) *Tenant {
 	sd.policies()
 	sd.objects()
 	sd.apps()
+	sd.otherSPs()
 
 	s.dir.mu.Lock()
 	s.dir.tenants[t.id] = t
@@ -303,6 +382,7 @@ func (sd *seeder) users() {
 	for i := 1; i <= spec.Members; i++ {
 		u := sd.user(fmt.Sprintf("user%05d", i), fmt.Sprintf("User %05d", i), "Member", dom)
 		u.mfaState = "disabled"
+		sd.members = append(sd.members, u)
 		sd.password(u)
 		switch {
 		case i <= spec.RestrictedAUMembers:
@@ -310,6 +390,8 @@ func (sd *seeder) users() {
 		case i <= spec.RestrictedAUMembers+spec.PerUserMFAEnforced:
 			u.mfaState = "enforced"
 			sd.phone(u)
+		case i <= spec.RestrictedAUMembers+spec.PerUserMFAEnforced+spec.PerUserMFAUnknown:
+			u.mfaState = "unknownFutureValue"
 		case i%7 == 0:
 			sd.authenticator(u)
 		}
@@ -356,15 +438,6 @@ func (sd *seeder) users() {
 	})
 }
 
-// skuIDs are the real SKU ids of the part numbers DefaultTenantSpec uses.
-var skuIDs = map[string]string{
-	"ENTERPRISEPACK": "6fd2c87f-b296-42f0-b197-1e91e994b900",
-	"SPE_E5":         "06ebc4ee-1bb5-47dd-8120-11324bc54e06",
-	"VISIOCLIENT":    "c5928f49-12ba-48f7-ada3-0d743a3601d5",
-	"POWER_BI_PRO":   "f8a1db68-be16-40ed-86d5-cb42ce701560",
-	"PROJECTPREMIUM": "09015f9f-377f-4538-bbb5-f75ceb09358a",
-}
-
 func (sd *seeder) billing() {
 	t := sd.t
 	for _, ss := range sd.spec.Subscriptions {
@@ -373,7 +446,7 @@ func (sd *seeder) billing() {
 			status: ss.Status, created: sd.ago(500), trial: ss.Trial, licenses: ss.Licenses, consumed: ss.Consumed,
 		}
 		if s.skuID == "" {
-			s.skuID = skuIDs[ss.SkuPartNumber]
+			s.skuID = skuCatalog[ss.SkuPartNumber].id
 		}
 		if s.skuID == "" {
 			s.skuID = sd.guid()
@@ -385,6 +458,12 @@ func (sd *seeder) billing() {
 			s.status = "Enabled"
 		}
 		s.ownerType, s.ownerID, s.ownerTID = "Company", t.id, t.id
+		if ss.SelfService {
+			// A user signed up: the user owns it (companySubscription.ownerType
+			// "User", as in directory-list-subscriptions' sample).
+			s.selfService = true
+			s.ownerType, s.ownerID = "User", sd.signUpUser()
+		}
 		if s.channel == "csp" {
 			partner := strings.ToLower(ss.PartnerTenant)
 			if partner == "" {
@@ -430,18 +509,27 @@ func (sd *seeder) policies() {
 		t.ca[p.id] = p
 	}
 	c := &ediscoveryCase{id: sd.guid(), name: "Litigation 2024-017", created: sd.ago(200)}
-	cu := &custodian{id: sd.guid(), name: "Kept Admin", email: t.objects[t.keptAdmin].str("userPrincipalName"),
-		created: sd.ago(150), holdStatus: "notApplied", status: "released"}
-	cu.lastModifiedTime = cu.created
-	if sd.spec.LegalHold {
-		cu.holdStatus, cu.status, cu.acked = "applied", "active", ptrTime(cu.created)
-		t.cases[c.id] = c
+	hold := func(name, email string, on bool) *custodian {
+		cu := &custodian{id: sd.guid(), name: name, email: email, created: sd.ago(150), holdStatus: "notApplied", status: "released"}
+		cu.lastModifiedTime = cu.created
+		if on {
+			cu.holdStatus, cu.status, cu.acked = "applied", "active", ptrTime(cu.created)
+		} else {
+			cu.released = ptrTime(cu.created.Add(24 * time.Hour))
+		}
+		return cu
 	}
-	c.custodians = append(c.custodians, cu)
-	if !sd.spec.LegalHold {
-		cu.released = ptrTime(cu.created.Add(24 * time.Hour))
-		t.cases[c.id] = c
-	}
+	kept := t.objects[t.keptAdmin].str("userPrincipalName")
+	c.custodians = append(c.custodians, hold("Kept Admin", kept, sd.spec.LegalHold))
+	ds := hold("Finance SharePoint site", "", sd.spec.NoncustodialHold)
+	ds.acked = nil
+	c.noncustody = append(c.noncustody, ds)
+	pol := &holdPolicy{id: sd.guid(), name: "Litigation hold 2024-017", query: "subject:\"contract\"",
+		enabled: sd.spec.HoldPolicy, status: "success", created: sd.ago(150)}
+	pol.mod = pol.created
+	c.holdPolicies = append(c.holdPolicies, pol)
+	t.cases[c.id] = c
+	t.linkedAzure = sd.spec.LinkedAzureSubscription
 }
 
 func (sd *seeder) objects() {
@@ -525,11 +613,52 @@ func (sd *seeder) apps() {
 			})
 			sp.undeletable = fp.undeletable
 		}
-		// A legacy SP (pre-app-model) owned by nobody.
-		sd.add("servicePrincipal", map[string]any{
-			"appId": sd.guid(), "displayName": "Legacy SAML app", "appDisplayName": nil, "appOwnerOrganizationId": nil,
-			"servicePrincipalType": "Legacy", "accountEnabled": true, "signInAudience": nil,
-			"servicePrincipalNames": []string{}, "tags": []string{}, "appRoleAssignmentRequired": false,
+	}
+}
+
+// otherSPs seeds the service principals Microsoft's "Delete a tenant"
+// how-to says to delete or disable: other publishers' multi-tenant apps,
+// legacy ones and SAML apps.
+func (sd *seeder) otherSPs() {
+	t, spec := sd.t, sd.spec
+	sp := func(name, owner, typ string, extra map[string]any) *dirObject {
+		appID := sd.guid()
+		props := map[string]any{
+			"appId": appID, "displayName": name, "appDisplayName": name, "appOwnerOrganizationId": owner,
+			"servicePrincipalType": typ, "accountEnabled": true, "signInAudience": "AzureADMultipleOrgs",
+			"servicePrincipalNames": []string{appID}, "tags": []string{"WindowsAzureActiveDirectoryIntegratedApp"},
+			"appRoleAssignmentRequired": false, "preferredSingleSignOnMode": nil,
+		}
+		if owner == "" {
+			props["appOwnerOrganizationId"] = nil
+		}
+		for k, v := range extra {
+			props[k] = v
+		}
+		return sd.add("servicePrincipal", props)
+	}
+	for i := 1; i <= spec.ThirdPartySPs; i++ {
+		sp(fmt.Sprintf("Fabrikam SaaS %d", i), sd.guid(), "Application", nil)
+	}
+	for i := 1; i <= spec.UndeletableSPs; i++ {
+		o := sp(fmt.Sprintf("Northwind Connector %d", i), sd.guid(), "Application", nil)
+		o.undeletable = true
+	}
+	for i := 1; i <= spec.LegacySPs; i++ {
+		sp(fmt.Sprintf("Legacy app %d", i), "", "Legacy", map[string]any{
+			"appDisplayName": nil, "signInAudience": nil, "servicePrincipalNames": []string{}, "tags": []string{}})
+	}
+	for i := 1; i <= spec.SAMLApps; i++ {
+		// A gallery SAML app: its application object and SP live in the tenant.
+		appID := sd.guid()
+		name := fmt.Sprintf("Contoso SAML app %d", i)
+		sd.add("application", map[string]any{
+			"appId": appID, "displayName": name, "signInAudience": "AzureADMyOrg", "createdDateTime": stamp(sd.ago(400)),
+			"publisherDomain": t.initialDomain, "identifierUris": []string{"https://saml.example/" + appID}, "tags": []string{},
+			"description": nil,
 		})
+		sp(name, t.id, "Application", map[string]any{"appId": appID, "servicePrincipalNames": []string{appID},
+			"preferredSingleSignOnMode": "saml", "signInAudience": "AzureADMyOrg",
+			"tags": []string{"WindowsAzureActiveDirectoryCustomSingleSignOnApplication", "WindowsAzureActiveDirectoryIntegratedApp"}})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Options configure a Server. The zero value is a usable emulator on the real clock.
@@ -25,6 +26,17 @@ type Options struct {
 	// DisableThrottling turns the identity throttling quotas off (headers
 	// x-ms-resource-unit are still sent); SetThrottling toggles it later.
 	DisableThrottling bool
+	// SkipPermissionChecks accepts every app-only token whatever its roles
+	// claim (by default each route checks the application permissions its
+	// Learn page lists and answers 403 Authorization_RequestDenied).
+	SkipPermissionChecks bool
+	// ReplicationLag keeps a deleted object in collection listings (users,
+	// role assignments and schedule instances, directory role and
+	// administrative unit members, applications, service principals) for
+	// this long after its deletion on the emulator clock, as Entra's
+	// eventually consistent replicas do; 0 turns it off. SetReplicationLag
+	// changes it later. By-id reads lag too with Assumed.ReplicationLagByID.
+	ReplicationLag time.Duration
 }
 
 // Server is one emulator instance: one TLS listener serving the authority

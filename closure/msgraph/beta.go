@@ -19,9 +19,15 @@ var errorMappings = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDis
 // models lack. An absolute URI bypasses the adapter's v1.0 base URL. body
 // (if not nil) is sent as JSON; out (if not nil) receives the JSON answer.
 func (d *Directory) sendBeta(ctx context.Context, method, path string, body, out any) error {
-	u, err := url.Parse(d.beta + path)
+	return d.sendRaw(ctx, method, d.beta+path, body, out)
+}
+
+// sendRaw sends a raw request to an absolute Graph URL through the same
+// adapter, for routes msgraph-sdk-go v1.89.0 has no builder for.
+func (d *Directory) sendRaw(ctx context.Context, method, target string, body, out any) error {
+	u, err := url.Parse(target)
 	if err != nil {
-		return fmt.Errorf("beta URL: %w", err)
+		return fmt.Errorf("graph URL: %w", err)
 	}
 	ri := abs.NewRequestInformation()
 	switch method {
@@ -30,7 +36,7 @@ func (d *Directory) sendBeta(ctx context.Context, method, path string, body, out
 	case http.MethodPatch:
 		ri.Method = abs.PATCH
 	default:
-		return fmt.Errorf("beta %s: unsupported method", method)
+		return fmt.Errorf("%s %s: unsupported method", method, target)
 	}
 	ri.SetUri(*u)
 	ri.Headers.TryAdd("Accept", "application/json")
@@ -50,10 +56,10 @@ func (d *Directory) sendBeta(ctx context.Context, method, path string, body, out
 	}
 	raw, _ := res.([]byte)
 	if len(raw) == 0 {
-		return fmt.Errorf("beta %s %s: empty answer", method, path)
+		return fmt.Errorf("%s %s: empty answer", method, u.Path)
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("beta %s %s: decode answer: %w", method, path, err)
+		return fmt.Errorf("%s %s: decode answer: %w", method, u.Path, err)
 	}
 	return nil
 }
@@ -63,8 +69,13 @@ type requirements struct {
 	PerUserMfaState string `json:"perUserMfaState"`
 }
 
-// perUserMFAStates are the documented values of perUserMfaState.
+// perUserMFAStates are the documented values of perUserMfaState that can
+// be set; reads may also answer unknownFutureValue, the evolvable-enum
+// sentinel, which the domain handles.
 var perUserMFAStates = map[string]bool{"enforced": true, "enabled": true, "disabled": true}
+
+// unknownFutureValue is Graph's evolvable-enum sentinel.
+const unknownFutureValue = "unknownFutureValue"
 
 // PerUserMFA reads beta users/{id}/authentication/requirements.
 func (d *Directory) PerUserMFA(ctx context.Context, userID string) (string, error) {
@@ -75,7 +86,7 @@ func (d *Directory) PerUserMFA(ctx context.Context, userID string) (string, erro
 	}); err != nil {
 		return "", err
 	}
-	if !perUserMFAStates[r.PerUserMfaState] {
+	if !perUserMFAStates[r.PerUserMfaState] && r.PerUserMfaState != unknownFutureValue {
 		return "", fmt.Errorf("%s: unknown perUserMfaState %q", op, r.PerUserMfaState)
 	}
 	return r.PerUserMfaState, nil

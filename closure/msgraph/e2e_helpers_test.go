@@ -33,6 +33,8 @@ const (
 	e2eRecheck   = 10 * time.Minute
 	e2eGoneSpan  = time.Hour
 	e2eGoneCount = 3
+	// e2eReplicationLag is how long listings show a deleted object.
+	e2eReplicationLag = 2 * time.Minute
 )
 
 var e2eAuditKey = []byte("e2e-audit-key-0123456789abcdefghijklmnopqrstuvwxyz")
@@ -83,7 +85,8 @@ func (h *hookTransport) set(fn func(*http.Request)) {
 func newE2E(t *testing.T, spec graphtest.TenantSpec, keep func(*graphtest.Tenant) string) *e2e {
 	t.Helper()
 	e := &e2e{t: t, clock: graphtest.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))}
-	e.s = graphtest.New(graphtest.Options{Clock: e.clock, DisableThrottling: true})
+	// Replication lag on: listings keep showing what was just deleted.
+	e.s = graphtest.New(graphtest.Options{Clock: e.clock, DisableThrottling: true, ReplicationLag: e2eReplicationLag})
 	e.s.Start()
 	t.Cleanup(e.s.Close)
 	e.s.RegisterPublicClient(signinClient)

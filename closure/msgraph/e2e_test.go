@@ -34,9 +34,11 @@ func TestE2EFullClosure(t *testing.T) {
 	require.NoError(t, err)
 
 	// What step 5 may delete, told apart by what the emulator seeded (not
-	// by the product's own rule): the tenant's line-of-business and SaaS apps.
+	// by the product's own rule): the tenant's line-of-business, SaaS and
+	// SAML apps (all owned by the tenant).
 	seededLOB := func(name string) bool {
-		return strings.HasPrefix(name, "Line-of-business app") || strings.HasPrefix(name, "Multi-tenant SaaS")
+		return strings.HasPrefix(name, "Line-of-business app") || strings.HasPrefix(name, "Multi-tenant SaaS") ||
+			strings.HasPrefix(name, "Contoso SAML app")
 	}
 	var deletableSPs, untouchableSPs, deletableApps []string
 	for _, sp := range spsBefore {
@@ -54,8 +56,8 @@ func TestE2EFullClosure(t *testing.T) {
 			deletableApps = append(deletableApps, a.ID)
 		}
 	}
-	require.Len(t, deletableSPs, spec.SingleTenantApps+spec.MultiTenantApps)
-	require.Len(t, deletableApps, spec.SingleTenantApps+spec.MultiTenantApps)
+	require.Len(t, deletableSPs, spec.SingleTenantApps+spec.MultiTenantApps+spec.SAMLApps)
+	require.Len(t, deletableApps, spec.SingleTenantApps+spec.MultiTenantApps+spec.SAMLApps)
 	require.NotEmpty(t, closebotApp)
 	// Microsoft's first-party SPs, a legacy SP, managed identities and closebot's.
 	require.GreaterOrEqual(t, len(untouchableSPs), 12+1+spec.ManagedIdentities+1)
@@ -162,6 +164,9 @@ func TestE2EFullClosure(t *testing.T) {
 	assert.Equal(t, "1", g.Params["count"])
 	require.NoError(t, e.tn.AdvanceSubscription(mca)) // term end: Warning
 	require.NoError(t, e.tn.AdvanceSubscription(mca)) // 30 days later: Suspended
+	// The kept admin cancels and deletes the Azure subscription behind the
+	// seeded managed identity before attesting that none is linked.
+	require.NoError(t, e.tn.RemoveAzureSubscription())
 	_, _, err = e.svc.Attest(ctx, e2eActor(e2eCarol), r.ID, "2.azure", closure.SentenceNoAzure)
 	require.NoError(t, err)
 	r = e.drive(r.ID, e2eAt(3, closure.StateGate, closure.StateRunning))
@@ -345,8 +350,11 @@ func (e *e2e) assertFullClosureRecord(r *closure.Request, plan *closure.Plan, ke
 			t.Errorf("unexpected write %s %s %s", w.Method, w.Version, w.Path)
 		}
 	}
-	assert.Equal(t, kindOf[strings.ToLower(plan.EligibleGlobalAdmins[0])].Kind, closure.KindPrivileged)
-	assert.Equal(t, "privileged", byAction["step.delete_user"][strings.ToLower(plan.EligibleGlobalAdmins[0])].Detail["kind"])
+	// The default seed has no P2, so no PIM-eligible admin (issue 10).
+	for _, id := range plan.EligibleGlobalAdmins {
+		assert.Equal(t, kindOf[strings.ToLower(id)].Kind, closure.KindPrivileged)
+		assert.Equal(t, "privileged", byAction["step.delete_user"][strings.ToLower(id)].Detail["kind"])
+	}
 
 	// The chain verifies; the summary pins its head; the tenant lock is free.
 	res, err := e.db.Verify(ctx, r.ID)
@@ -553,8 +561,13 @@ func TestE2EPreflightRefusals(t *testing.T) {
 			code: closure.RefuseKeepDisabled, fixHas: "Account enabled"},
 		{name: "kept admin in a restricted unit", keep: pick(func(u graphtest.UserInfo) bool { return u.Restricted }),
 			code: closure.RefuseKeepRestricted, fixHas: "administrative unit"},
-		{name: "kept admin only eligible", keep: pick(func(u graphtest.UserInfo) bool { return len(u.Eligible) > 0 }),
+		{name: "kept admin only eligible", spec: func(s *graphtest.TenantSpec) { *s = s.WithP2(1) },
+			keep: pick(func(u graphtest.UserInfo) bool { return len(u.Eligible) > 0 }),
 			code: closure.RefuseKeepNotGA, fixHas: "permanent"},
+		{name: "non-custodial data source on hold", spec: func(s *graphtest.TenantSpec) { s.NoncustodialHold = true },
+			code: closure.RefuseLegalHold, fixHas: "Purview"},
+		{name: "hold policy enabled", spec: func(s *graphtest.TenantSpec) { s.HoldPolicy = true },
+			code: closure.RefuseLegalHold, fixHas: "Purview"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := graphtest.DefaultTenantSpec(60)

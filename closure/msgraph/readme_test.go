@@ -7,7 +7,7 @@ import (
 )
 
 // The README's permissions table is what operators grant: it must name
-// every permission the adapter's table has, with the same kind.
+// every permission the adapter's table has, with the same kind and words.
 func TestREADMENamesEveryPermission(t *testing.T) {
 	raw, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -15,7 +15,7 @@ func TestREADMENamesEveryPermission(t *testing.T) {
 	}
 	readme := string(raw)
 	for _, p := range Permissions {
-		row := "| `" + p.Permission + "` | " + string(p.Kind) + " |"
+		row := "| `" + p.Permission + "` | " + string(p.Kind) + " | " + p.Why + " |\n"
 		if !strings.Contains(readme, row) {
 			t.Errorf("README lacks the row %q", row)
 		}

@@ -1,6 +1,7 @@
 package msgraph
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strings"
@@ -14,7 +15,7 @@ import (
 )
 
 func TestReadsReturnSeededTenant(t *testing.T) {
-	spec := smallSpec()
+	spec := smallSpec().WithP2(1)
 	e := newEnv(t, spec)
 	ctx := ctxT(t)
 	d, tn := e.d, e.tn
@@ -181,12 +182,19 @@ func TestReadsReturnSeededTenant(t *testing.T) {
 
 	holds, err := d.LegalHolds(ctx)
 	require.NoError(t, err)
-	require.Len(t, holds, 1)
-	assert.Equal(t, kept.UPN, holds[0].Name)
-	assert.Equal(t, "notApplied", holds[0].HoldStatus)
-	assert.False(t, holds[0].Active())
-	assert.Equal(t, "active", holds[0].CaseStatus)
-	assert.NotEmpty(t, holds[0].CaseName)
+	require.Len(t, holds, 3, "a custodian, a non-custodial data source and a hold policy")
+	sources := map[string]closure.LegalHold{}
+	for _, h := range holds {
+		sources[h.Source] = h
+		assert.Equal(t, "notApplied", h.HoldStatus, h.Source)
+		assert.False(t, h.Active())
+		assert.Equal(t, "active", h.CaseStatus)
+		assert.NotEmpty(t, h.CaseName)
+		assert.NotEmpty(t, h.Name)
+	}
+	assert.Equal(t, kept.UPN, sources[closure.HoldCustodian].Name)
+	assert.Contains(t, sources, closure.HoldNoncustodial)
+	assert.Contains(t, sources, closure.HoldPolicy)
 
 	apps, err := d.Applications(ctx)
 	require.NoError(t, err)
@@ -200,7 +208,7 @@ func TestReadsReturnSeededTenant(t *testing.T) {
 			closebot++
 		}
 	}
-	assert.Equal(t, spec.SingleTenantApps+spec.MultiTenantApps+1, len(apps))
+	assert.Equal(t, spec.SingleTenantApps+spec.MultiTenantApps+spec.SAMLApps+1, len(apps))
 	assert.Equal(t, spec.MultiTenantApps, multi)
 	assert.Equal(t, 1, closebot)
 
@@ -220,8 +228,8 @@ func TestReadsReturnSeededTenant(t *testing.T) {
 		assert.True(t, sp.AccountEnabled)
 	}
 	assert.Equal(t, spec.ManagedIdentities, types["ManagedIdentity"])
-	assert.Equal(t, 1, types["Legacy"])
-	assert.Equal(t, spec.SingleTenantApps+spec.MultiTenantApps+1, owned, "tenant-owned SPs")
+	assert.Equal(t, spec.LegacySPs, types["Legacy"])
+	assert.Equal(t, spec.SingleTenantApps+spec.MultiTenantApps+spec.SAMLApps+1, owned, "tenant-owned SPs")
 	assert.Positive(t, microsoft, "Microsoft's SPs")
 }
 
@@ -231,9 +239,121 @@ func TestLegalHoldApplied(t *testing.T) {
 	e := newEnv(t, spec)
 	holds, err := e.d.LegalHolds(ctxT(t))
 	require.NoError(t, err)
-	require.Len(t, holds, 1)
-	assert.Equal(t, "applied", holds[0].HoldStatus)
-	assert.True(t, holds[0].Active())
+	active := map[string]string{}
+	for _, h := range holds {
+		if h.Active() {
+			active[h.Source] = h.HoldStatus
+		}
+	}
+	assert.Equal(t, map[string]string{closure.HoldCustodian: "applied"}, active)
+}
+
+// Every hold source and every hold status the domain refuses on reaches it
+// from the real SDK: non-custodial sources' holdStatus and hold policies'
+// isEnabled/status mapped to a holdStatus.
+func TestLegalHoldSourcesAndStatuses(t *testing.T) {
+	e := newEnv(t, smallSpec())
+	caseID := e.tn.CaseIDs()[0]
+	for _, tc := range []struct{ source, status string }{
+		{graphtest.HoldNoncustodial, "applied"}, {graphtest.HoldNoncustodial, "applying"}, {graphtest.HoldNoncustodial, "removing"},
+		{graphtest.HoldPolicy, "applied"}, {graphtest.HoldPolicy, "applying"}, {graphtest.HoldPolicy, "removing"},
+		{graphtest.HoldPolicy, "partial"}, {graphtest.HoldPolicy, "notApplied"},
+	} {
+		require.NoError(t, e.tn.ReleaseHold(caseID))
+		require.NoError(t, e.tn.SetHold(caseID, tc.source, tc.status))
+		holds, err := e.d.LegalHolds(ctxT(t))
+		require.NoError(t, err)
+		got := ""
+		for _, h := range holds {
+			if h.Source == tc.source {
+				got = h.HoldStatus
+				assert.Equal(t, tc.status != "notApplied", h.Active(), "%s %s", tc.source, tc.status)
+			}
+		}
+		assert.Equal(t, tc.status, got, tc.source)
+	}
+}
+
+// On the default licence mix (Microsoft 365 E3 + Office 365 E5, no P2) role
+// assignments answer, PIM refuses with a licence error the domain
+// recognises, and conditional access answers (P1).
+func TestLicenceRefusalsAreUnlicensed(t *testing.T) {
+	e := newEnv(t, smallSpec())
+	ctx := ctxT(t)
+	active, err := e.d.RoleAssignments(ctx)
+	require.NoError(t, err)
+	assert.NotEmpty(t, active)
+	for _, get := range []func(context.Context) ([]closure.RoleAssignment, error){e.d.ActiveSchedules, e.d.EligibleAssignments} {
+		_, err := get(ctx)
+		require.Error(t, err)
+		assert.True(t, closure.IsUnlicensed(err), "%v", err)
+		ae, _ := closure.AsAPIError(err)
+		assert.Equal(t, 400, ae.Status)
+		assert.Equal(t, "AadPremiumLicenseRequired", ae.Code)
+	}
+	_, err = e.d.ConditionalAccessPolicies(ctx)
+	require.NoError(t, err)
+
+	bs := smallSpec()
+	bs.Subscriptions = graphtest.BusinessStandard(10)
+	e = newEnv(t, bs)
+	_, err = e.d.ConditionalAccessPolicies(ctx)
+	assert.True(t, closure.IsUnlicensed(err), "%v", err)
+	_, err = e.d.LegalHolds(ctx)
+	require.Error(t, err)
+	ae, _ := closure.AsAPIError(err)
+	assert.Equal(t, 403, ae.Status, "eDiscovery without Premium (assumed refusal)")
+}
+
+func TestSelfServiceProductsAndDisable(t *testing.T) {
+	spec := smallSpec()
+	spec.Subscriptions = append(spec.Subscriptions, graphtest.SubscriptionSpec{SkuPartNumber: "FLOW_FREE", SelfService: true, Licenses: 10000})
+	e := newEnv(t, spec)
+	ctx := ctxT(t)
+	subs, err := e.d.Subscriptions(ctx)
+	require.NoError(t, err)
+	self := 0
+	for _, s := range subs {
+		if s.SelfService {
+			self++
+			assert.Equal(t, "FLOW_FREE", s.SkuPartNumber)
+			assert.Equal(t, "User", s.OwnerType)
+		}
+	}
+	assert.Equal(t, 1, self)
+
+	sps, err := e.d.ServicePrincipals(ctx)
+	require.NoError(t, err)
+	for _, sp := range sps {
+		if sp.DisplayName != "Northwind Connector 1" {
+			continue
+		}
+		err := e.d.DeleteServicePrincipal(ctx, sp.ID)
+		require.Error(t, err)
+		ae, _ := closure.AsAPIError(err)
+		assert.Equal(t, 403, ae.Status)
+		assert.Empty(t, ae.Permission, "the app role is granted: Graph refused the object, not the permission")
+		require.NoError(t, e.d.DisableServicePrincipal(ctx, sp.ID))
+		require.NoError(t, e.d.DisableServicePrincipal(ctx, sp.ID), "already disabled is done")
+		require.NoError(t, e.d.DisableServicePrincipal(ctx, "00000000-0000-0000-0000-000000000000"), "gone is done")
+	}
+	after, err := e.d.ServicePrincipals(ctx)
+	require.NoError(t, err)
+	for _, sp := range after {
+		if sp.DisplayName == "Northwind Connector 1" {
+			assert.False(t, sp.AccountEnabled)
+		}
+	}
+}
+
+func TestPerUserMFAUnknownFutureValuePassesThrough(t *testing.T) {
+	spec := smallSpec()
+	spec.PerUserMFAUnknown = 1
+	e := newEnv(t, spec)
+	u := pickUser(t, e.tn, func(u graphtest.UserInfo) bool { return u.MFAState == "unknownFutureValue" })
+	state, err := e.d.PerUserMFA(ctxT(t), u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "unknownFutureValue", state)
 }
 
 // 1,500 users come in two pages of at most 999, the second through the

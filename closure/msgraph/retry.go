@@ -66,6 +66,7 @@ func (d *Directory) do(ctx context.Context, op string, f func(ctx context.Contex
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		if !retryable(ae.Status) || attempt >= d.retry.attempts {
+			d.annotatePermission(ctx, op, ae)
 			return ae
 		}
 		wait := ae.RetryAfter

@@ -68,7 +68,8 @@ func (d *Directory) Domains(ctx context.Context) ([]closure.Domain, error) {
 	})
 }
 
-// Subscriptions lists /directory/subscriptions.
+// Subscriptions lists /directory/subscriptions. SelfService marks the
+// products a user signed up for (ownerType User).
 func (d *Directory) Subscriptions(ctx context.Context) ([]closure.CompanySubscription, error) {
 	return collect(ctx, d, "list subscriptions", func(ctx context.Context) (serialization.Parsable, error) {
 		return d.client.Directory().Subscriptions().Get(ctx, &directory.SubscriptionsRequestBuilderGetRequestConfiguration{
@@ -90,6 +91,9 @@ func (d *Directory) Subscriptions(ctx context.Context) ([]closure.CompanySubscri
 			TotalLicenses: int(deref(s.GetTotalLicenses())),
 			NextLifecycle: utc(s.GetNextLifecycleDateTime()),
 			Created:       utc(s.GetCreatedDateTime()),
+			// A user, not the company, owns a self-service sign-up product
+			// (companySubscription.ownerType, e.g. "User").
+			SelfService: strings.EqualFold(deref(s.GetOwnerType()), "User"),
 		}, true
 	})
 }
