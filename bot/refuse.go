@@ -55,6 +55,16 @@ func explain(log *slog.Logger, err error, attrs ...any) string {
 		return commandWords(ce)
 	case errors.Is(err, closure.ErrTenantLocked), errors.Is(err, closure.ErrNotFound), errors.Is(err, closure.ErrConflict):
 		return closure.Explain(err)
+	case closure.GrantWords(err) != "":
+		// A missing Graph permission or directory role is the operator's to
+		// grant: say which, and where.
+		log.Warn("graph permission missing", append([]any{"err", err}, attrs...)...)
+		return closure.GrantWords(err)
+	case errors.Is(err, closure.ErrTampered):
+		// The database does not match its audit chain or what closebot
+		// posted to Slack: nothing is decided on it; the log names why.
+		log.Error("refused on stored data that does not verify", append([]any{"err", err}, attrs...)...)
+		return "closebot's stored record of this request does not verify (its database was changed or restored from an older copy), so it decides nothing on it; the operators have the details in its log and `closebot audit verify`."
 	}
 	id := incidentID()
 	log.Error("internal error", append([]any{"incident", id, "err", err}, attrs...)...)

@@ -88,8 +88,8 @@ func planCard(s *closure.PlanSummary) ([]blocks.Line, []blocks.ItemGroup, []bloc
 		apps.Detail = fmt.Sprintf("%d multi-tenant", s.MultiTenantAppsTotal)
 	}
 	lines = append(lines, apps,
-		blocks.Line{Label: "service principals to delete", Count: s.ServicePrincipals,
-			Detail: fmt.Sprintf("%d kept", s.KeptServicePrincipals)},
+		blocks.Line{Label: "service principals to delete", Count: s.ServicePrincipals + s.OtherServicePrincipals,
+			Detail: spDetail(s)},
 		blocks.Line{Label: "subscriptions to cancel and delete", Count: s.SubscriptionsTotal},
 		blocks.Line{Label: "devices and groups at stake", Count: s.Counts.Devices + s.Counts.Groups,
 			Detail: fmt.Sprintf("%d devices, %d groups, %d Microsoft 365 groups", s.Counts.Devices, s.Counts.Groups, s.Counts.UnifiedGroups)})
@@ -138,6 +138,14 @@ func planCard(s *closure.PlanSummary) ([]blocks.Line, []blocks.ItemGroup, []bloc
 	return lines, top, ws
 }
 
+func spDetail(s *closure.PlanSummary) string {
+	d := fmt.Sprintf("%d kept", s.KeptServicePrincipals)
+	if s.OtherServicePrincipals > 0 {
+		d = fmt.Sprintf("%d of other publishers, disabled where Graph refuses; ", s.OtherServicePrincipals) + d
+	}
+	return d
+}
+
 // planGroups is the full plan for the thread.
 func planGroups(p *closure.Plan) []blocks.ItemGroup {
 	var gs []blocks.ItemGroup
@@ -163,6 +171,10 @@ func planGroups(p *closure.Plan) []blocks.ItemGroup {
 	for _, sp := range p.ServicePrincipals {
 		sps = append(sps, sp.Name+" ("+sp.AppID+")")
 	}
+	var others []string
+	for _, sp := range p.OtherServicePrincipals {
+		others = append(others, fmt.Sprintf("%s (%s, %s, publisher tenant %s)", sp.Name, sp.AppID, orWord(sp.Type, "Application"), orWord(sp.Owner, "unknown")))
+	}
 	for _, s := range p.Subscriptions {
 		subs = append(subs, fmt.Sprintf("%s (%s, %s, %s, %d licences)", s.SkuPartNumber, s.ID, s.Channel, s.Status, s.TotalLicenses))
 	}
@@ -175,6 +187,8 @@ func planGroups(p *closure.Plan) []blocks.ItemGroup {
 	add("Users to delete", users)
 	add("App registrations", apps)
 	add("Service principals to delete", sps)
+	add("Other publishers' service principals: deleted, or disabled where Graph refuses (they block the tenant's deletion)", others)
+	add("Not available on this tenant", p.Unavailable)
 	add("Subscriptions", subs)
 	add("Restricted administrative units", units)
 	add("Conditional-access policies that could block the kept admin", cas)
@@ -201,7 +215,7 @@ func (r *Reporter) renderStep(ctx context.Context, id string, n int) (blocks.Mes
 	if n == closure.StepDeleteDirectory {
 		v.AwaitingConfirmation = st.AwaitingConfirmation && !st.Confirmed
 		if req.Plan != nil {
-			v.Apps, v.ServicePrincipals = req.Plan.AppsToDelete, req.Plan.ServicePrincipals
+			v.Apps, v.ServicePrincipals = req.Plan.AppsToDelete, req.Plan.ServicePrincipals+req.Plan.OtherServicePrincipals
 		}
 		for id := range req.Confirmations {
 			v.Confirmations = append(v.Confirmations, id)
@@ -348,6 +362,13 @@ func eventLine(req *closure.Request, ev closure.Event, p *closure.Policy) (strin
 		return "closebot purged this request's deleted objects.", true
 	}
 	return "", false
+}
+
+func orWord(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func clipRunes(s string, n int) string {

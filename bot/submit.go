@@ -19,7 +19,7 @@ func approvalItems(req *closure.Request) []blocks.Irreversible {
 	if req.Facts.SyncEnabled || (req.Plan != nil && req.Plan.SyncEnabled) {
 		items = append(items, blocks.ItemSyncOff)
 	}
-	items = append(items, blocks.ItemDataBackedUp, blocks.ItemDevicesHandled)
+	items = append(items, blocks.ItemDataBackedUp, blocks.ItemDevicesHandled, blocks.ItemNoHiddenHolds)
 	if req.Plan != nil && req.Plan.MultiTenantAppsTotal > 0 {
 		items = append(items, blocks.ItemMultiTenant)
 	}

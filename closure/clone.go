@@ -53,6 +53,7 @@ func (f PlanFacts) Clone() PlanFacts {
 	f.Privileged = slices.Clone(f.Privileged)
 	f.Subscriptions = slices.Clone(f.Subscriptions)
 	f.Apps = slices.Clone(f.Apps)
+	f.EligibleOnly = slices.Clone(f.EligibleOnly)
 	return f
 }
 

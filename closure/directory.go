@@ -274,7 +274,27 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	return fmt.Sprintf("%s: %d %s: %s", e.Op, e.Status, e.Code, e.Message)
+	s := fmt.Sprintf("%s: %d %s: %s", e.Op, e.Status, e.Code, e.Message)
+	if e.Permission != "" {
+		s += " (closebot's app lacks " + e.Permission + " in this tenant)"
+	}
+	return s
+}
+
+// GrantWords says, for a refusal that names a missing grant, what is
+// missing and how an administrator grants it; "" for any other error.
+func GrantWords(err error) string {
+	ae, ok := AsAPIError(err)
+	if !ok || ae.Permission == "" {
+		return ""
+	}
+	how := "Entra admin center → App registrations → closebot's app → API permissions → Add a permission → Microsoft Graph → Application permissions → " +
+		ae.Permission + ", then Grant admin consent"
+	if strings.Contains(ae.Permission, " ") {
+		// A directory role (its display name has spaces), not an app role.
+		how = "Entra admin center → Roles & admins → " + ae.Permission + " → Add assignments → closebot's app"
+	}
+	return fmt.Sprintf("Graph refused to %s: closebot's app lacks %s in this tenant. Grant it (%s) and try again.", ae.Op, ae.Permission, how)
 }
 
 // AsAPIError returns err's *APIError, if any.
@@ -310,6 +330,14 @@ func IsUnlicensed(err error) bool {
 func IsPermissionDenied(err error) bool {
 	ae, ok := AsAPIError(err)
 	return ok && ae.Status == 403 && strings.EqualFold(ae.Code, "Authorization_RequestDenied")
+}
+
+// permissionOf names the grant a permission refusal says is missing.
+func permissionOf(err error) string {
+	if ae, ok := AsAPIError(err); ok {
+		return ae.Permission
+	}
+	return ""
 }
 
 // IsRefused reports whether the service refused the call (403, or 400 for

@@ -149,7 +149,13 @@ func CheckDrift(approved, fresh PlanFacts, done Done, driftPercent float64) Drif
 		add(Change{Fact: FactKeepAssignment, Was: approved.KeepAssignmentID, Now: fresh.KeepAssignmentID})
 	}
 
-	setDrift(FactPrivileged, approved.Privileged, fresh.Privileged, done.DeletedPrivileged, add)
+	gone := done.DeletedPrivileged
+	if approved.PIM && !fresh.PIM {
+		// PIM stopped answering (step 3 removed P2): the principals only
+		// PIM showed are no longer visible, not removed.
+		gone = append(slices.Clone(gone), approved.EligibleOnly...)
+	}
+	setDrift(FactPrivileged, approved.Privileged, fresh.Privileged, gone, add)
 
 	was := map[string]string{}
 	for _, s := range approved.Subscriptions {

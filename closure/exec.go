@@ -131,6 +131,7 @@ const (
 	intentSyncOff     = "intent.sync_off"
 	intentDeleteApp   = "intent.delete_app"
 	intentDeleteSP    = "intent.delete_sp"
+	intentDisableSP   = "intent.disable_sp"
 	intentMFA         = "intent.mfa_disable"
 	intentRestoreUser = "intent.restore_user"
 	intentPurge       = "intent.purge"
@@ -200,7 +201,11 @@ func (x *exec) verify(ctx context.Context, req *Request) (bool, error) {
 		// the tenant may already be unreadable.
 		return false, nil
 	}
-	p, items, err := readPlan(ctx, x.dir, x.tenant, x.now())
+	gone, err := x.deletedUserIDs(ctx)
+	if err != nil {
+		return false, err
+	}
+	p, items, err := readPlan(ctx, x.dir, x.tenant, x.now(), gone)
 	if err != nil {
 		return false, fmt.Errorf("read the plan again: %w", err)
 	}

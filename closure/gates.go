@@ -14,6 +14,7 @@ const (
 	GateSubscriptionDirect  GateKind = "subscription_direct"   // step 2
 	GateSubscriptionCSP     GateKind = "subscription_csp"      // step 2
 	GateSubscriptionMCA     GateKind = "subscription_mca"      // step 2
+	GateSelfService         GateKind = "self_service"          // step 2: self-service sign-up products
 	GateAzure               GateKind = "azure"                 // step 2: attestation
 	GateDeleteSubscriptions GateKind = "delete_subscriptions"  // step 3
 	GatePerUserMFA          GateKind = "per_user_mfa"          // step 4: API refused

@@ -38,7 +38,7 @@ func (x *exec) recheckGates(ctx context.Context, req *Request) (bool, error) {
 			}
 		case GateRestrictedAdminUnit, GateUserRefused:
 			changed, err = x.recheckUserGate(ctx, cur, g)
-		case GateSubscriptionDirect, GateSubscriptionCSP, GateSubscriptionMCA, GateDeleteSubscriptions:
+		case GateSubscriptionDirect, GateSubscriptionCSP, GateSubscriptionMCA, GateSelfService, GateDeleteSubscriptions:
 			if subs == nil {
 				if subs, err = x.subscriptions(ctx); err != nil {
 					return false, err

@@ -22,7 +22,7 @@ var Instructions = map[string]Instruction{
 		Title: "Turn off directory synchronization",
 		Steps: []string{
 			"Graph refused closebot's request to turn sync off ({error}).",
-			"As a Hybrid Identity Administrator, run in PowerShell: `Connect-MgGraph -Scopes Organization.ReadWrite.All` then `Update-MgOrganization -OrganizationId {organization} -BodyParameter @{onPremisesSyncEnabled=$false}`.",
+			"As a Hybrid Identity Administrator, run in PowerShell (Microsoft Entra PowerShell): `Connect-Entra -Scopes 'OnPremDirectorySynchronization.ReadWrite.All','Organization.ReadWrite.All'` then `Set-EntraDirSyncEnabled -EnableDirSync $false -Force`.",
 			"Synced users turn cloud-only within 72 hours; closebot deletes them as they do. Sync cannot be turned back on for 72 hours.",
 		},
 		Link: "https://learn.microsoft.com/microsoft-365/enterprise/turn-off-directory-synchronization",
@@ -53,7 +53,8 @@ var Instructions = map[string]Instruction{
 		Steps: []string{
 			"Subscriptions to cancel: {subscriptions}.",
 			"Bought directly: Microsoft 365 admin center → Billing → Your products → the subscription → Cancel subscription.",
-			"Bought under a Microsoft Customer Agreement (Graph cannot tell the two apart; if Cancel is not offered, it is MCA): turn off recurring billing on the same page and wait for the term to end (ETA {eta}).",
+			"No Cancel button? Past the cancellation window (a few days after purchase or renewal) or under a Microsoft Customer Agreement (Graph cannot tell these apart), turn off recurring billing on the same page and wait for the term to end (ETA {eta}).",
+			"Bought through an Enterprise Agreement or Volume Licensing: the admin center offers no cancellation; ask your Microsoft account team or licensing partner to end it, and closebot re-checks until it shows as disabled.",
 		},
 		Link: "https://admin.microsoft.com/#/subscriptions",
 		Done: "no subscription of this channel is Enabled or Warning",
@@ -75,6 +76,16 @@ var Instructions = map[string]Instruction{
 		},
 		Link: "https://admin.microsoft.com/#/subscriptions",
 		Done: "no such subscription is Enabled or Warning",
+	},
+	string(GateSelfService): {
+		Title: "Remove self-service sign-up products",
+		Steps: []string{
+			"Users of this tenant signed up for these products themselves: {subscriptions}.",
+			"They are not under Billing: in the Entra admin center → Billing → Licenses → Self-service sign-up products, select each one and delete it.",
+			"Re-check: closebot waits until each is deleted or gone.",
+		},
+		Link: "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/LicensesMenuBlade/~/SelfServiceSignUps",
+		Done: "no self-service sign-up product is left",
 	},
 	string(GateAzure): {
 		Title: "Azure subscriptions",
@@ -119,7 +130,7 @@ var Instructions = map[string]Instruction{
 		Steps: []string{
 			"{keep}: sign in to the Entra admin center as the kept admin.",
 			"Remove closebot's app last: Identity → Applications → App registrations → app id {closebot_app} → Delete (closebot can no longer act on this tenant afterwards; it still checks that the tenant is gone).",
-			"Then Identity → Overview → Manage tenants → select {tenant} → Delete, and fix anything the portal's checklist still names (\"Purge deleted objects\" removes this request's deleted objects for good).",
+			"Then Identity → Overview → Manage tenants → select {tenant} → Delete, and fix anything the portal's checklist still names: a linked Azure subscription (Azure portal → Subscriptions), a self-service sign-up product (Billing → Licenses → Self-service sign-up products), an enterprise application closebot could only disable ({disabled} disabled; refused: {refused}). \"Purge deleted objects\" removes this request's deleted objects for good.",
 		},
 		Link: "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/DirectorySwitchBlade",
 		Done: "the authority answers AADSTS90002 (tenant not found) {confirmations} times over {span}",

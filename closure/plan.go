@@ -1,6 +1,7 @@
 package closure
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,6 +30,10 @@ const (
 const (
 	ChannelDirect = "direct"
 	ChannelCSP    = "csp"
+	// ChannelSelfService is a self-service sign-up product: a user signed
+	// up, not an admin; it is removed in the Entra admin center (Licenses →
+	// Self-service sign-up products), not under Billing.
+	ChannelSelfService = "self_service"
 )
 
 // Microsoft's own tenants: service principals they own are never touched
@@ -100,6 +105,11 @@ type Plan struct {
 	// touches (Microsoft's, closebot's, other publishers', managed identities).
 	ServicePrincipals     []PlanServicePrincipal `json:"service_principals"`
 	KeptServicePrincipals int                    `json:"kept_service_principals"`
+	// OtherServicePrincipals are the enabled service principals of other
+	// publishers (third-party multi-tenant apps, legacy and SAML ones) that
+	// would block the tenant's deletion: step 5 deletes them, or sets
+	// accountEnabled=false where Graph refuses (Microsoft's "Delete a tenant").
+	OtherServicePrincipals []PlanServicePrincipal `json:"other_service_principals,omitempty"`
 
 	// SecurityDefaults and BlockingCAPolicies protect the last admin:
 	// closebot never changes them; the plan shows those that could lock the
@@ -113,6 +123,13 @@ type Plan struct {
 	RestoreDeadline time.Time `json:"restore_deadline"`
 	// Warnings are things worth a human look that do not refuse the request.
 	Warnings []string `json:"warnings,omitempty"`
+	// Unavailable names the display-only reads this tenant's licences do
+	// not include ("conditional access (needs Microsoft Entra ID P1)").
+	Unavailable []string `json:"unavailable,omitempty"`
+	// PIM reports whether the PIM routes answered (Entra ID P2);
+	// EligibleOnly are the privileged principals only PIM showed.
+	PIM          bool     `json:"pim,omitempty"`
+	EligibleOnly []string `json:"eligible_only,omitempty"`
 }
 
 // PlanUser is one user of the plan.
@@ -160,11 +177,13 @@ type PlanApp struct {
 	Delete      bool   `json:"delete"`
 }
 
-// PlanServicePrincipal is a tenant-owned Application service principal.
+// PlanServicePrincipal is a service principal step 5 removes.
 type PlanServicePrincipal struct {
 	ID    string `json:"id"`
 	AppID string `json:"app_id"`
 	Name  string `json:"name"`
+	Type  string `json:"type,omitempty"`  // Application, Legacy, SocialIdp
+	Owner string `json:"owner,omitempty"` // appOwnerOrganizationId, for other publishers
 }
 
 // CountKind returns how many users (keep excluded) are of a kind.
@@ -186,6 +205,8 @@ func (p *Plan) Facts() PlanFacts {
 		KeepAssignmentID: p.KeepAssignmentID,
 		Privileged:       append([]string(nil), p.Privileged...),
 		SyncEnabled:      p.SyncEnabled,
+		PIM:              p.PIM,
+		EligibleOnly:     slices.Clone(p.EligibleOnly),
 	}
 	for _, s := range p.Subscriptions {
 		f.Subscriptions = append(f.Subscriptions, Subscription{ID: s.ID, Status: s.Status})
@@ -203,7 +224,10 @@ func (p *Plan) Facts() PlanFacts {
 
 // channelOf classifies a subscription (see ChannelDirect).
 func channelOf(s CompanySubscription, tenantID string) string {
-	if s.OwnerTenantID != "" && !strings.EqualFold(s.OwnerTenantID, tenantID) {
+	switch {
+	case s.SelfService:
+		return ChannelSelfService
+	case s.OwnerTenantID != "" && !strings.EqualFold(s.OwnerTenantID, tenantID):
 		return ChannelCSP
 	}
 	return ChannelDirect
@@ -224,6 +248,35 @@ func untouchableApp(appID, closebotAppID string) bool {
 		}
 	}
 	return false
+}
+
+// microsoftOwned reports whether Microsoft publishes the app (community
+// convention on appOwnerOrganizationId, graph-wire §1.4, or the deny-list).
+func microsoftOwned(sp ServicePrincipal) bool {
+	for _, ms := range microsoftTenants {
+		if strings.EqualFold(sp.AppOwnerOrganizationID, ms) {
+			return true
+		}
+	}
+	for _, id := range FirstPartyAppIDs {
+		if strings.EqualFold(id, sp.AppID) {
+			return true
+		}
+	}
+	return false
+}
+
+// otherPublisherSP reports whether a service principal is one step 5
+// removes besides the tenant-owned Application ones: enabled, not
+// Microsoft's, not closebot's, not a managed identity (it goes with its
+// Azure resource).
+func otherPublisherSP(sp ServicePrincipal, tenantID, closebotAppID string) bool {
+	switch {
+	case !sp.AccountEnabled, sp.Type == "ManagedIdentity", microsoftOwned(sp),
+		untouchableApp(sp.AppID, closebotAppID), tenantOwnedApplicationSP(sp, tenantID, closebotAppID):
+		return false
+	}
+	return true
 }
 
 // tenantOwnedApplicationSP reports whether step 5 may delete a service

@@ -24,6 +24,12 @@ type PlanFacts struct {
 	// OrdinaryUsers counts users that are neither privileged nor the kept
 	// admin. It is not digested: it may drift by approval.drift_percent.
 	OrdinaryUsers int `json:"ordinary_users"`
+	// PIM says the plan was read with PIM (Entra ID P2), and EligibleOnly
+	// names the privileged principals PIM alone showed (eligible, not
+	// active). Not digested: when step 3 removes P2, PIM stops answering
+	// and those principals vanish from the read without anyone removing them.
+	PIM          bool     `json:"pim,omitempty"`
+	EligibleOnly []string `json:"eligible_only,omitempty"`
 }
 
 // Subscription is one /directory/subscriptions item.

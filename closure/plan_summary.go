@@ -34,6 +34,9 @@ type PlanSummary struct {
 	MultiTenantAppsTotal  int      `json:"multi_tenant_apps_total,omitempty"`
 	ServicePrincipals     int      `json:"service_principals"` // tenant-owned, to delete
 	KeptServicePrincipals int      `json:"kept_service_principals"`
+	// OtherServicePrincipals are other publishers' enabled ones step 5
+	// deletes (or disables where Graph refuses).
+	OtherServicePrincipals int `json:"other_service_principals,omitempty"`
 
 	SecurityDefaults        bool     `json:"security_defaults,omitempty"`
 	BlockingCAPolicies      []string `json:"blocking_ca_policies,omitempty"` // names, cut to summaryTop
@@ -54,7 +57,8 @@ func (p *Plan) Summary() PlanSummary {
 		EligibleGAs:        len(p.EligibleGlobalAdmins),
 		SubscriptionsTotal: len(p.Subscriptions), Counts: p.Counts,
 		Apps: len(p.Apps), ServicePrincipals: len(p.ServicePrincipals), KeptServicePrincipals: p.KeptServicePrincipals,
-		SecurityDefaults: p.SecurityDefaults, BlockingCAPoliciesTotal: len(p.BlockingCAPolicies),
+		OtherServicePrincipals: len(p.OtherServicePrincipals),
+		SecurityDefaults:       p.SecurityDefaults, BlockingCAPoliciesTotal: len(p.BlockingCAPolicies),
 		Budget: p.Budget, RestoreDeadline: p.RestoreDeadline, Warnings: p.Warnings,
 	}
 	for _, u := range p.Users {

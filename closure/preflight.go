@@ -59,13 +59,79 @@ func (e *PreflightError) Has(code string) bool {
 	return false
 }
 
-// passwordMethod is the one registered method that is not a second factor.
-const passwordMethod = "#microsoft.graph.passwordAuthenticationMethod"
+// mfaCapable are the registered authentication method types that can be
+// a second factor (Learn "authentication methods" API: password and email
+// are not; email is for self-service password reset only).
+var mfaCapable = []string{
+	"#microsoft.graph.microsoftAuthenticatorAuthenticationMethod",
+	"#microsoft.graph.phoneAuthenticationMethod",
+	"#microsoft.graph.fido2AuthenticationMethod",
+	"#microsoft.graph.windowsHelloForBusinessAuthenticationMethod",
+	"#microsoft.graph.softwareOathAuthenticationMethod",
+	"#microsoft.graph.hardwareOathAuthenticationMethod",
+	"#microsoft.graph.platformCredentialAuthenticationMethod",
+	"#microsoft.graph.x509CertificateAuthenticationMethod",
+}
+
+// minKeepMFAMethods is how many MFA-capable methods the kept admin needs.
+const minKeepMFAMethods = 2
+
+func countMFACapable(methods []string) int {
+	n := 0
+	for _, m := range methods {
+		if slices.ContainsFunc(mfaCapable, func(c string) bool { return strings.EqualFold(c, m) }) {
+			n++
+		}
+	}
+	return n
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// holdsUnreadable: the tenant cannot show eDiscovery holds to closebot (no
+// eDiscovery Premium: a licence refusal, or a 403 that is not a missing
+// permission). A missing permission is a failure that names it.
+func holdsUnreadable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if IsUnlicensed(err) {
+		return true
+	}
+	ae, ok := AsAPIError(err)
+	return ok && ae.Status == 403 && !IsPermissionDenied(err)
+}
+
+// holdProblem and holdFix say what an active hold is and how to release it.
+func holdProblem(h LegalHold) string {
+	what := map[string]string{
+		HoldCustodian:    "custodian " + h.Name,
+		HoldNoncustodial: "the non-custodial data source " + h.Name,
+		HoldPolicy:       "the hold policy " + h.Name,
+	}[h.Source]
+	if what == "" {
+		what = h.Name
+	}
+	return fmt.Sprintf("eDiscovery case %q holds data (%s, hold %s): closing would destroy held data", h.CaseName, what, h.HoldStatus)
+}
+
+func holdFix(h LegalHold) string {
+	where := "Data sources"
+	if h.Source == HoldPolicy {
+		where = "Holds"
+	}
+	return "once legal agrees, release it in Microsoft Purview (eDiscovery → the case → " + where + ") and wait until it shows as not applied; closebot cannot override a hold"
+}
 
 // Preflight reads the tenant (read-only) and builds its plan, or refuses
 // with a *PreflightError listing every failed item of DESIGN §5.
 func Preflight(ctx context.Context, dir Directory, tenant TenantPolicy, now time.Time) (*Plan, error) {
-	p, items, err := readPlan(ctx, dir, tenant, now)
+	p, items, err := readPlan(ctx, dir, tenant, now, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -77,8 +143,10 @@ func Preflight(ctx context.Context, dir Directory, tenant TenantPolicy, now time
 
 // readPlan reads everything the plan shows and lists the failed preflight
 // items; the runner's drift check uses the plan even when items fail (a
-// kept admin who lost their role is drift).
-func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.Time) (*Plan, []PreflightItem, error) {
+// kept admin who lost their role is drift). gone names users this request
+// deleted: a listing that still shows them lags behind (Entra replicates
+// deletions with a delay), so they are left out.
+func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.Time, gone map[string]bool) (*Plan, []PreflightItem, error) {
 	org, err := dir.Organization(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read organization: %w", err)
@@ -88,7 +156,12 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 		return nil, nil, fmt.Errorf("read domains: %w", err)
 	}
 	var users []User
-	if err := dir.Users(ctx, func(u User) error { users = append(users, u); return nil }); err != nil {
+	if err := dir.Users(ctx, func(u User) error {
+		if !gone[lower(u.ID)] {
+			users = append(users, u)
+		}
+		return nil
+	}); err != nil {
 		return nil, nil, fmt.Errorf("read users: %w", err)
 	}
 	rv, err := readRoles(ctx, dir)
@@ -104,20 +177,35 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 	if err != nil {
 		return nil, nil, fmt.Errorf("read subscriptions: %w", err)
 	}
+	// Display-only reads (DESIGN §5): a licence the tenant lacks makes them
+	// "not available on this tenant" in the plan; no step depends on them.
+	var unavailable []string
+	optional := func(what, needs string, err error) error {
+		if IsUnlicensed(err) {
+			unavailable = append(unavailable, what+" (needs "+needs+")")
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", what, err)
+		}
+		return nil
+	}
 	secDefaults, err := dir.SecurityDefaultsEnabled(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read security defaults: %w", err)
+	if err := optional("security defaults", "a licence this tenant lacks", err); err != nil {
+		return nil, nil, err
 	}
 	cas, err := dir.ConditionalAccessPolicies(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read conditional access policies: %w", err)
+	if err := optional("conditional access", "Microsoft Entra ID P1", err); err != nil {
+		return nil, nil, err
 	}
 	counts, err := dir.Counts(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read counts: %w", err)
+	if err := optional("device and group counts", "a licence this tenant lacks", err); err != nil {
+		return nil, nil, err
 	}
 	holds, err := dir.LegalHolds(ctx)
-	if err != nil {
+	if holdsUnreadable(err) {
+		unavailable = append(unavailable, "eDiscovery holds (need eDiscovery Premium; the approver attests to holds Graph cannot show)")
+	} else if err != nil {
 		return nil, nil, fmt.Errorf("read legal holds: %w", err)
 	}
 	apps, err := dir.Applications(ctx)
@@ -129,10 +217,13 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 		return nil, nil, fmt.Errorf("read service principals: %w", err)
 	}
 
+	if !rv.PIM {
+		unavailable = append(unavailable, "PIM (needs Microsoft Entra ID P2 or ID Governance; every role assignment read is permanent and none eligible)")
+	}
 	p := &Plan{
 		TenantID: tenant.ID, TenantName: org.DisplayName, TenantType: org.TenantType,
 		InitialDomain: tenant.Domain, ReadAt: now, SyncEnabled: org.SyncEnabled, LastSync: org.LastSync,
-		SecurityDefaults: secDefaults, Counts: counts,
+		SecurityDefaults: secDefaults, Counts: counts, Unavailable: unavailable, PIM: rv.PIM,
 	}
 	if org.ID != "" {
 		p.TenantID = org.ID
@@ -177,7 +268,14 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 	for _, a := range active {
 		addRole(a)
 	}
+	activeIDs := map[string]bool{}
+	for _, a := range active {
+		activeIDs[strings.ToLower(a.PrincipalID)] = true
+	}
 	for _, a := range eligible {
+		if !activeIDs[strings.ToLower(a.PrincipalID)] && !slices.Contains(p.EligibleOnly, a.PrincipalID) {
+			p.EligibleOnly = append(p.EligibleOnly, a.PrincipalID)
+		}
 		addRole(a)
 		if a.RoleDefinitionID == RoleGlobalAdministrator && !slices.Contains(p.EligibleGlobalAdmins, a.PrincipalID) {
 			p.EligibleGlobalAdmins = append(p.EligibleGlobalAdmins, a.PrincipalID)
@@ -250,9 +348,12 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 		if err != nil {
 			return nil, nil, fmt.Errorf("read the kept admin's authentication methods: %w", err)
 		}
-		if !slices.ContainsFunc(methods, func(m string) bool { return m != passwordMethod }) {
-			refuse(RefuseKeepNoMFA, "the kept admin "+keep.UPN+" has no MFA method registered (only a password)",
-				"have the kept admin register Microsoft Authenticator or another MFA method at https://aka.ms/mysecurityinfo")
+		// Soon the only Global Administrator: one lost phone must not lock
+		// the tenant (and its deletion) out.
+		if n := countMFACapable(methods); n < minKeepMFAMethods {
+			refuse(RefuseKeepNoMFA, fmt.Sprintf("the kept admin %s has %d MFA-capable sign-in %s registered; the last Global Administrator needs at least %d (a password or an email address is not one)",
+				keep.UPN, n, pluralWord(n, "method", "methods"), minKeepMFAMethods),
+				"have the kept admin register a second method (Microsoft Authenticator, a FIDO2 key, a phone) at https://aka.ms/mysecurityinfo")
 		}
 	}
 	for _, h := range holds {
@@ -295,10 +396,20 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 		p.Apps = append(p.Apps, pa)
 	}
 	for _, sp := range sps {
-		if tenant.ClientID != "" && tenantOwnedApplicationSP(sp, p.TenantID, tenant.ClientID) {
-			p.ServicePrincipals = append(p.ServicePrincipals, PlanServicePrincipal{ID: sp.ID, AppID: sp.AppID, Name: sp.DisplayName})
-		} else {
+		psp := PlanServicePrincipal{ID: sp.ID, AppID: sp.AppID, Name: sp.DisplayName, Type: sp.Type}
+		switch {
+		case tenant.ClientID != "" && tenantOwnedApplicationSP(sp, p.TenantID, tenant.ClientID):
+			p.ServicePrincipals = append(p.ServicePrincipals, psp)
+		case tenant.ClientID != "" && otherPublisherSP(sp, p.TenantID, tenant.ClientID):
+			psp.Owner = sp.AppOwnerOrganizationID
+			p.OtherServicePrincipals = append(p.OtherServicePrincipals, psp)
+		default:
 			p.KeptServicePrincipals++
+		}
+	}
+	for _, s := range p.Subscriptions {
+		if s.Channel == ChannelSelfService {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("self-service sign-up product %s: remove it in the Entra admin center → Licenses → Self-service sign-up products (not under Billing)", s.SkuPartNumber))
 		}
 	}
 	if keep != nil {
@@ -307,6 +418,9 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 				p.BlockingCAPolicies = append(p.BlockingCAPolicies, c)
 			}
 		}
+	}
+	for _, u := range unavailable {
+		p.Warnings = append(p.Warnings, "not available on this tenant: "+u)
 	}
 	if len(p.BlockingCAPolicies) > 0 {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("%d conditional-access policies could block the kept admin; closebot leaves them alone: check them before the closure", len(p.BlockingCAPolicies)))

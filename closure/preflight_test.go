@@ -156,7 +156,9 @@ func TestPlanContents(t *testing.T) {
 		sps = append(sps, sp.ID)
 	}
 	assert.ElementsMatch(t, []string{"sp-hr", "sp-saas"}, sps)
-	assert.Equal(t, 5, p.KeptServicePrincipals)
+	require.Len(t, p.OtherServicePrincipals, 1, "another publisher's enabled app blocks the tenant's deletion")
+	assert.Equal(t, "sp-zoom", p.OtherServicePrincipals[0].ID)
+	assert.Equal(t, 4, p.KeptServicePrincipals, "Microsoft's, closebot's and the managed identity")
 
 	assert.True(t, p.SecurityDefaults)
 	require.Len(t, p.BlockingCAPolicies, 1, "the MFA-only policy cannot block a kept admin with MFA")

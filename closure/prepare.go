@@ -25,7 +25,11 @@ func (r *Runner) PrepareApproval(ctx context.Context, id string) (*Request, erro
 	if err != nil {
 		return nil, err
 	}
-	p, items, err := readPlan(ctx, x.dir, x.tenant, r.now())
+	gone, err := x.deletedUserIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, items, err := readPlan(ctx, x.dir, x.tenant, r.now(), gone)
 	if err != nil {
 		return nil, fmt.Errorf("read the plan again: %w", err)
 	}

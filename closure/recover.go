@@ -14,6 +14,7 @@ var completionOf = map[string]string{
 	intentDeleteApp:  "step.delete_app",
 	intentDeleteSP:   "step.delete_sp",
 	intentMFA:        "step.mfa_disabled",
+	intentDisableSP:  "step.disable_sp",
 }
 
 // resolvedBy are the events, besides an intent's completion, after which
@@ -138,6 +139,18 @@ func (x *exec) reconcile(ctx context.Context) error {
 			step = StepDeleteDirectory
 			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: KindServicePrincipal}
 			record = func(s System, q *Request) (*Request, Event, error) { return s.ServicePrincipalRemoved(q, obj) }
+		case intentDisableSP:
+			list, err := x.dir.ServicePrincipals(ctx)
+			if err != nil {
+				return fmt.Errorf("read service principals: %w", err)
+			}
+			i := slices.IndexFunc(list, func(sp ServicePrincipal) bool { return equalFold(sp.ID, id) })
+			if i < 0 || list[i].AccountEnabled {
+				continue // gone, or not disabled: the step does it again
+			}
+			step = StepDeleteDirectory
+			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: KindServicePrincipal}
+			record = func(s System, q *Request) (*Request, Event, error) { return s.ServicePrincipalDisabled(q, obj) }
 		case intentMFA:
 			state, err := x.dir.PerUserMFA(ctx, id)
 			if err != nil && !isNotFound(err) {

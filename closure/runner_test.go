@@ -101,7 +101,7 @@ func TestFullClosure(t *testing.T) {
 		sps = append(sps, sp.ID)
 	}
 	slices.Sort(sps)
-	assert.Equal(t, []string{"sp-closebot", "sp-exo", "sp-graph", "sp-mi", "sp-zoom"}, sps)
+	assert.Equal(t, []string{"sp-closebot", "sp-exo", "sp-graph", "sp-mi"}, sps, "the third-party app's service principal is removed too")
 	assert.Equal(t, "enforced", rg.dir.MFA(closuretest.KeepID), "the kept admin's MFA is never touched")
 
 	// Purge (optional), then the kept admin deletes the tenant.
@@ -121,9 +121,9 @@ func TestFullClosure(t *testing.T) {
 	// Writes: only the allowed kinds, never the kept admin, never a policy.
 	ws := rg.dir.Writes()
 	for _, w := range ws {
-		assert.Contains(t, []string{"disable_sync", "delete_user", "delete_sp", "delete_app", "purge"}, w.Op)
+		assert.Contains(t, []string{"disable_sync", "delete_user", "delete_sp", "disable_sp", "delete_app", "purge"}, w.Op)
 		assert.NotEqual(t, closuretest.KeepID, w.ID)
-		assert.NotContains(t, []string{"sp-closebot", "sp-graph", "sp-exo", "sp-zoom", "sp-mi", "app-closebot"}, w.ID)
+		assert.NotContains(t, []string{"sp-closebot", "sp-graph", "sp-exo", "sp-mi", "app-closebot"}, w.ID)
 	}
 	deleted := writesOf(ws, "delete_user")
 	total := seed.Members + seed.Guests + seed.Synced + seed.Privileged + seed.OtherGlobalAdmins + seed.EligibleGlobalAdmins + seed.Restricted
@@ -190,7 +190,7 @@ func TestSyncOffRefusedBecomesGate(t *testing.T) {
 	require.Len(t, gates, 1)
 	assert.Equal(t, closure.GateSyncOff, gates[0].Kind)
 	assert.Contains(t, gates[0].Params["error"], "403")
-	assert.Contains(t, strings.Join(closure.InstructionFor(gates[0]).Steps, " "), "Update-MgOrganization")
+	assert.Contains(t, strings.Join(closure.InstructionFor(gates[0]).Steps, " "), "Set-EntraDirSyncEnabled -EnableDirSync $false")
 	assert.Equal(t, closure.StepWaiting, r.StepAt(1).Status)
 	// Cloud-only users were deleted meanwhile; synced ones wait.
 	left := rg.dir.UserIDs()

@@ -224,11 +224,15 @@ func TestOldClicksRefused(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, testPolicy())
 	r := h.toRunning(t)
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) { return s.Fail(r, "x") })
+	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+		return s.Fail(r, "x")
+	})
 	firstFailure := r.Version
 	r, _, err := h.svc.Retry(ctx, person(bob), r.ID, firstFailure)
 	require.NoError(t, err)
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) { return s.Fail(r, "y") })
+	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+		return s.Fail(r, "y")
+	})
 	_, _, err = h.svc.Retry(ctx, person(bob), r.ID, firstFailure)
 	requireRule(t, closure.RuleStaleVersion, err)
 	_, _, err = h.svc.Retry(ctx, person(bob), r.ID, r.Version)

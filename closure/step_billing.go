@@ -24,8 +24,11 @@ func subActive(s CompanySubscription) bool { return s.Status == "Enabled" || s.S
 
 // channelGate is the gate kind of a channel.
 func channelGate(channel string) GateKind {
-	if channel == ChannelCSP {
+	switch channel {
+	case ChannelCSP:
 		return GateSubscriptionCSP
+	case ChannelSelfService:
+		return GateSelfService
 	}
 	return GateSubscriptionDirect
 }
@@ -92,7 +95,10 @@ func (x *exec) ensureBillingGates(ctx context.Context, req *Request) (bool, erro
 func (x *exec) openChannelGates(ctx context.Context, req *Request, subs []CompanySubscription) error {
 	byChannel := map[string][]CompanySubscription{}
 	for _, s := range subs {
-		if subActive(s) {
+		// A self-service product waits until it is removed (Deleted or
+		// gone), since its removal is one action in Entra, not a Billing
+		// cancellation followed by a deletion.
+		if subActive(s) || (s.SelfService && s.Status != "Deleted") {
 			c := channelOf(s, req.TenantID)
 			byChannel[c] = append(byChannel[c], s)
 		}
@@ -115,7 +121,7 @@ func (x *exec) openChannelGates(ctx context.Context, req *Request, subs []Compan
 func (x *exec) openDeleteGate(ctx context.Context, req *Request, subs []CompanySubscription) error {
 	var left []CompanySubscription
 	for _, s := range subs {
-		if s.Status != "Deleted" {
+		if s.Status != "Deleted" && !s.SelfService { // removed at step 2's own gate
 			left = append(left, s)
 		}
 	}
@@ -204,7 +210,11 @@ func (x *exec) recheckSubscriptionGate(ctx context.Context, g Gate, subs []Compa
 	for _, s := range subs {
 		switch g.Kind {
 		case GateDeleteSubscriptions:
-			if s.Status != "Deleted" {
+			if s.Status != "Deleted" && !s.SelfService {
+				left = append(left, s)
+			}
+		case GateSelfService:
+			if s.SelfService && s.Status != "Deleted" {
 				left = append(left, s)
 			}
 		default:

@@ -7,6 +7,44 @@ import (
 	"time"
 )
 
+// removeSP deletes a service principal at step 5's safe point; where Graph
+// refuses, it sets accountEnabled=false instead. It reports whether it
+// disabled it, and in words what Graph refused outright.
+func (x *exec) removeSP(ctx context.Context, ok func(*Request) bool, sp ServicePrincipal) (bool, string, error) {
+	obj := DeletedObject{ID: sp.ID, Name: sp.DisplayName, Kind: KindServicePrincipal}
+	if err := x.intend(ctx, ok, intentDeleteSP, obj.detail()); err != nil {
+		return false, "", err
+	}
+	err := x.dir.DeleteServicePrincipal(ctx, sp.ID)
+	switch {
+	case err == nil:
+		_, err := x.commitStep(ctx, StepDeleteDirectory, func(s System, q *Request) (*Request, Event, error) {
+			return s.ServicePrincipalRemoved(q, obj)
+		})
+		return false, "", err
+	case IsPermissionDenied(err) && permissionOf(err) != "":
+		return false, "", err // closebot lacks a grant: the failure names it
+	case !IsRefused(err):
+		return false, "", fmt.Errorf("delete service principal %s: %w", sp.ID, err)
+	}
+	if !sp.AccountEnabled {
+		return false, "", nil // cannot be deleted, already disabled
+	}
+	if err := x.intend(ctx, ok, intentDisableSP, obj.detail()); err != nil {
+		return false, "", err
+	}
+	if derr := x.dir.DisableServicePrincipal(ctx, sp.ID); derr != nil {
+		if IsRefused(derr) {
+			return false, "service principal " + sp.DisplayName + " (delete: " + apiWords(err) + "; disable: " + apiWords(derr) + ")", nil
+		}
+		return false, "", fmt.Errorf("disable service principal %s: %w", sp.ID, derr)
+	}
+	_, cerr := x.commitStep(ctx, StepDeleteDirectory, func(s System, q *Request) (*Request, Event, error) {
+		return s.ServicePrincipalDisabled(q, obj)
+	})
+	return true, "", cerr
+}
+
 // deleteTenantGate is the id of step 5's last gate.
 const deleteTenantGate = "5.delete_tenant"
 
@@ -60,26 +98,24 @@ func (x *exec) stepDirectory(ctx context.Context, req *Request) (*Wait, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read service principals: %w", err)
 	}
+	// Tenant-owned Application service principals, then other publishers'
+	// enabled ones (third-party multi-tenant, legacy, SAML): they block the
+	// tenant's deletion. Each is deleted, or disabled where Graph refuses
+	// (Microsoft's "Delete a tenant" how-to).
+	disabled := 0
 	for _, sp := range sps {
-		if !tenantOwnedApplicationSP(sp, req.TenantID, x.tenant.ClientID) {
+		if !tenantOwnedApplicationSP(sp, req.TenantID, x.tenant.ClientID) && !otherPublisherSP(sp, req.TenantID, x.tenant.ClientID) {
 			continue
 		}
-		obj := DeletedObject{ID: sp.ID, Name: sp.DisplayName, Kind: KindServicePrincipal}
-		if err := x.intend(ctx, ok, intentDeleteSP, obj.detail()); err != nil {
-			return nil, err
-		}
-		err := x.dir.DeleteServicePrincipal(ctx, sp.ID)
-		if IsRefused(err) {
-			refused = append(refused, "service principal "+sp.DisplayName+" ("+apiWords(err)+")")
-			continue
-		}
+		off, why, err := x.removeSP(ctx, ok, sp)
 		if err != nil {
-			return nil, fmt.Errorf("delete service principal %s: %w", sp.ID, err)
-		}
-		if _, err := x.commitStep(ctx, StepDeleteDirectory, func(s System, q *Request) (*Request, Event, error) {
-			return s.ServicePrincipalRemoved(q, obj)
-		}); err != nil {
 			return nil, err
+		}
+		if off {
+			disabled++
+		}
+		if why != "" {
+			refused = append(refused, why)
 		}
 	}
 	apps, err := x.dir.Applications(ctx)
@@ -110,6 +146,7 @@ func (x *exec) stepDirectory(ctx context.Context, req *Request) (*Wait, error) {
 		"keep": x.tenant.Keep, "closebot_app": x.tenant.ClientID, "tenant": x.tenant.Domain + " (" + req.TenantID + ")",
 		"confirmations": fmt.Sprint(x.goneConfirmations()), "span": x.r.Gates.GoneSpan.String(),
 	}
+	params["refused"], params["disabled"] = "none", fmt.Sprint(disabled)
 	if len(refused) > 0 {
 		params["refused"] = strings.Join(refused, "; ")
 	}
@@ -128,7 +165,7 @@ func (x *exec) goneConfirmations() int {
 // the kept admin is left, still an active permanent Global Administrator,
 // and every subscription is Deleted or gone. It returns what fails.
 func (x *exec) finalChecks(ctx context.Context, req *Request) (string, error) {
-	users, err := x.usersExceptKeep(ctx, req.Facts.KeepObjectID)
+	users, err := x.usersLeft(ctx, req.Facts.KeepObjectID)
 	if err != nil {
 		return "", err
 	}

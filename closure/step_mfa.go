@@ -6,8 +6,11 @@ import (
 	"strings"
 )
 
-// mfaOn reports whether a per-user MFA state counts as on.
-func mfaOn(state string) bool { return state == "enforced" || state == "enabled" }
+// mfaOn reports whether a per-user MFA state counts as on: everything but
+// disabled, so a state Graph adds later (unknownFutureValue, its evolvable
+// enum's sentinel) is turned off like enabled, or lands at the gate when
+// Graph refuses, instead of being taken for off.
+func mfaOn(state string) bool { return state != "disabled" }
 
 // stepMFA is step 4 (DESIGN §4): no account other than the kept admin may
 // keep per-user MFA enforced or enabled; closebot disables it (after step

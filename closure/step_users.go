@@ -41,9 +41,29 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 		}
 	}
 
-	users, err := x.usersExceptKeep(ctx, keepID)
+	// Users this request already deleted may still be listed: Entra
+	// replicates deletions with a delay. Each is counted once, never
+	// deleted twice; the done check below confirms them by id.
+	gone, err := x.deletedUserIDs(ctx)
 	if err != nil {
 		return nil, err
+	}
+	listed, err := x.usersExceptKeep(ctx, keepID)
+	if err != nil {
+		return nil, err
+	}
+	var users []User
+	for _, u := range listed {
+		if !gone[lower(u.ID)] {
+			users = append(users, u)
+		}
+	}
+	if len(users) == 0 && len(listed) > 0 {
+		// Only users this request deleted are listed: those still there
+		// when read by id came back (restored by someone) and go again.
+		if users, err = x.usersLeft(ctx, keepID); err != nil {
+			return nil, err
+		}
 	}
 	holders, err := x.roleHolders(ctx)
 	if err != nil {
@@ -128,7 +148,7 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 		return nil, nil
 	}
 
-	left, err := x.usersExceptKeep(ctx, keepID)
+	left, err := x.usersLeft(ctx, keepID)
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +208,35 @@ func (x *exec) stillSafe(ctx context.Context, req *Request) error {
 		return nil
 	}
 	return errStopped
+}
+
+// usersLeft lists the users other than the kept admin that still exist.
+// One this request deleted that a listing still shows (replication lag)
+// is read by id: gone (404) is gone; still there (restored by someone) is
+// left, and deleted again.
+func (x *exec) usersLeft(ctx context.Context, keepID string) ([]User, error) {
+	listed, err := x.usersExceptKeep(ctx, keepID)
+	if err != nil {
+		return nil, err
+	}
+	gone, err := x.deletedUserIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var left []User
+	for _, u := range listed {
+		if gone[lower(u.ID)] {
+			_, err := x.dir.User(ctx, u.ID)
+			if isNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read user %s: %w", u.ID, err)
+			}
+		}
+		left = append(left, u)
+	}
+	return left, nil
 }
 
 // deleteUser deletes one user at a safe point, recording the intent
@@ -258,7 +307,11 @@ func userParams(us []User) map[string]string {
 // apiWords is a refusal in the service's words, for a gate's text.
 func apiWords(err error) string {
 	if ae, ok := AsAPIError(err); ok {
-		return fmt.Sprintf("%d %s: %s", ae.Status, ae.Code, ae.Message)
+		w := fmt.Sprintf("%d %s: %s", ae.Status, ae.Code, ae.Message)
+		if ae.Permission != "" {
+			w += "; closebot's app lacks " + ae.Permission + " in this tenant"
+		}
+		return w
 	}
 	if err == nil {
 		return ""

@@ -113,6 +113,15 @@ func (s System) ServicePrincipalRemoved(req *Request, sp DeletedObject) (*Reques
 	return next, ev, err
 }
 
+// ServicePrincipalDisabled records a service principal step 5 set to
+// accountEnabled=false because Graph refused to delete it (a third-party
+// or legacy app the tenant cannot delete: Microsoft's "Delete a tenant").
+func (s System) ServicePrincipalDisabled(req *Request, sp DeletedObject) (*Request, Event, error) {
+	d := sp.detail()
+	d["previous"], d["now"] = "accountEnabled=true", "accountEnabled=false"
+	return s.record(req, StepDeleteDirectory, "step.disable_sp", d, func(p *StepProgress) { p.Done++ })
+}
+
 // MFADisabled records that step 4 set a user's per-user MFA to disabled;
 // previous is the state it replaced.
 func (s System) MFADisabled(req *Request, userID, upn, previous string) (*Request, Event, error) {

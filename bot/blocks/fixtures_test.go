@@ -186,7 +186,8 @@ func gateFixtures() map[string]GateView {
 		"gate_legacy_mfa":   g(closure.GateLegacyMFA, 4, nil, func(v *GateView) { v.Attest = []string{closure.SentenceNoLegacyMFA} }),
 		"gate_delete_tenant": g(closure.GateDeleteTenant, 5, map[string]string{
 			"keep": "admin@contoso.onmicrosoft.com", "closebot_app": "11111111-1111-1111-1111-111111111111",
-			"tenant": "contoso.onmicrosoft.com (00000000-0000-0000-0000-0000000000c1)", "confirmations": "3", "span": "1h0m0s"}, nil),
+			"tenant": "contoso.onmicrosoft.com (00000000-0000-0000-0000-0000000000c1)", "confirmations": "3", "span": "1h0m0s",
+			"disabled": "2", "refused": "none"}, nil),
 		"gate_azure_attested": g(closure.GateAzure, 2, nil, func(v *GateView) {
 			v.Attest = []string{closure.SentenceNoAzure}
 			v.Attested = []AttestationView{{Sentence: closure.SentenceNoAzure, By: "U0CAROL", At: t0.Add(time.Hour)}}

@@ -151,7 +151,7 @@ func TestGateMessages(t *testing.T) {
 		}
 	}
 	sync := string(marshal(t, Gate(gates["gate_sync_off"])))
-	assert.Contains(t, sync, "`Update-MgOrganization -OrganizationId 00000000-0000-0000-0000-0000000000c1 -BodyParameter @{onPremisesSyncEnabled=$false}`")
+	assert.Contains(t, sync, "`Set-EntraDirSyncEnabled -EnableDirSync $false -Force`")
 	assert.Contains(t, sync, "Hybrid Identity Administrator")
 	assert.Contains(t, sync, "<@U0CAROL> must act.")
 

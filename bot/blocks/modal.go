@@ -21,6 +21,8 @@ var (
 	ItemDevicesHandled = Irreversible{ID: "devices_handled", Text: "BitLocker keys and Autopilot devices are handled"}
 	ItemMultiTenant    = Irreversible{ID: "multi_tenant_apps", Text: "Multi-tenant apps will be deleted: other tenants using them break"}
 	ItemTenantDeleted  = Irreversible{ID: "tenant_deleted", Text: "The tenant and every object in it will be deleted for good"}
+	// ItemNoHiddenHolds covers the holds Graph cannot show (issue 10).
+	ItemNoHiddenHolds = Irreversible{ID: "no_hidden_holds", Text: "No hold Graph cannot show keeps this data: no Exchange litigation hold, no retention policy, and no eDiscovery hold where closebot cannot read eDiscovery"}
 )
 
 // ModalView is what the approval modal shows.

@@ -2,6 +2,7 @@ package msgraph
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -35,19 +36,32 @@ func TestE2EFullClosure(t *testing.T) {
 
 	// What step 5 may delete, told apart by what the emulator seeded (not
 	// by the product's own rule): the tenant's line-of-business, SaaS and
-	// SAML apps (all owned by the tenant).
+	// SAML apps (all owned by the tenant), and the enabled service
+	// principals of other publishers that block the tenant's deletion
+	// (Microsoft's "Delete a tenant"): a third-party SaaS app and a legacy
+	// one are deleted, the connector Graph refuses to delete is disabled.
 	seededLOB := func(name string) bool {
 		return strings.HasPrefix(name, "Line-of-business app") || strings.HasPrefix(name, "Multi-tenant SaaS") ||
 			strings.HasPrefix(name, "Contoso SAML app")
 	}
-	var deletableSPs, untouchableSPs, deletableApps []string
+	seededOther := func(name string) bool {
+		return strings.HasPrefix(name, "Fabrikam SaaS") || strings.HasPrefix(name, "Legacy app")
+	}
+	var deletableSPs, otherSPs, disabledSPs, untouchableSPs, deletableApps []string
 	for _, sp := range spsBefore {
-		if seededLOB(sp.DisplayName) {
+		switch {
+		case seededLOB(sp.DisplayName):
 			deletableSPs = append(deletableSPs, sp.ID)
-		} else {
+		case seededOther(sp.DisplayName):
+			otherSPs = append(otherSPs, sp.ID)
+		case strings.HasPrefix(sp.DisplayName, "Northwind Connector"):
+			disabledSPs = append(disabledSPs, sp.ID)
+		default:
 			untouchableSPs = append(untouchableSPs, sp.ID)
 		}
 	}
+	require.Len(t, otherSPs, spec.ThirdPartySPs+spec.LegacySPs)
+	require.Len(t, disabledSPs, spec.UndeletableSPs)
 	var closebotApp string
 	for _, a := range appsBefore {
 		if strings.EqualFold(a.AppID, e.tn.ClosebotAppID) {
@@ -59,8 +73,8 @@ func TestE2EFullClosure(t *testing.T) {
 	require.Len(t, deletableSPs, spec.SingleTenantApps+spec.MultiTenantApps+spec.SAMLApps)
 	require.Len(t, deletableApps, spec.SingleTenantApps+spec.MultiTenantApps+spec.SAMLApps)
 	require.NotEmpty(t, closebotApp)
-	// Microsoft's first-party SPs, a legacy SP, managed identities and closebot's.
-	require.GreaterOrEqual(t, len(untouchableSPs), 12+1+spec.ManagedIdentities+1)
+	// Microsoft's first-party SPs, managed identities and closebot's.
+	require.GreaterOrEqual(t, len(untouchableSPs), 12+spec.ManagedIdentities+1)
 
 	// 1. The requester opens the request with the plan's facts.
 	plan, r := e.open()
@@ -87,6 +101,7 @@ func TestE2EFullClosure(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{closure.ChannelDirect: 4, closure.ChannelCSP: 1}, channels, "MCA is owned by the tenant: direct")
 	assert.Len(t, plan.ServicePrincipals, len(deletableSPs))
+	assert.Len(t, plan.OtherServicePrincipals, len(otherSPs)+len(disabledSPs), "other publishers' apps are in the plan")
 	multi := 0
 	for _, a := range plan.Apps {
 		assert.Equal(t, a.ID != closebotApp, a.Delete, "app %s", a.Name)
@@ -194,7 +209,8 @@ func TestE2EFullClosure(t *testing.T) {
 	dg, ok := r.Gate("5.delete_tenant")
 	require.True(t, ok)
 	assert.Equal(t, e.tn.ClosebotAppID, dg.Params["closebot_app"])
-	assert.Empty(t, dg.Params["refused"])
+	assert.Equal(t, "none", dg.Params["refused"])
+	assert.Equal(t, fmt.Sprint(len(disabledSPs)), dg.Params["disabled"])
 	assert.Equal(t, []string{closebotApp}, lowerAll(e.tn.IDs("application")), "only closebot's app registration is left")
 
 	// An approver purges this request's deleted objects.
@@ -209,7 +225,15 @@ func TestE2EFullClosure(t *testing.T) {
 	// Before the tenant is deleted: only the kept admin, Microsoft's and
 	// closebot's service principals, security defaults and CA untouched.
 	assert.Equal(t, []string{strings.ToLower(kept.ID)}, liveUserIDs(e.tn), "only the kept admin remained before the tenant was deleted")
-	assert.ElementsMatch(t, lowerAll(untouchableSPs), lowerAll(e.tn.IDs("servicePrincipal")))
+	var keptSPs []string
+	for _, sp := range spsBefore {
+		// Managed identities went with the Azure subscription the kept admin removed.
+		if slices.Contains(untouchableSPs, sp.ID) && sp.Type != "ManagedIdentity" {
+			keptSPs = append(keptSPs, sp.ID)
+		}
+	}
+	assert.ElementsMatch(t, lowerAll(append(keptSPs, disabledSPs...)), lowerAll(e.tn.IDs("servicePrincipal")),
+		"Microsoft's, closebot's and the disabled connector remain")
 	assert.True(t, e.tn.SecurityDefaults())
 	assert.Equal(t, caBefore, e.tn.Count("conditionalAccessPolicy"))
 	assert.Equal(t, "disabled", e.tn.KeptAdmin().MFAState, "the kept admin's per-user MFA is never touched")
@@ -224,13 +248,13 @@ func TestE2EFullClosure(t *testing.T) {
 	assert.GreaterOrEqual(t, st.GoneCount, e2eGoneCount)
 	assert.GreaterOrEqual(t, r.ClosedAt.Sub(st.GoneSince), e2eGoneSpan)
 
-	e.assertFullClosureRecord(r, plan, kept, deletableSPs, untouchableSPs, deletableApps, closebotApp)
+	e.assertFullClosureRecord(r, plan, kept, append(deletableSPs, otherSPs...), untouchableSPs, disabledSPs, deletableApps, closebotApp)
 }
 
 // assertFullClosureRecord checks the Graph traffic and the audit log of a
 // finished closure against each other.
 func (e *e2e) assertFullClosureRecord(r *closure.Request, plan *closure.Plan, kept graphtest.UserInfo,
-	deletableSPs, untouchableSPs, deletableApps []string, closebotApp string) {
+	deletableSPs, untouchableSPs, disabledSPs, deletableApps []string, closebotApp string) {
 	t := e.t
 	ctx := e.ctx()
 
@@ -339,6 +363,11 @@ func (e *e2e) assertFullClosureRecord(r *closure.Request, plan *closure.Plan, ke
 			_, ok := byAction["step.delete_sp"][id]
 			assert.True(t, ok, "deletion of service principal %s recorded", id)
 			assert.True(t, intended["intent.delete_sp|"+id])
+		case w.Method == http.MethodPatch && strings.HasPrefix(w.Path, "/servicePrincipals/"):
+			assert.Contains(t, lowerAll(disabledSPs), id, "only an undeletable service principal is disabled")
+			_, ok := byAction["step.disable_sp"][id]
+			assert.True(t, ok, "disabling of service principal %s recorded", id)
+			assert.True(t, intended["intent.disable_sp|"+id])
 		case w.Method == http.MethodDelete && strings.HasPrefix(w.Path, "/applications/"):
 			_, ok := byAction["step.delete_app"][id]
 			assert.True(t, ok, "deletion of app registration %s recorded", id)
@@ -485,7 +514,7 @@ func TestE2ESyncOffRefusedBecomesGate(t *testing.T) {
 	assert.Equal(t, closure.GateSyncOff, g.Kind)
 	assert.Contains(t, g.Params["error"], "403")
 	assert.Equal(t, e.tn.ID, g.Params["organization"])
-	assert.Contains(t, strings.Join(closure.InstructionFor(g).Steps, " "), "Update-MgOrganization -OrganizationId "+e.tn.ID)
+	assert.Contains(t, strings.Join(closure.InstructionFor(g).Steps, " "), "Set-EntraDirSyncEnabled -EnableDirSync $false")
 	assert.Equal(t, closure.StepWaiting, r.StepAt(1).Status)
 	assert.Empty(t, r.FailReason)
 	for _, ev := range e.events(r.ID) {

@@ -236,6 +236,13 @@ func (h *humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 	for _, s := range g.Attest {
 		if !req.Attested(g.ID, s) {
 			return h.once("attest."+g.ID+"."+s, func() error {
+				if s == closure.SentenceNoAzure {
+					// Make the sentence true before attesting to it.
+					h.say("carol cancels the Azure subscriptions linked to the tenant in the Azure portal")
+					if err := t.RemoveAzureSubscription(); err != nil {
+						return err
+					}
+				}
 				h.say("carol presses “%s”", closure.Sentences[s])
 				return h.clickValue(ctx, worldCarol, "gate."+g.ID, blocks.ActionAttest, s)
 			})
@@ -244,7 +251,7 @@ func (h *humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 	switch g.Kind {
 	case closure.GateSyncOff:
 		return h.once("act."+g.ID, func() error {
-			h.say("carol runs Update-MgOrganization to turn directory sync off")
+			h.say("carol runs Set-EntraDirSyncEnabled to turn directory sync off")
 			return errors.Join(t.TurnSyncOff(), h.recheck(ctx, g.ID))
 		})
 	case closure.GateRestrictedAdminUnit:
@@ -279,6 +286,16 @@ func (h *humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 							return err
 						}
 					}
+				}
+			}
+			return h.recheck(ctx, g.ID)
+		})
+	case closure.GateSelfService:
+		return h.once("act."+g.ID, func() error {
+			for _, id := range strings.Split(g.Params["ids"], ",") {
+				h.say("carol deletes the self-service sign-up product %s in the Entra admin center", id)
+				if err := t.DeleteSelfServiceProduct(id); err != nil {
+					return err
 				}
 			}
 			return h.recheck(ctx, g.ID)
