@@ -358,8 +358,7 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 	}
 	for _, h := range holds {
 		if h.Active() {
-			refuse(RefuseLegalHold, fmt.Sprintf("eDiscovery case %q holds %s's data (hold %s): closing would destroy held data", h.CaseName, h.Name, h.HoldStatus),
-				"release the hold in Microsoft Purview (eDiscovery → the case → Data sources → release) once legal agrees; closebot cannot override it")
+			refuse(RefuseLegalHold, holdProblem(h), holdFix(h))
 		}
 	}
 

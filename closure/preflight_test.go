@@ -64,6 +64,12 @@ func TestPreflightRefusals(t *testing.T) {
 		{"keep without MFA", closure.RefuseKeepNoMFA, func(d *closuretest.Directory) {
 			d.SetMethods(closuretest.KeepID, closuretest.Password)
 		}, nil},
+		{"keep with one MFA method", closure.RefuseKeepNoMFA, func(d *closuretest.Directory) {
+			d.SetMethods(closuretest.KeepID, closuretest.Password, closuretest.Authenticator)
+		}, nil},
+		{"keep with email but one MFA method", closure.RefuseKeepNoMFA, func(d *closuretest.Directory) {
+			d.SetMethods(closuretest.KeepID, closuretest.Password, closuretest.Email, closuretest.Phone)
+		}, nil},
 		{"legal hold", closure.RefuseLegalHold, func(d *closuretest.Directory) {
 			d.AddHold(closure.LegalHold{CaseID: "c1", CaseName: "Smith v. Contoso", Source: closure.HoldCustodian, Name: "member1@contoso.com", HoldStatus: "applied"})
 		}, nil},

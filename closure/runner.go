@@ -477,6 +477,13 @@ func (r *Runner) advanceSteps(ctx context.Context, req *Request, rechecked *bool
 			return nil, err
 		}
 	}
+	if req.State == StateRunning && len(req.BlockingGates()) > 0 {
+		// Back at a step whose gate is still open (a re-approval, a
+		// resume): the request waits at that gate instead of running the
+		// step's writes again.
+		_, err := x.commit(ctx, System.Settle)
+		return nil, err
+	}
 	switch req.State {
 	case StateGate:
 		if req.StuckDue(r.now(), r.Service.Policy.StuckAfter) {

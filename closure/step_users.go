@@ -178,7 +178,7 @@ func (x *exec) stillSafe(ctx context.Context, req *Request) error {
 	why := ""
 	holds, err := x.dir.LegalHolds(ctx)
 	switch {
-	case IsUnlicensed(err):
+	case holdsUnreadable(err):
 		// No eDiscovery (Premium) on this tenant: the approval's
 		// attestation covers holds Graph cannot show.
 	case err != nil:

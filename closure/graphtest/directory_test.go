@@ -478,3 +478,29 @@ func TestAssignRoleMakesAnotherGlobalAdmin(t *testing.T) {
 		t.Errorf("AssignRole of an unknown user = %v", err)
 	}
 }
+
+func TestRenameUserKeepsTheID(t *testing.T) {
+	e := newRawEnv(t, smallSpec(), Assumptions{})
+	kept := e.t.KeptAdmin()
+	renamed := "renamed@" + e.t.Domain
+	if err := e.t.RenameUser(kept.UPN, renamed); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, e.do("GET", "v1.0", "/users/"+kept.UPN, ""), 404, "Request_ResourceNotFound")
+	if got := decode(t, e.do("GET", "v1.0", "/users/"+kept.ID, "")); got["userPrincipalName"] != renamed {
+		t.Errorf("renamed user by id = %v", got["userPrincipalName"])
+	}
+	if e.t.KeptAdmin().UPN != renamed {
+		t.Errorf("KeptAdmin().UPN = %s", e.t.KeptAdmin().UPN)
+	}
+	other := ""
+	for _, u := range e.t.Users() {
+		if u.ID != kept.ID {
+			other = u.UPN
+			break
+		}
+	}
+	if err := e.t.RenameUser(other, renamed); err == nil {
+		t.Error("a UPN in use was given to another user")
+	}
+}

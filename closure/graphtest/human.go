@@ -409,6 +409,23 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
+// RenameUser is an administrator changing a user's sign-in name (Update
+// user, PATCH userPrincipalName: the object id stays, the UPN a config
+// names no longer resolves). The new name must be free, as Graph requires.
+func (t *Tenant) RenameUser(userIDOrUPN, newUPN string) error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		u := td.findUser(userIDOrUPN)
+		if u == nil {
+			return fmt.Errorf("user %s: %w", userIDOrUPN, ErrNotFound)
+		}
+		if o := td.findUser(newUPN); o != nil && o != u {
+			return fmt.Errorf("user %s: another object already uses %s", userIDOrUPN, newUPN)
+		}
+		u.props["userPrincipalName"] = newUPN
+		return nil
+	})
+}
+
 // AssignRole is an administrator giving a user an active, permanent, direct
 // directory role (e.g. another Global Administrator appearing mid-closure:
 // the drift a closure must notice).

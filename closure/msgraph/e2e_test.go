@@ -688,3 +688,97 @@ func keysOf[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// TestE2EP2TenantLosesP2AtStep3: a Microsoft 365 E5 tenant (PIM, eligible
+// Global Admins) with a self-service sign-up product. Step 3 deletes the
+// subscription that carries P2: from then on the PIM, conditional-access
+// and eDiscovery routes refuse, and the closure still completes (role reads
+// fall back to /roleAssignments, display-only reads are "not available").
+// The self-service product is removed at its own gate, under Entra's
+// Licenses, not Billing.
+func TestE2EP2TenantLosesP2AtStep3(t *testing.T) {
+	spec := graphtest.DefaultTenantSpec(120).WithP2(2)
+	spec.Subscriptions = append(spec.Subscriptions,
+		graphtest.SubscriptionSpec{SkuPartNumber: "FLOW_FREE", Channel: "direct", Licenses: 10000, Consumed: 3, SelfService: true})
+	e := newE2E(t, spec, nil)
+	ctx := e.ctx()
+	kept := e.tn.KeptAdmin()
+	require.Contains(t, e.tn.Features(), graphtest.FeatureEntraP2)
+
+	plan, r := e.open()
+	assert.True(t, plan.PIM, "P2: PIM read")
+	assert.Len(t, plan.EligibleGlobalAdmins, 2)
+	selfService := ""
+	for _, s := range plan.Subscriptions {
+		if s.Channel == closure.ChannelSelfService {
+			selfService = s.ID
+		}
+	}
+	require.NotEmpty(t, selfService, "the self-service product is in the plan under its own channel")
+
+	r = e.approve(r, e2eBob)
+	e.toSteps(r.ID)
+	r = e.drive(r.ID, func(r *closure.Request) bool {
+		return r.Step == 1 && r.State == closure.StateGate && len(r.BlockingGates()) > 0
+	})
+	au := r.BlockingGates()[0]
+	require.Equal(t, closure.GateRestrictedAdminUnit, au.Kind)
+	require.NoError(t, e.tn.RemoveFromRestrictedUnits(strings.Split(au.Params["ids"], ",")...))
+	_, err := e.svc.Recheck(ctx, e2eActor(e2eCarol), r.ID, au.ID)
+	require.NoError(t, err)
+	r = e.drive(r.ID, e2eAt(2, closure.StateGate, closure.StateRunning))
+	assert.Equal(t, []string{strings.ToLower(kept.ID)}, liveUserIDs(e.tn), "eligible admins deleted too")
+
+	// Step 2: the self-service product has its own gate; Billing cancels the rest.
+	ss, ok := r.Gate("2." + closure.ChannelSelfService)
+	require.True(t, ok, "self-service gate opened")
+	assert.Contains(t, strings.Join(closure.InstructionFor(ss).Steps, " "), "Self-service sign-up products")
+	var mca string
+	for _, s := range e.tn.Subscriptions() {
+		switch {
+		case s.ID == selfService:
+		case s.Channel == "mca":
+			mca = s.ID
+			require.NoError(t, e.tn.CancelSubscription(s.ID))
+		case s.Status == "Enabled" || s.Status == "Warning":
+			require.NoError(t, e.tn.CancelSubscription(s.ID))
+		}
+	}
+	require.NoError(t, e.tn.AdvanceSubscription(mca))
+	require.NoError(t, e.tn.AdvanceSubscription(mca))
+	require.NoError(t, e.tn.DeleteSelfServiceProduct(selfService))
+	require.NoError(t, e.tn.RemoveAzureSubscription())
+	_, _, err = e.svc.Attest(ctx, e2eActor(e2eCarol), r.ID, "2.azure", closure.SentenceNoAzure)
+	require.NoError(t, err)
+	r = e.drive(r.ID, e2eAt(3, closure.StateGate, closure.StateRunning))
+	g, _ := r.Gate("3.delete")
+	assert.NotContains(t, g.Params["ids"], selfService, "a self-service product is not deleted under Billing")
+
+	// Step 3: every subscription deleted, P2 with it.
+	for _, s := range e.tn.Subscriptions() {
+		if s.Status != "Deleted" {
+			require.NoError(t, e.tn.DeleteSubscription(s.ID))
+		}
+	}
+	assert.NotContains(t, e.tn.Features(), graphtest.FeatureEntraP2, "P2 went with the deleted subscription")
+	_, err = e.d.ActiveSchedules(ctx)
+	require.True(t, closure.IsUnlicensed(err), "PIM refuses now: %v", err)
+	e.clock.Advance(73 * time.Hour)
+
+	// Steps 4 and 5 run on what every licence answers.
+	r = e.drive(r.ID, e2eAt(4, closure.StateGate))
+	_, _, err = e.svc.Attest(ctx, e2eActor(e2eDave), r.ID, "4.legacy_mfa", closure.SentenceNoLegacyMFA)
+	require.NoError(t, err)
+	r = e.drive(r.ID, func(r *closure.Request) bool { return r.AwaitingConfirmation() })
+	_, _, err = e.svc.Confirm(ctx, e2eActor(e2eBob), r.ID, r.Version)
+	require.NoError(t, err)
+	r = e.drive(r.ID, e2eAt(5, closure.StateGate))
+	require.NoError(t, e.tn.RemoveClosebotApp(false))
+	require.Empty(t, e.tn.DeleteTenantChecks())
+	require.NoError(t, e.tn.DeleteTenant(false))
+	r = e.drive(r.ID, func(r *closure.Request) bool { return r.State == closure.StateClosed })
+	assert.Equal(t, closure.StateClosed, r.State)
+	for _, ev := range e.events(r.ID) {
+		assert.NotEqual(t, "drift", ev.Action, "losing P2 is not drift")
+	}
+}

@@ -143,9 +143,12 @@ func (h *humans) approve(ctx context.Context, req *closure.Request) error {
 		return err
 	}
 	var view slacktest.View
-	err := h.w.slack.WaitFor(5*time.Second, func() bool {
+	err := h.w.slack.WaitFor(15*time.Second, func() bool {
 		vs := h.w.slack.Views()
-		if len(vs) > views && vs[len(vs)-1].User == worldBob && vs[len(vs)-1].Open {
+		// A re-approval's modal first says the tenant is being read
+		// again; bob fills it in once the form replaces that note.
+		if len(vs) > views && vs[len(vs)-1].User == worldBob && vs[len(vs)-1].Open &&
+			strings.Contains(string(vs[len(vs)-1].Blocks), blocks.BlockModalDomain) {
 			view = vs[len(vs)-1]
 			return true
 		}
@@ -153,6 +156,11 @@ func (h *humans) approve(ctx context.Context, req *closure.Request) error {
 	})
 	if err != nil {
 		return fmt.Errorf("the approval modal did not open: %w", err)
+	}
+	// bob types the numbers of the plan the modal shows: a re-approval's
+	// plan is the one closebot just read again.
+	if fresh, err := h.db.Get(ctx, req.ID); err == nil && fresh.Plan != nil {
+		req = fresh
 	}
 	values, err := fillApproval(view, req.TenantDomain, req.Plan.UsersToDelete)
 	if err != nil {

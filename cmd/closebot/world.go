@@ -57,6 +57,9 @@ type world struct {
 	dir    string
 	secret string
 	opts   worldOptions
+	// keep is the kept admin's UPN as configured when the world was
+	// seeded: a rename in the tenant does not edit the config.
+	keep string
 }
 
 func startWorld(o worldOptions) (*world, error) {
@@ -87,6 +90,7 @@ func startWorld(o worldOptions) (*world, error) {
 		o.Spec(&spec)
 	}
 	w.tenant = w.graph.AddTenant(spec)
+	w.keep = w.tenant.KeptAdmin().UPN
 	w.graph.RegisterClientSecret(w.tenant.ID, closebotAppID, w.secret)
 	w.graph.RegisterPublicClient(signinClientID)
 
@@ -163,7 +167,7 @@ func (w *world) env() []string {
 
 // configYAML is a closebot.yaml for the emulated world (DESIGN §8).
 func (w *world) configYAML(storePath string) string {
-	keep := w.tenant.KeptAdmin().UPN
+	keep := w.keep
 	var b strings.Builder
 	fmt.Fprintf(&b, `slack:
   team_id: %s
