@@ -123,10 +123,12 @@ func TestEveryGoldenAndFixturePassesTheReference(t *testing.T) {
 	rendered["plan_detail_big"] = PlanDetail("CT-12", bigCard().Top)
 	rendered["plan_detail_small"] = PlanDetail("CT-12", baseCard("pending").Top)
 	rendered["modal_approval"] = ApprovalModal(modalFixture())
-	rendered["modal_approval_many_items"] = ApprovalModal(ModalView{RequestID: "CT-12", Version: 7, PlanDigest: digest,
-		TenantDomain: "contoso.onmicrosoft.com", Requester: "U0ALICE", Reason: hostile, Items: []Irreversible{
-			ItemSyncOff, ItemDataBackedUp, ItemDevicesHandled, ItemMultiTenant, ItemTenantDeleted, ItemNoHiddenHolds,
-			ItemSyncOff, ItemDataBackedUp, ItemDevicesHandled, ItemMultiTenant, ItemTenantDeleted}})
+	many := modalFixture()
+	many.Items = []Irreversible{ItemSyncOff, ItemDataBackedUp, ItemDevicesHandled, ItemMultiTenant, ItemTenantDeleted, ItemNoHiddenHolds}
+	for i := len(many.Items); i < 11; i++ { // two checkbox groups
+		many.Items = append(many.Items, Irreversible{ID: fmt.Sprintf("item_%d", i), Text: strings.Repeat("An item to tick ", 8)})
+	}
+	rendered["modal_approval_many_items"] = ApprovalModal(many)
 	rendered["modal_reject"] = RejectModal(Metadata{Request: "CT-12", Version: 7, Digest: digest})
 	rendered["modal_note"] = NoteModal("Reading the tenant", "closebot is reading "+hostile+" again.")
 	for name, v := range rendered {

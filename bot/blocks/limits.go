@@ -282,8 +282,15 @@ func (c *checker) element(m map[string]any, p, block string) {
 		if len(opts) == 0 || len(opts) > limitOptions {
 			c.failf("%s/options: %d, want 1..%d", p, len(opts), limitOptions)
 		}
+		values := map[any]bool{}
 		for j, o := range opts {
 			c.option(o, fmt.Sprintf("%s/options/%d", p, j))
+			if om, ok := o.(map[string]any); ok {
+				if values[om["value"]] {
+					c.failf("%s/options/%d/value: duplicate %v", p, j, om["value"])
+				}
+				values[om["value"]] = true
+			}
 		}
 		initial, _ := m["initial_options"].([]any)
 		if o, ok := m["initial_option"]; ok {

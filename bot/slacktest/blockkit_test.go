@@ -130,6 +130,8 @@ func TestBlockKitReferenceRulesRefused(t *testing.T) {
 		{"initial option not among options", inputWith(obj("type", "checkboxes", "options", []any{obj("text", pt("a"), "value", "a")},
 			"initial_options", []any{obj("text", pt("b"), "value", "b")})),
 			"must match one of the options [json-pointer:/blocks/0/element/initial_options/0]"},
+		{"duplicate option value", inputWith(checkboxes(obj("text", pt("a"), "value", "v"), obj("text", pt("b"), "value", "v"))),
+			"duplicate option value [json-pointer:/blocks/0/element/options/1/value]"},
 		{"button style", actionsWith(obj("type", "button", "text", pt("x"), "style", "green")),
 			"must be one of primary, danger [json-pointer:/blocks/0/elements/0/style]"},
 		{"block_id on an element", actionsWith(obj("type", "button", "text", pt("x"), "block_id", "b")),

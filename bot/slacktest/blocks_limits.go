@@ -516,10 +516,18 @@ func checkOptions(m map[string]any, ptr, initial string) *limitError {
 	case len(opts) > maxOptions:
 		return tooMany(maxOptions, ptr+"/options")
 	}
+	values := map[any]bool{}
 	for j, o := range opts {
-		if le := checkOption(o, fmt.Sprintf("%s/options/%d", ptr, j)); le != nil {
+		p := fmt.Sprintf("%s/options/%d", ptr, j)
+		if le := checkOption(o, p); le != nil {
 			return le
 		}
+		// value: "A unique string value".
+		v := o.(map[string]any)["value"]
+		if values[v] {
+			return at("duplicate option value", p+"/value")
+		}
+		values[v] = true
 	}
 	var chosen []any
 	if initial == "initial_option" {
