@@ -3,6 +3,10 @@ package blocks
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/slack-go/slack"
@@ -96,4 +100,78 @@ func TestApprovalModalThroughSlackEmulator(t *testing.T) {
 	raw, err := json.Marshal(slack.NewErrorsViewSubmissionResponse(bad))
 	require.NoError(t, err)
 	assert.Less(t, len(raw), 20480)
+}
+
+// Every golden file, and every fixture rendered afresh (NoteModal has no
+// golden), passes the emulator's Block Kit rules as Slack's reference gives
+// them: messages through the message rules, modals through the view rules.
+// The emulator has no lenient switch for these rules.
+func TestEveryGoldenAndFixturePassesTheReference(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.golden.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		checkRendered(t, f, raw)
+	}
+
+	rendered := map[string]any{}
+	for name, m := range allMessages() {
+		rendered[name] = m
+	}
+	rendered["plan_detail_big"] = PlanDetail("CT-12", bigCard().Top)
+	rendered["plan_detail_small"] = PlanDetail("CT-12", baseCard("pending").Top)
+	rendered["modal_approval"] = ApprovalModal(modalFixture())
+	many := modalFixture()
+	many.Items = []Irreversible{ItemSyncOff, ItemDataBackedUp, ItemDevicesHandled, ItemMultiTenant, ItemTenantDeleted, ItemNoHiddenHolds}
+	for i := len(many.Items); i < 11; i++ { // two checkbox groups
+		many.Items = append(many.Items, Irreversible{ID: fmt.Sprintf("item_%d", i), Text: strings.Repeat("An item to tick ", 8)})
+	}
+	rendered["modal_approval_many_items"] = ApprovalModal(many)
+	rendered["modal_reject"] = RejectModal(Metadata{Request: "CT-12", Version: 7, Digest: digest})
+	rendered["modal_note"] = NoteModal("Reading the tenant", "closebot is reading "+hostile+" again.")
+	for name, v := range rendered {
+		raw, err := json.Marshal(v)
+		require.NoError(t, err)
+		checkRendered(t, name, raw)
+	}
+
+	// The rules do catch a required field: the card without its dialogs' deny.
+	raw, err := json.Marshal(Card(cardFixtures()["card_pending"]).Blocks)
+	require.NoError(t, err)
+	stripped := strings.ReplaceAll(string(raw), `,"deny":{"type":"plain_text","text":"Cancel","emoji":false}`, "")
+	require.NotEqual(t, string(raw), stripped)
+	var bke *slacktest.BlockKitError
+	require.ErrorAs(t, slacktest.CheckMessageBlocks(json.RawMessage(stripped)), &bke)
+	assert.Equal(t, "invalid_blocks", bke.Err)
+	assert.Contains(t, bke.Detail, "missing required field: deny [json-pointer:/blocks/")
+}
+
+// checkRendered applies the message rules to a message (or a list of them) and
+// the view rules to a modal.
+func checkRendered(t *testing.T, name string, raw []byte) {
+	t.Helper()
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) == nil {
+		require.NotEmpty(t, list, name)
+		for i, m := range list {
+			checkRendered(t, fmt.Sprintf("%s[%d]", name, i), m)
+		}
+		return
+	}
+	var top struct {
+		Type   string          `json:"type"`
+		Blocks json.RawMessage `json:"blocks"`
+		Text   string          `json:"text"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &top), name)
+	require.NotEmpty(t, top.Blocks, name)
+	if top.Type == "modal" {
+		assert.NoError(t, slacktest.CheckView(raw), name)
+		return
+	}
+	require.Empty(t, top.Type, "%s: a message or a modal", name)
+	assert.NotEmpty(t, top.Text, name)
+	assert.NoError(t, slacktest.CheckMessageBlocks(top.Blocks), name)
 }

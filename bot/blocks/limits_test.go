@@ -218,3 +218,43 @@ func TestCheckerCatchesViolations(t *testing.T) {
 	v.Title = plain(strings.Repeat("t", 25), 100)
 	assert.ErrorIs(t, CheckModal(v), ErrLimit)
 }
+
+// The checker refuses what Slack's reference marks Required or disallows in a
+// place, not only what is too long.
+func TestCheckerCatchesMissingRequiredFields(t *testing.T) {
+	ok := plain("ok", 75)
+	noDeny := button("approve", "Approve", Value{Request: "CT-1"}).WithConfirm(
+		slack.NewConfirmationBlockObject(plain("Sure?", 100), plain("Really.", 300), plain("Approve", 30), nil))
+	mdConfirmText := button("approve", "Approve", Value{Request: "CT-1"}).WithConfirm(
+		slack.NewConfirmationBlockObject(plain("Sure?", 100), md("Really."), plain("Approve", 30), plain("Cancel", 30)))
+	cases := map[string]Message{
+		"confirm without deny":  {Text: "x", Blocks: []slack.Block{actions("a", noDeny)}},
+		"confirm text mrkdwn":   {Text: "x", Blocks: []slack.Block{actions("a", mdConfirmText)}},
+		"button without text":   {Text: "x", Blocks: []slack.Block{actions("a", slack.NewButtonBlockElement("b", "v", nil))}},
+		"section without text":  {Text: "x", Blocks: []slack.Block{slack.NewSectionBlock(nil, nil, nil)}},
+		"header mrkdwn":         {Text: "x", Blocks: []slack.Block{slack.NewHeaderBlock(md("h"))}},
+		"header without text":   {Text: "x", Blocks: []slack.Block{slack.NewHeaderBlock(nil)}},
+		"empty context":         {Text: "x", Blocks: []slack.Block{slack.NewContextBlock("c")}},
+		"empty actions":         {Text: "x", Blocks: []slack.Block{slack.NewActionBlock("a")}},
+		"input without label":   {Text: "x", Blocks: []slack.Block{slack.NewInputBlock("i", nil, nil, slack.NewPlainTextInputBlockElement(nil, "t"))}},
+		"input without element": {Text: "x", Blocks: []slack.Block{slack.NewInputBlock("i", ok, nil, nil)}},
+		"input takes no button": {Text: "x", Blocks: []slack.Block{slack.NewInputBlock("i", ok, nil, slack.NewButtonBlockElement("b", "v", ok))}},
+		"option without value": {Text: "x", Blocks: []slack.Block{slack.NewInputBlock("i", ok, nil,
+			slack.NewCheckboxGroupsBlockElement("c", slack.NewOptionBlockObject("", ok, nil)))}},
+		"checkboxes without options": {Text: "x", Blocks: []slack.Block{slack.NewInputBlock("i", ok, nil, slack.NewCheckboxGroupsBlockElement("c"))}},
+		"mrkdwn with emoji":          {Text: "x", Blocks: []slack.Block{slack.NewSectionBlock(&slack.TextBlockObject{Type: "mrkdwn", Text: "a", Emoji: new(bool), Verbatim: true}, nil, nil)}},
+		"unknown block":              {Text: "x", Blocks: []slack.Block{slack.NewImageBlock("https://x.example/a.png", "alt", "img", nil)}},
+	}
+	for name, m := range cases {
+		assert.ErrorIs(t, CheckMessage(m), ErrLimit, name)
+	}
+	v := ApprovalModal(modalFixture())
+	v.Title = nil
+	assert.ErrorIs(t, CheckModal(v), ErrLimit, "a modal needs a title")
+	v = ApprovalModal(modalFixture())
+	v.Submit = nil
+	assert.ErrorIs(t, CheckModal(v), ErrLimit, "a modal with inputs needs submit")
+	v = ApprovalModal(modalFixture())
+	v.Type = "home"
+	assert.ErrorIs(t, CheckModal(v), ErrLimit, "a modal is type modal")
+}

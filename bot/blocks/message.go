@@ -53,6 +53,8 @@ const (
 	LabelPurge   = "Purge deleted objects"
 	// LabelClosed is what a closed request's card says.
 	LabelClosed = "Closed"
+	// LabelDeny is the deny button of every confirmation dialog.
+	LabelDeny = "Cancel"
 )
 
 func button(actionID, label string, v Value) *slack.ButtonBlockElement {
@@ -60,11 +62,14 @@ func button(actionID, label string, v Value) *slack.ButtonBlockElement {
 }
 
 // confirm builds a confirmation dialog whose confirm button repeats the
-// button's own label; no deny text, so Slack shows its default. The text is
-// plain_text, so user text in it needs no escaping.
+// button's own label and whose deny button says LabelDeny. Slack's reference
+// (composition-objects/confirmation-dialog-object) marks title, text, confirm
+// and deny all Required and plain_text; slack-go's deny is omitempty, so a nil
+// deny would be dropped and Slack would refuse the message (invalid_blocks).
+// The text is plain_text, so user text in it needs no escaping.
 func confirm(title, text, yes string) *slack.ConfirmationBlockObject {
 	return slack.NewConfirmationBlockObject(
-		plain(title, maxConfirmTitle), plain(text, maxConfirmText), plain(yes, maxConfirmBtn), nil)
+		plain(title, maxConfirmTitle), plain(text, maxConfirmText), plain(yes, maxConfirmBtn), plain(LabelDeny, maxConfirmBtn))
 }
 
 func section(blockID, text string) *slack.SectionBlock {

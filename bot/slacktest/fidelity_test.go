@@ -2,6 +2,7 @@ package slacktest
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -191,4 +192,31 @@ func TestChannelRateLimitFollowsDM(t *testing.T) {
 	_, _, err = api.PostMessage("U1", slack.MsgOptionText("5", false))
 	var rl *slack.RateLimitedError
 	require.ErrorAs(t, err, &rl, "the channel burst (3) is shared")
+}
+
+// FIDELITY.md's tables keep one cell per column: a "|" inside a cell (even in
+// code) would split it.
+func TestFidelityTablesHaveNoPipeInCells(t *testing.T) {
+	raw, err := os.ReadFile("FIDELITY.md")
+	require.NoError(t, err)
+	cols := 0
+	for i, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "|") {
+			cols = 0
+			continue
+		}
+		n := strings.Count(line, "|")
+		if cols == 0 {
+			cols = n
+			continue
+		}
+		assert.Equal(t, cols, n, "FIDELITY.md:%d has %d cells, its table %d: %.80s", i+1, n-1, cols-1, line)
+	}
+	for _, url := range []string{"blocks/section-block", "blocks/context-block", "blocks/actions-block", "blocks/header-block",
+		"blocks/divider-block", "blocks/input-block", "block-elements/button-element", "block-elements/plain-text-input-element",
+		"block-elements/checkboxes-element", "composition-objects/text-object", "composition-objects/confirmation-dialog-object",
+		"composition-objects/option-object"} {
+		assert.Contains(t, string(raw), "https://docs.slack.dev/reference/block-kit/"+url, "a row per Block Kit object")
+	}
+	assert.Contains(t, string(raw), "https://docs.slack.dev/reference/views/modal-views")
 }
