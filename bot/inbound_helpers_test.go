@@ -79,6 +79,15 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		AppToken: "xapp-1-A0CLOSEBOT-1-test", BotToken: "xoxb-1-closebot-test"})
 	require.NoError(t, w.srv.Start())
 	t.Cleanup(w.srv.Close)
+	t.Cleanup(func() {
+		// Every message and view the bot sent obeys Block Kit's reference (issue 9).
+		for _, r := range w.srv.Refusals() {
+			switch r.Error {
+			case "invalid_blocks", "invalid_arguments", "view_too_large", "msg_too_long":
+				t.Errorf("Slack refused %s: %s %s", r.Method, r.Error, r.Detail)
+			}
+		}
+	})
 	for _, u := range []slacktest.User{
 		{ID: alice, Name: "alice"}, {ID: bob, Name: "bob"}, {ID: carol, Name: "carol"}, {ID: mallory, Name: "mallory"},
 		{ID: guest, Name: "guest", IsRestricted: true}, {ID: bobOther, Name: "bob", TeamID: "T0OTHER"},

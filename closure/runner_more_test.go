@@ -81,8 +81,14 @@ func TestStuckGate(t *testing.T) {
 // admin is set to disabled with its previous value audited; a refusal is
 // a gate; the kept admin's MFA is never touched.
 func TestStep4PerUserMFA(t *testing.T) {
-	for _, refused := range []bool{false, true} {
-		t.Run(map[bool]string{false: "disabled", true: "refused"}[refused], func(t *testing.T) {
+	// unknownFutureValue (the evolvable enum's sentinel) counts as on: it
+	// is disabled, or gated when Graph refuses, never taken for off.
+	for _, tc := range []struct {
+		state   string
+		refused bool
+	}{{"enforced", false}, {"enforced", true}, {"unknownFutureValue", false}, {"unknownFutureValue", true}} {
+		state, refused := tc.state, tc.refused
+		t.Run(state+map[bool]string{false: "/disabled", true: "/refused"}[refused], func(t *testing.T) {
 			ctx := context.Background()
 			rg := newRig(t, defaultSeed())
 			r := toStep2Gate(t, rg)
@@ -93,7 +99,7 @@ func TestStep4PerUserMFA(t *testing.T) {
 			require.NoError(t, err)
 			// Someone creates an account with per-user MFA after step 1.
 			rg.dir.AddUser(closure.User{ID: "late", UPN: "late@contoso.com", UserType: "Member", Enabled: true})
-			rg.dir.SetMFA("late", "enforced")
+			rg.dir.SetMFA("late", state)
 			rg.dir.MFARefused = refused
 			r = rg.drive(t, r.ID, atStep(4, closure.StateGate))
 			if refused {
@@ -101,7 +107,7 @@ func TestStep4PerUserMFA(t *testing.T) {
 				g, ok := r.Gate("4.per_user_mfa")
 				require.True(t, ok)
 				assert.Equal(t, "late@contoso.com", g.Params["users"])
-				assert.Equal(t, "enforced", rg.dir.MFA("late"))
+				assert.Equal(t, state, rg.dir.MFA("late"))
 				rg.dir.SetMFA("late", "disabled") // the admin-center path
 				_, err = rg.runner.Advance(ctx, r.ID)
 				require.NoError(t, err)
@@ -115,7 +121,7 @@ func TestStep4PerUserMFA(t *testing.T) {
 						prev = ev.Detail["previous"]
 					}
 				}
-				assert.Equal(t, "enforced", prev)
+				assert.Equal(t, state, prev)
 			}
 			assert.Equal(t, "enforced", rg.dir.MFA(closuretest.KeepID))
 			for _, w := range rg.dir.Writes() {

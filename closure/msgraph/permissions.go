@@ -53,7 +53,7 @@ var Permissions = []Permission{
 	{Permission: "AdministrativeUnit.Read.All", Kind: ApplicationPermission,
 		Why: "find restricted-management administrative units and their members"},
 	{Permission: "UserAuthenticationMethod.Read.All", Kind: ApplicationPermission,
-		Why: "check that the kept admin has a registered MFA method (preflight)"},
+		Why: "check that the kept admin has at least two MFA-capable sign-in methods (preflight)"},
 	{Permission: "Policy.Read.All", Kind: ApplicationPermission,
 		Why: "read security defaults, conditional-access policies and per-user MFA state (beta authentication/requirements)"},
 	{Permission: "Policy.ReadWrite.AuthenticationMethod", Kind: ApplicationPermission,

@@ -217,7 +217,25 @@ func printSlackChecks(out io.Writer, w *world, cardTS string, events []closure.E
 	for _, p := range order {
 		fmt.Fprintf(out, "    %s\n", p)
 	}
-	return len(refused) == 0 && len(order) == 0
+	bad := blockKitRefusals(w)
+	fmt.Fprintf(out, "  messages Slack refused as invalid:    %d\n", len(bad))
+	for _, b := range bad {
+		fmt.Fprintf(out, "    %s\n", b)
+	}
+	return len(refused) == 0 && len(order) == 0 && len(bad) == 0
+}
+
+// blockKitRefusals are the messages and views the Slack emulator refused
+// against Block Kit's reference (a required field missing, a limit passed).
+func blockKitRefusals(w *world) []string {
+	var out []string
+	for _, r := range w.slack.Refusals() {
+		switch r.Error {
+		case "invalid_blocks", "invalid_arguments", "view_too_large", "msg_too_long", "invalid_blocks_format":
+			out = append(out, r.Method+": "+r.Error+" "+r.Detail)
+		}
+	}
+	return out
 }
 
 // refusalsTo lists the refusals (ephemeral or DM) closebot showed the users.

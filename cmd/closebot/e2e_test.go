@@ -49,6 +49,7 @@ func startE2EUsers(t *testing.T, users int, before func(w *world)) *e2e {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.close)
+	t.Cleanup(func() { noBlockKitRefusals(t, w) })
 	if before != nil {
 		before(w)
 	}
@@ -181,7 +182,7 @@ func TestE2EDemoClosesTheTenant(t *testing.T) {
 		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
 	}
 	for _, want := range []string{"alice types: /close-tenant", "bob presses Approve", "carol opens the sign-in link",
-		"users left besides the kept admin: 0", "writes to security defaults or CA:    0", "AADSTS90002", "request closed: true", "verifies: true"} {
+		"users left besides the kept admin: 0", "messages Slack refused as invalid:    0", "writes to security defaults or CA:    0", "AADSTS90002", "request closed: true", "verifies: true"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}
@@ -635,5 +636,14 @@ func TestE2EGateReminderReachesKeptAdmin(t *testing.T) {
 	e.clock.FastForward(25 * time.Hour)
 	if err := e.w.slack.WaitFor(20*time.Second, reminded); err != nil {
 		t.Errorf("carol got no reminder a day after the gate opened")
+	}
+}
+
+// noBlockKitRefusals fails the test if the Slack emulator refused any
+// message or view closebot sent against Block Kit's reference (issue 9).
+func noBlockKitRefusals(t *testing.T, w *world) {
+	t.Helper()
+	for _, r := range blockKitRefusals(w) {
+		t.Errorf("Slack refused %s", r)
 	}
 }

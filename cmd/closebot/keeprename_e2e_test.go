@@ -30,6 +30,7 @@ func TestE2EKeptAdminRenamedAtAGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.close)
+	t.Cleanup(func() { noBlockKitRefusals(t, w) })
 	start := func() (*product, func()) {
 		t.Helper()
 		p, stop, err := launch(ctx, w, clock, slog.New(slog.NewTextHandler(io.Discard, nil)),

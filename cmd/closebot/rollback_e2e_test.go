@@ -54,6 +54,7 @@ func TestE2ERestoredDatabaseIsNotResumed(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.close)
+	t.Cleanup(func() { noBlockKitRefusals(t, w) })
 	dbPath := filepath.Join(w.dir, "closebot.db")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	start := func(log *slog.Logger) (*product, func()) {
