@@ -353,15 +353,24 @@ func subscription(subs []graphtest.SubscriptionInfo, id string) graphtest.Subscr
 // recheck presses Re-check on a gate's message, unless closebot's own
 // re-check got there first and the button is gone.
 func (h *humans) recheck(ctx context.Context, gateID string) error {
-	err := h.click(ctx, worldCarol, "gate."+gateID, blocks.ActionRecheck)
-	if errors.Is(err, slacktest.ErrNotFound) {
+	// A message still on its way to the version with the button (Slack's
+	// per-channel pace on a busy thread) is waited for, up to a minute.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := h.click(ctx, worldCarol, "gate."+gateID, blocks.ActionRecheck)
+		if !errors.Is(err, slacktest.ErrNotFound) {
+			return err
+		}
 		if req, gerr := h.db.Get(ctx, h.id); gerr == nil {
 			if g, ok := req.Gate(gateID); ok && !g.IsOpen() {
 				return nil
 			}
 		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	return err
 }
 
 // click presses the button with actionID on the request's message ref.

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// stopPoll is how often `closebot run` looks for the stop file.
-const stopPoll = 2 * time.Second
+// stopPoll is how often `closebot run` looks for the stop file (a
+// variable so a test can show the start-up check works on its own).
+var stopPoll = 2 * time.Second
 
 // stopper is what the emergency stop acts on: every closure's pause, and
 // the runner's halt, which keeps every writer (restores and gate re-checks

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/closebot/closebot/bot"
+	"github.com/closebot/closebot/closure"
+)
+
+// Issue 11 item 4, end to end: the stop file put in place while closebot
+// is down is read before anything resumes. The closure that was waiting at
+// a gate comes back paused, and closebot makes no Graph write at all, not
+// even the gate's re-check deletions.
+func TestE2EStopFileAtStartUpResumesNothing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	clock := newDemoClock(time.Now().UTC(), 60)
+	t.Cleanup(clock.Close)
+	w, err := startWorld(worldOptions{Users: 30, Scale: 60, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.close)
+	t.Cleanup(func() { noBlockKitRefusals(t, w) })
+	start := func() (*product, func()) {
+		t.Helper()
+		p, stop, err := launch(ctx, w, clock, slog.New(slog.NewTextHandler(io.Discard, nil)),
+			func(c *bot.Config) { c.Sweep = 50 * time.Millisecond })
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopped := false
+		t.Cleanup(func() {
+			if !stopped {
+				_ = stop()
+			}
+		})
+		return p, func() { stopped = true; _ = stop() }
+	}
+	p, stop := start()
+	h := &humans{w: w, db: p.db, clock: clock, say: func(string, ...any) {}, done: map[string]bool{}}
+	waitFor := func(what string, ok func(*closure.Request) bool) *closure.Request {
+		t.Helper()
+		var r *closure.Request
+		err := w.slack.WaitFor(30*time.Second, func() bool {
+			var err error
+			r, err = p.db.Get(ctx, h.id)
+			return err == nil && ok(r)
+		})
+		if err != nil {
+			t.Fatalf("%s: %+v", what, r)
+		}
+		return r
+	}
+	if _, err := h.open(ctx, "Company dissolved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.slack.WaitFor(10*time.Second, func() bool { _, ok, _ := p.db.Ref(ctx, h.id, "card"); return ok }); err != nil {
+		t.Fatal("no card")
+	}
+	r := waitFor("card", func(*closure.Request) bool { return true })
+	if err := h.approve(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.slack.WaitFor(10*time.Second, func() bool { acted, _ := h.signIn(ctx); return acted }); err != nil {
+		t.Fatal("no sign-in code for carol")
+	}
+	waitFor("abort window", func(r *closure.Request) bool { return r.State == closure.StateWaitingWindow })
+	clock.FastForward(31 * time.Minute)
+	r = waitFor("step 1 gate", func(r *closure.Request) bool {
+		return r.Step == 1 && r.State == closure.StateGate && len(r.BlockingGates()) > 0
+	})
+	stop()
+
+	// While closebot is down, the operator creates the stop file, and the
+	// gate's users are freed: a resumed re-check would delete them at once.
+	if err := os.WriteFile(filepath.Join(w.dir, "closebot.db.stop"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.tenant.RemoveFromRestrictedUnits(strings.Split(r.BlockingGates()[0].Params["ids"], ",")...); err != nil {
+		t.Fatal(err)
+	}
+	// Only the check at start-up can catch it: the next poll is an hour away.
+	poll := stopPoll
+	stopPoll = time.Hour
+	t.Cleanup(func() { stopPoll = poll })
+	graphFrom := len(w.graph.Requests())
+	p, _ = start()
+	h.db = p.db
+	waitFor("paused at start-up", func(r *closure.Request) bool { return r.State == closure.StatePaused })
+	clock.FastForward(time.Hour) // re-checks would be due many times over
+	time.Sleep(3 * time.Second)
+	for _, q := range w.graph.Requests()[graphFrom:] {
+		if q.Kind == "graph" && q.Method != http.MethodGet {
+			t.Errorf("Graph write while the stop file exists: %s %s", q.Method, q.Path)
+		}
+	}
+}
