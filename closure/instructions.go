@@ -81,7 +81,7 @@ var Instructions = map[string]Instruction{
 		Title: "Remove self-service sign-up products",
 		Steps: []string{
 			"Users of this tenant signed up for these products themselves: {subscriptions}.",
-			"They are not under Billing: in the Entra admin center → Billing → Licenses → Self-service sign-up products, select each one and delete it.",
+			"They are not in the Microsoft 365 admin center's Billing: in the Entra admin center → Licenses → Self-service sign-up products, select each one and delete it.",
 			"Re-check: closebot waits until each is deleted or gone.",
 		},
 		Link: "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/LicensesMenuBlade/~/SelfServiceSignUps",
@@ -130,7 +130,7 @@ var Instructions = map[string]Instruction{
 		Steps: []string{
 			"{keep}: sign in to the Entra admin center as the kept admin.",
 			"Remove closebot's app last: Identity → Applications → App registrations → app id {closebot_app} → Delete (closebot can no longer act on this tenant afterwards; it still checks that the tenant is gone).",
-			"Then Identity → Overview → Manage tenants → select {tenant} → Delete, and fix anything the portal's checklist still names: a linked Azure subscription (Azure portal → Subscriptions), a self-service sign-up product (Billing → Licenses → Self-service sign-up products), an enterprise application closebot could only disable ({disabled} disabled; refused: {refused}). \"Purge deleted objects\" removes this request's deleted objects for good.",
+			"Then Identity → Overview → Manage tenants → select {tenant} → Delete, and fix anything the portal's checklist still names: a linked Azure subscription (Azure portal → Subscriptions), a self-service sign-up product (Entra admin center → Licenses → Self-service sign-up products), an enterprise application closebot could only disable ({disabled} disabled; refused: {refused}). \"Purge deleted objects\" removes this request's deleted objects for good.",
 		},
 		Link: "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/DirectorySwitchBlade",
 		Done: "the authority answers AADSTS90002 (tenant not found) {confirmations} times over {span}",
