@@ -782,3 +782,29 @@ func TestE2EP2TenantLosesP2AtStep3(t *testing.T) {
 		assert.NotEqual(t, "drift", ev.Action, "losing P2 is not drift")
 	}
 }
+
+// TestE2EBusinessStandardTenant: Microsoft 365 Business Standard has no
+// Entra ID P1, P2 or eDiscovery (Premium). The plan says what it cannot
+// read instead of failing, and step 1 deletes every user with its
+// per-batch safety re-checks running on what this licence answers.
+func TestE2EBusinessStandardTenant(t *testing.T) {
+	spec := graphtest.DefaultTenantSpec(250)
+	spec.Subscriptions = graphtest.BusinessStandard(300)
+	spec.RestrictedAUMembers, spec.Synced = 0, 0
+	e := newE2E(t, spec, nil)
+	require.Empty(t, e.tn.Features())
+
+	plan, r := e.open()
+	assert.False(t, plan.PIM)
+	unavailable := strings.Join(plan.Unavailable, "; ")
+	for _, want := range []string{"conditional access", "eDiscovery holds", "PIM"} {
+		assert.Contains(t, unavailable, want)
+	}
+	assert.Greater(t, len(plan.Users), 2*100, "more than two safety batches")
+	r = e.approve(r, e2eBob)
+	e.toSteps(r.ID)
+	r = e.drive(r.ID, e2eAt(2, closure.StateGate, closure.StateRunning))
+	assert.Equal(t, closure.StepDone, r.StepAt(1).Status)
+	assert.Equal(t, []string{strings.ToLower(e.tn.KeptAdmin().ID)}, liveUserIDs(e.tn))
+	assert.Equal(t, len(plan.Users), r.StepAt(1).Done, "each deletion counted once under replication lag")
+}
