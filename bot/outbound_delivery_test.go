@@ -109,6 +109,11 @@ func (f *fakeTimer) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
+// pending is how many After channels have not fired: a test advances
+// the clock only once the outbox waits on it, or the wait it computes
+// afterwards starts from the advanced time and never fires.
+func (f *fakeTimer) pending() int { f.mu.Lock(); defer f.mu.Unlock(); return len(f.waiters) }
+
 func (f *fakeTimer) Advance(d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -150,6 +155,7 @@ func TestOutboundOutboxPriorityCoalescingAndBudget(t *testing.T) {
 	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(sent) == 1 }, 2*time.Second, time.Millisecond)
 	assert.Equal(t, 1, o.Len(), "the budget (1 burst) holds the progress edit")
 	o.Enqueue(job("step.1", PriorityProgress, "step v3", MethodUpdate)) // latest state wins
+	require.Eventually(t, func() bool { return ft.pending() > 0 }, 2*time.Second, time.Millisecond)
 	ft.Advance(time.Second)
 	<-o.Idle()
 	mu.Lock()
@@ -170,6 +176,7 @@ func TestOutboundOutboxPriorityCoalescingAndBudget(t *testing.T) {
 			return nil
 		}})
 	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return tries == 1 }, 2*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return ft.pending() > 0 }, 2*time.Second, time.Millisecond)
 	ft.Advance(4 * time.Second)
 	time.Sleep(20 * time.Millisecond) // let a wrong early retry show
 	mu.Lock()
