@@ -118,6 +118,20 @@ func array(m map[string]any, key, ptr string) (arr []any, present bool, le *limi
 	return arr, true, nil
 }
 
+// requiredArray reads a required, non-empty array field of at most max items.
+func requiredArray(m map[string]any, key, ptr string, max int) ([]any, *limitError) {
+	a, has, le := array(m, key, ptr)
+	switch {
+	case le != nil:
+		return nil, le
+	case !has || len(a) == 0:
+		return nil, missing(ptr, key)
+	case len(a) > max:
+		return nil, tooMany(max, ptr+"/"+key)
+	}
+	return a, nil
+}
+
 // str checks an optional (or required) string field's length in characters.
 func str(m map[string]any, key, ptr string, required bool, minLen, maxLen int) *limitError {
 	v, has := m[key]
@@ -337,14 +351,9 @@ func checkContext(m map[string]any, ptr string) *limitError {
 	if le := onlyFields(m, ptr, "type", "block_id", "elements"); le != nil {
 		return le
 	}
-	els, has, le := array(m, "elements", ptr)
-	switch {
-	case le != nil:
+	els, le := requiredArray(m, "elements", ptr, maxContextElements)
+	if le != nil {
 		return le
-	case !has || len(els) == 0:
-		return missing(ptr, "elements")
-	case len(els) > maxContextElements:
-		return tooMany(maxContextElements, ptr+"/elements")
 	}
 	for j, e := range els {
 		p := fmt.Sprintf("%s/elements/%d", ptr, j)
@@ -367,14 +376,9 @@ func checkActions(m map[string]any, ptr string) *limitError {
 	if le := onlyFields(m, ptr, "type", "block_id", "elements"); le != nil {
 		return le
 	}
-	els, has, le := array(m, "elements", ptr)
-	switch {
-	case le != nil:
+	els, le := requiredArray(m, "elements", ptr, maxActionsElements)
+	if le != nil {
 		return le
-	case !has || len(els) == 0:
-		return missing(ptr, "elements")
-	case len(els) > maxActionsElements:
-		return tooMany(maxActionsElements, ptr+"/elements")
 	}
 	actionIDs := map[string]bool{}
 	for j, e := range els {
@@ -507,14 +511,9 @@ func checkConfirm(c map[string]any, ptr string) *limitError {
 // objects (composition-objects/option-object; text and description may be mrkdwn
 // there, url is only for overflow menus).
 func checkOptions(m map[string]any, ptr, initial string) *limitError {
-	opts, has, le := array(m, "options", ptr)
-	switch {
-	case le != nil:
+	opts, le := requiredArray(m, "options", ptr, maxOptions)
+	if le != nil {
 		return le
-	case !has || len(opts) == 0:
-		return missing(ptr, "options")
-	case len(opts) > maxOptions:
-		return tooMany(maxOptions, ptr+"/options")
 	}
 	values := map[any]bool{}
 	for j, o := range opts {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/closebot/closebot/bot"
 	"github.com/closebot/closebot/closure"
 )
 
@@ -21,35 +19,10 @@ import (
 // with MFA again before any user is deleted. The admin who proved is never
 // deleted.
 func TestE2EKeptAdminRenamedAtAGate(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	clock := newDemoClock(time.Now().UTC(), 60)
-	t.Cleanup(clock.Close)
-	w, err := startWorld(worldOptions{Users: 30, Scale: 60, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.close)
-	t.Cleanup(func() { noBlockKitRefusals(t, w) })
+	ctx, clock, w := restartWorld(t, 3*time.Minute, 30, nil)
 	start := func() (*product, func()) {
 		t.Helper()
-		p, stop, err := launch(ctx, w, clock, slog.New(slog.NewTextHandler(io.Discard, nil)),
-			func(c *bot.Config) { c.Sweep = 50 * time.Millisecond })
-		if err != nil {
-			t.Fatal(err)
-		}
-		stopped := false
-		t.Cleanup(func() {
-			if !stopped {
-				_ = stop()
-			}
-		})
-		return p, func() {
-			stopped = true
-			if err := stop(); err != nil {
-				t.Errorf("closebot stopped with %v", err)
-			}
-		}
+		return startClosebot(ctx, t, w, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}
 	kept := w.tenant.KeptAdmin()
 	p, stop := start()

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/closebot/closebot/bot"
 	"github.com/closebot/closebot/bot/blocks"
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/graphtest"
@@ -45,36 +44,12 @@ func (s *syncBuffer) String() string {
 // back at start-up, sees the abort it posted there, and refuses to resume,
 // saying why in the thread and the log.
 func TestE2ERestoredDatabaseIsNotResumed(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	clock := newDemoClock(time.Now().UTC(), 60)
-	t.Cleanup(clock.Close)
-	w, err := startWorld(worldOptions{Users: 20, Scale: 60, Clock: clock, Spec: func(s *graphtest.TenantSpec) { s.RestrictedAUMembers = 0 }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.close)
-	t.Cleanup(func() { noBlockKitRefusals(t, w) })
+	ctx, clock, w := restartWorld(t, 2*time.Minute, 20, func(s *graphtest.TenantSpec) { s.RestrictedAUMembers = 0 })
 	dbPath := filepath.Join(w.dir, "closebot.db")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	start := func(log *slog.Logger) (*product, func()) {
 		t.Helper()
-		p, stop, err := launch(ctx, w, clock, log, func(c *bot.Config) { c.Sweep = 50 * time.Millisecond })
-		if err != nil {
-			t.Fatal(err)
-		}
-		stopped := false
-		t.Cleanup(func() {
-			if !stopped {
-				_ = stop()
-			}
-		})
-		return p, func() {
-			stopped = true
-			if err := stop(); err != nil {
-				t.Errorf("closebot stopped with %v", err)
-			}
-		}
+		return startClosebot(ctx, t, w, clock, log)
 	}
 	stateIs := func(p *product, id string, s closure.State) func() bool {
 		return func() bool {

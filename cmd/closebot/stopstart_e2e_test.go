@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/closebot/closebot/bot"
 	"github.com/closebot/closebot/closure"
 )
 
@@ -20,30 +18,10 @@ import (
 // a gate comes back paused, and closebot makes no Graph write at all, not
 // even the gate's re-check deletions.
 func TestE2EStopFileAtStartUpResumesNothing(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	clock := newDemoClock(time.Now().UTC(), 60)
-	t.Cleanup(clock.Close)
-	w, err := startWorld(worldOptions{Users: 30, Scale: 60, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.close)
-	t.Cleanup(func() { noBlockKitRefusals(t, w) })
+	ctx, clock, w := restartWorld(t, 3*time.Minute, 30, nil)
 	start := func() (*product, func()) {
 		t.Helper()
-		p, stop, err := launch(ctx, w, clock, slog.New(slog.NewTextHandler(io.Discard, nil)),
-			func(c *bot.Config) { c.Sweep = 50 * time.Millisecond })
-		if err != nil {
-			t.Fatal(err)
-		}
-		stopped := false
-		t.Cleanup(func() {
-			if !stopped {
-				_ = stop()
-			}
-		})
-		return p, func() { stopped = true; _ = stop() }
+		return startClosebot(ctx, t, w, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}
 	p, stop := start()
 	h := &humans{w: w, db: p.db, clock: clock, say: func(string, ...any) {}, done: map[string]bool{}}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/closebot/closebot/bot"
+	"github.com/closebot/closebot/closure/graphtest"
+)
+
+// restartWorld is an emulated world for tests that stop and start closebot
+// on the same database: both emulators, a demo clock at 60×, and the Block
+// Kit check on everything closebot sent.
+func restartWorld(t *testing.T, timeout time.Duration, users int, spec func(*graphtest.TenantSpec)) (context.Context, *demoClock, *world) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	clock := newDemoClock(time.Now().UTC(), 60)
+	t.Cleanup(clock.Close)
+	w, err := startWorld(worldOptions{Users: users, Scale: 60, Clock: clock, Spec: spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.close)
+	t.Cleanup(func() { noBlockKitRefusals(t, w) })
+	return ctx, clock, w
+}
+
+// startClosebot runs closebot on w until the returned stop is called (or
+// the test ends); a stop that fails fails the test.
+func startClosebot(ctx context.Context, t *testing.T, w *world, clock *demoClock, log *slog.Logger) (*product, func()) {
+	t.Helper()
+	p, stop, err := launch(ctx, w, clock, log, func(c *bot.Config) { c.Sweep = 50 * time.Millisecond })
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = stop()
+		}
+	})
+	return p, func() {
+		stopped = true
+		if err := stop(); err != nil {
+			t.Errorf("closebot stopped with %v", err)
+		}
+	}
+}
