@@ -127,22 +127,35 @@ func (m *MemStore) Update(ctx context.Context, expect closure.Expect, next *clos
 		m.Conflicts++
 		return nil, ev, fmt.Errorf("%w: %s is %s v%d", closure.ErrConflict, cur.ID, cur.State, cur.Version)
 	}
-	if next.ID != cur.ID || next.TenantID != cur.TenantID {
+	// As the bbolt store: an empty id or tenant means the stored one;
+	// CreatedAt is kept.
+	if (next.ID != "" && next.ID != cur.ID) || (next.TenantID != "" && next.TenantID != cur.TenantID) {
 		return nil, ev, fmt.Errorf("update %s: id or tenant changed", cur.ID)
 	}
-	if next.State.HoldsLock() && !cur.State.HoldsLock() {
-		return nil, ev, fmt.Errorf("update %s: a released request cannot take the lock again", cur.ID)
-	}
 	r := next.Clone()
+	r.ID, r.TenantID, r.CreatedAt = cur.ID, cur.TenantID, cur.CreatedAt
 	r.Version = cur.Version + 1
 	r.UpdatedAt = ev.At
-	if cur.State.HoldsLock() && !r.State.HoldsLock() && m.tenants[r.TenantID] == r.ID {
-		delete(m.tenants, r.TenantID)
+	// The lock follows the state, as in the bbolt store: a request whose
+	// state holds the lock again (a restore) takes it if it is free, and
+	// is refused while another request holds it.
+	holder, held := m.tenants[r.TenantID]
+	if r.State.HoldsLock() && held && holder != r.ID {
+		return nil, ev, fmt.Errorf("%w: %s holds tenant %s", closure.ErrTenantLocked, holder, r.TenantID)
+	}
+	if ev.From == "" && ev.To == "" && cur.State != r.State {
+		ev.From, ev.To = cur.State, r.State
 	}
 	ev.Request, ev.Version = r.ID, r.Version
 	ev.Seq = uint64(len(m.events[r.ID]) + 1)
 	if err := m.put(r); err != nil {
 		return nil, ev, err
+	}
+	switch {
+	case r.State.HoldsLock() && !held:
+		m.tenants[r.TenantID] = r.ID
+	case !r.State.HoldsLock() && held && holder == r.ID:
+		delete(m.tenants, r.TenantID)
 	}
 	m.events[r.ID] = append(m.events[r.ID], ev)
 	m.Updates++
