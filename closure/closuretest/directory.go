@@ -51,6 +51,7 @@ type Directory struct {
 	syncOffAt time.Time
 	gone      bool
 	writes    []Write
+	revoked   map[string]bool // application permissions closebot's app lost
 
 	// ConversionDelay is how long synced users stay synced after sync-off.
 	ConversionDelay time.Duration
@@ -369,6 +370,9 @@ func (d *Directory) convertLocked() {
 func (d *Directory) Organization(context.Context) (closure.Organization, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("read organization", "Organization.ReadWrite.All"); err != nil {
+		return closure.Organization{}, err
+	}
 	return d.org, d.live()
 }
 
@@ -376,12 +380,19 @@ func (d *Directory) Organization(context.Context) (closure.Organization, error) 
 func (d *Directory) Domains(context.Context) ([]closure.Domain, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("list domains", "Domain.Read.All"); err != nil {
+		return nil, err
+	}
 	return slices.Clone(d.domains), d.live()
 }
 
 // Users implements closure.Directory.
 func (d *Directory) Users(ctx context.Context, fn func(closure.User) error) error {
 	d.mu.Lock()
+	if err := d.deniedLocked("list users", "User.ReadWrite.All"); err != nil {
+		d.mu.Unlock()
+		return err
+	}
 	if err := d.live(); err != nil {
 		d.mu.Unlock()
 		return err
@@ -417,6 +428,9 @@ func (d *Directory) findLocked(idOrUPN string) *closure.User {
 func (d *Directory) User(_ context.Context, idOrUPN string) (closure.User, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("read user "+idOrUPN, "User.ReadWrite.All"); err != nil {
+		return closure.User{}, err
+	}
 	if err := d.live(); err != nil {
 		return closure.User{}, err
 	}
@@ -442,6 +456,9 @@ func (d *Directory) principalLive(id string) bool {
 func (d *Directory) RoleAssignments(context.Context) ([]closure.RoleAssignment, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("list role assignments", "RoleManagement.Read.Directory"); err != nil {
+		return nil, err
+	}
 	var out []closure.RoleAssignment
 	for _, a := range d.active {
 		if !d.principalLive(a.PrincipalID) || (a.MemberType != "" && a.MemberType != "Direct") {
@@ -462,6 +479,9 @@ func unlicensedPIM(op string) error {
 func (d *Directory) ActiveSchedules(context.Context) ([]closure.RoleAssignment, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("list role assignment schedule instances", "RoleManagement.Read.Directory"); err != nil {
+		return nil, err
+	}
 	if d.NoPIM {
 		return nil, unlicensedPIM("list role assignment schedule instances")
 	}
@@ -472,16 +492,31 @@ func (d *Directory) ActiveSchedules(context.Context) ([]closure.RoleAssignment, 
 func (d *Directory) EligibleAssignments(context.Context) ([]closure.RoleAssignment, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("list role eligibility schedule instances", "RoleManagement.Read.Directory"); err != nil {
+		return nil, err
+	}
 	if d.NoPIM {
 		return nil, unlicensedPIM("list role eligibility schedule instances")
 	}
-	return slices.DeleteFunc(slices.Clone(d.eligible), func(a closure.RoleAssignment) bool { return !d.principalLive(a.PrincipalID) }), d.live()
+	var out []closure.RoleAssignment
+	for _, a := range d.eligible {
+		if d.principalLive(a.PrincipalID) {
+			// An eligibility schedule instance has no assignmentType (Graph
+			// gives it to assignment schedule instances only).
+			a.AssignmentType = ""
+			out = append(out, a)
+		}
+	}
+	return out, d.live()
 }
 
 // AdministrativeUnits implements closure.Directory.
 func (d *Directory) AdministrativeUnits(context.Context) ([]closure.AdministrativeUnit, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("list administrative units", "AdministrativeUnit.Read.All"); err != nil {
+		return nil, err
+	}
 	out := make([]closure.AdministrativeUnit, len(d.units))
 	for i, u := range d.units {
 		u.Members = slices.DeleteFunc(slices.Clone(u.Members), func(m string) bool { return !d.principalLive(m) })
@@ -494,6 +529,9 @@ func (d *Directory) AdministrativeUnits(context.Context) ([]closure.Administrati
 func (d *Directory) AuthenticationMethods(_ context.Context, userID string) ([]string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("list authentication methods of "+userID, "UserAuthenticationMethod.Read.All"); err != nil {
+		return nil, err
+	}
 	if d.findLocked(userID) == nil {
 		return nil, notFound("list methods", userID)
 	}
@@ -504,6 +542,9 @@ func (d *Directory) AuthenticationMethods(_ context.Context, userID string) ([]s
 func (d *Directory) PerUserMFA(_ context.Context, userID string) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("read per-user MFA of "+userID, "Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"); err != nil {
+		return "", err
+	}
 	if d.findLocked(userID) == nil {
 		return "", notFound("get requirements", userID)
 	}
@@ -514,6 +555,9 @@ func (d *Directory) PerUserMFA(_ context.Context, userID string) (string, error)
 func (d *Directory) Subscriptions(context.Context) ([]closure.CompanySubscription, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("list subscriptions", "Organization.ReadWrite.All"); err != nil {
+		return nil, err
+	}
 	return slices.Clone(d.subs), d.live()
 }
 
@@ -521,6 +565,9 @@ func (d *Directory) Subscriptions(context.Context) ([]closure.CompanySubscriptio
 func (d *Directory) SecurityDefaultsEnabled(context.Context) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("read security defaults", "Policy.Read.All"); err != nil {
+		return false, err
+	}
 	return d.secDef, d.live()
 }
 
@@ -528,6 +575,9 @@ func (d *Directory) SecurityDefaultsEnabled(context.Context) (bool, error) {
 func (d *Directory) ConditionalAccessPolicies(context.Context) ([]closure.CAPolicy, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("list conditional access policies", "Policy.Read.All"); err != nil {
+		return nil, err
+	}
 	return slices.Clone(d.ca), d.live()
 }
 
@@ -535,6 +585,12 @@ func (d *Directory) ConditionalAccessPolicies(context.Context) ([]closure.CAPoli
 func (d *Directory) Counts(context.Context) (closure.DataCounts, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("count devices", "Device.Read.All"); err != nil {
+		return closure.DataCounts{}, err
+	}
+	if err := d.deniedLocked("count groups", "GroupMember.Read.All"); err != nil {
+		return closure.DataCounts{}, err
+	}
 	return d.counts, d.live()
 }
 
@@ -542,6 +598,9 @@ func (d *Directory) Counts(context.Context) (closure.DataCounts, error) {
 func (d *Directory) LegalHolds(context.Context) ([]closure.LegalHold, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("list eDiscovery cases", "eDiscovery.Read.All"); err != nil {
+		return nil, err
+	}
 	return slices.Clone(d.holds), d.live()
 }
 
@@ -549,6 +608,9 @@ func (d *Directory) LegalHolds(context.Context) ([]closure.LegalHold, error) {
 func (d *Directory) Applications(context.Context) ([]closure.Application, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("list applications", "Application.ReadWrite.All"); err != nil {
+		return nil, err
+	}
 	return slices.Clone(d.apps), d.live()
 }
 
@@ -556,6 +618,9 @@ func (d *Directory) Applications(context.Context) ([]closure.Application, error)
 func (d *Directory) ServicePrincipals(context.Context) ([]closure.ServicePrincipal, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("list service principals", "Application.ReadWrite.All"); err != nil {
+		return nil, err
+	}
 	return slices.Clone(d.sps), d.live()
 }
 
@@ -563,6 +628,9 @@ func (d *Directory) ServicePrincipals(context.Context) ([]closure.ServicePrincip
 func (d *Directory) DeletedUsers(context.Context) ([]closure.User, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if err := d.deniedLocked("list deleted users", "User.ReadWrite.All"); err != nil {
+		return nil, err
+	}
 	var out []closure.User
 	for _, id := range sortedIDs(d.deleted) {
 		out = append(out, *d.deleted[id])
@@ -608,12 +676,58 @@ func forbidden(op, msg string) error {
 	return &closure.APIError{Status: 403, Code: "Authorization_RequestDenied", Message: msg, Op: op}
 }
 
+// RevokePermission withdraws one of closebot's application permissions
+// (an administrator removing its admin consent). Every call that needs it
+// then answers as Graph does and the adapter reports it: 403
+// Authorization_RequestDenied, before anything else is looked at, with
+// Permission naming what to grant.
+func (d *Directory) RevokePermission(perm string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.revoked == nil {
+		d.revoked = map[string]bool{}
+	}
+	d.revoked[perm] = true
+}
+
+// deniedLocked is the refusal of a call needing perm when closebot's app
+// lacks it and every other permission of its own the call accepts (also).
+func (d *Directory) deniedLocked(op, perm string, also ...string) error {
+	if !d.revoked[perm] {
+		return nil
+	}
+	for _, p := range also {
+		if !d.revoked[p] {
+			return nil
+		}
+	}
+	err := forbidden(op, "Insufficient privileges to complete the operation.").(*closure.APIError)
+	err.Permission = perm
+	return err
+}
+
+// denied is deniedLocked for a caller not holding d.mu.
+func (d *Directory) denied(op, perm string, also ...string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.deniedLocked(op, perm, also...)
+}
+
+// undeletableFirstParty are the Microsoft service principals Graph refuses
+// to delete (400 Request_BadRequest), as the emulator models them.
+var undeletableFirstParty = []string{
+	"00000003-0000-0000-c000-000000000000", // Microsoft Graph
+	"00000002-0000-0ff1-ce00-000000000000", // Office 365 Exchange Online
+	"00000003-0000-0ff1-ce00-000000000000", // Office 365 SharePoint Online
+	"00000002-0000-0000-c000-000000000000", // Windows Azure Active Directory
+}
+
 // DisableSync implements closure.Directory.
 func (d *Directory) DisableSync(_ context.Context, orgID string) error {
 	d.mu.Lock()
 	prev := fmt.Sprint(d.org.SyncEnabled)
-	var refusal error
-	if d.SyncOffRefused {
+	refusal := d.deniedLocked("turn off directory sync for organization "+orgID, "Organization.ReadWrite.All")
+	if refusal == nil && d.SyncOffRefused {
 		refusal = forbidden("disable sync", "Insufficient privileges to complete the operation.")
 	}
 	d.mu.Unlock()
@@ -634,8 +748,9 @@ func (d *Directory) DeleteUser(_ context.Context, id string) error {
 	d.mu.Lock()
 	d.convertLocked()
 	u := d.findLocked(id)
-	var refusal error
+	refusal := d.deniedLocked("delete user "+id, "User.ReadWrite.All")
 	switch {
+	case refusal != nil:
 	case u == nil:
 		d.mu.Unlock()
 		return nil // already gone: idempotent
@@ -679,7 +794,11 @@ func (d *Directory) deleteUserLocked(id string) {
 func (d *Directory) RestoreUser(_ context.Context, id string) error {
 	d.mu.Lock()
 	u, ok := d.deleted[id]
+	refusal := d.deniedLocked("restore user "+id, "User.DeleteRestore.All")
 	d.mu.Unlock()
+	if refusal != nil {
+		return d.write(Write{Op: "restore_user", ID: id}, refusal)
+	}
 	if !ok {
 		return notFound("restore "+id, id)
 	}
@@ -699,7 +818,17 @@ func (d *Directory) PurgeDeleted(_ context.Context, id string) error {
 	d.mu.Lock()
 	_, user := d.deleted[id]
 	_, other := d.deletedOb[id]
+	var refusal error
+	switch {
+	case user:
+		refusal = d.deniedLocked("purge deleted object "+id, "User.DeleteRestore.All")
+	case other:
+		refusal = d.deniedLocked("purge deleted object "+id, "Application.ReadWrite.All")
+	}
 	d.mu.Unlock()
+	if refusal != nil {
+		return d.write(Write{Op: "purge", ID: id}, refusal)
+	}
 	if !user && !other {
 		return nil
 	}
@@ -717,8 +846,16 @@ func (d *Directory) PurgeDeleted(_ context.Context, id string) error {
 func (d *Directory) SetPerUserMFA(_ context.Context, userID, state string) error {
 	d.mu.Lock()
 	prev := d.mfaLocked(userID)
-	var refusal error
-	if d.MFARefused {
+	if state != "enforced" && state != "enabled" && state != "disabled" {
+		d.mu.Unlock()
+		return fmt.Errorf("set per-user MFA of %s to %s: unknown state", userID, state)
+	}
+	refusal := d.deniedLocked("set per-user MFA of "+userID+" to "+state, "Policy.ReadWrite.AuthenticationMethod")
+	if refusal == nil && d.findLocked(userID) == nil {
+		d.mu.Unlock()
+		return notFound("set requirements", userID)
+	}
+	if refusal == nil && d.MFARefused {
 		refusal = forbidden("set requirements "+userID, "Insufficient privileges to complete the operation.")
 	}
 	d.mu.Unlock()
@@ -732,6 +869,9 @@ func (d *Directory) SetPerUserMFA(_ context.Context, userID, state string) error
 // DeleteApplication implements closure.Directory: the app and its home
 // tenant's service principal are soft-deleted.
 func (d *Directory) DeleteApplication(_ context.Context, id string) error {
+	if err := d.denied("delete application "+id, "Application.ReadWrite.All"); err != nil {
+		return d.write(Write{Op: "delete_app", ID: id}, err)
+	}
 	d.mu.Lock()
 	i := slices.IndexFunc(d.apps, func(a closure.Application) bool { return a.ID == id })
 	d.mu.Unlock()
@@ -762,14 +902,23 @@ func (d *Directory) DeleteApplication(_ context.Context, id string) error {
 
 // DeleteServicePrincipal implements closure.Directory.
 func (d *Directory) DeleteServicePrincipal(_ context.Context, id string) error {
+	if err := d.denied("delete service principal "+id, "Application.ReadWrite.All"); err != nil {
+		return d.write(Write{Op: "delete_sp", ID: id}, err)
+	}
 	d.mu.Lock()
 	i := slices.IndexFunc(d.sps, func(sp closure.ServicePrincipal) bool { return sp.ID == id })
+	firstParty := i >= 0 && strings.EqualFold(d.sps[i].AppOwnerOrganizationID, MicrosoftTenant) &&
+		slices.Contains(undeletableFirstParty, strings.ToLower(d.sps[i].AppID))
 	d.mu.Unlock()
 	if i < 0 {
 		return nil
 	}
 	var refusal error
-	if d.SPDeleteRefused[id] {
+	switch {
+	case firstParty:
+		refusal = &closure.APIError{Status: 400, Code: "Request_BadRequest", Op: "delete service principal " + id,
+			Message: "Cannot delete the service principal of a Microsoft first-party application."}
+	case d.SPDeleteRefused[id]:
 		refusal = forbidden("delete service principal "+id, "Insufficient privileges to complete the operation.")
 	}
 	if err := d.write(Write{Op: "delete_sp", ID: id}, refusal); err != nil {
@@ -784,6 +933,9 @@ func (d *Directory) DeleteServicePrincipal(_ context.Context, id string) error {
 
 // DisableServicePrincipal implements closure.Directory.
 func (d *Directory) DisableServicePrincipal(_ context.Context, id string) error {
+	if err := d.denied("disable service principal "+id, "Application.ReadWrite.All"); err != nil {
+		return d.write(Write{Op: "disable_sp", ID: id}, err)
+	}
 	d.mu.Lock()
 	i := slices.IndexFunc(d.sps, func(sp closure.ServicePrincipal) bool { return sp.ID == id })
 	d.mu.Unlock()

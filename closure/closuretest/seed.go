@@ -45,6 +45,9 @@ func UserID(kind string, n int) string { return fmt.Sprintf("%s-%04d", kind, n) 
 // SeedTenant builds a Directory from a Seed.
 func SeedTenant(clock closure.Clock, s Seed) *Directory {
 	d := NewDirectory(s.TenantID, "Contoso Ltd", clock)
+	// Role assignments and eligibilities began a year ago: PIM's schedule
+	// instances always carry a start.
+	since := clock.Now().AddDate(-1, 0, 0)
 	d.ConversionDelay = 2 * time.Hour
 	d.SetOrganization(closure.Organization{ID: s.TenantID, DisplayName: "Contoso Ltd", TenantType: "AAD", SyncEnabled: s.SyncEnabled})
 	d.AddDomain(closure.Domain{ID: s.Domain, Verified: true, Initial: true})
@@ -52,7 +55,7 @@ func SeedTenant(clock closure.Clock, s Seed) *Directory {
 
 	d.AddUser(closure.User{ID: KeepID, UPN: s.Keep, DisplayName: "Kept Admin", UserType: "Member", Enabled: true})
 	d.AddRole(closure.RoleAssignment{ID: KeepAssignmentID, RoleDefinitionID: closure.RoleGlobalAdministrator, PrincipalID: KeepID,
-		PrincipalType: closure.PrincipalUser, DirectoryScopeID: "/", AssignmentType: "Assigned", MemberType: "Direct"}, false)
+		PrincipalType: closure.PrincipalUser, DirectoryScopeID: "/", AssignmentType: "Assigned", MemberType: "Direct", Start: since}, false)
 	d.SetMethods(KeepID, Password, Authenticator, Phone)
 	d.SetMFA(KeepID, "enforced")
 
@@ -77,15 +80,15 @@ func SeedTenant(clock closure.Clock, s Seed) *Directory {
 	add("restricted", s.Restricted, func(*closure.User) {})
 	for i := 1; i <= s.Privileged; i++ {
 		d.AddRole(closure.RoleAssignment{ID: "ra-" + UserID("priv", i), RoleDefinitionID: UserAdminRole, PrincipalID: UserID("priv", i),
-			PrincipalType: closure.PrincipalUser, DirectoryScopeID: "/", AssignmentType: "Assigned", MemberType: "Direct"}, false)
+			PrincipalType: closure.PrincipalUser, DirectoryScopeID: "/", AssignmentType: "Assigned", MemberType: "Direct", Start: since}, false)
 	}
 	for i := 1; i <= s.OtherGlobalAdmins; i++ {
 		d.AddRole(closure.RoleAssignment{ID: "ra-" + UserID("ga", i), RoleDefinitionID: closure.RoleGlobalAdministrator, PrincipalID: UserID("ga", i),
-			PrincipalType: closure.PrincipalUser, DirectoryScopeID: "/", AssignmentType: "Assigned", MemberType: "Direct"}, false)
+			PrincipalType: closure.PrincipalUser, DirectoryScopeID: "/", AssignmentType: "Assigned", MemberType: "Direct", Start: since}, false)
 	}
 	for i := 1; i <= s.EligibleGlobalAdmins; i++ {
 		d.AddRole(closure.RoleAssignment{ID: "re-" + UserID("eligible", i), RoleDefinitionID: closure.RoleGlobalAdministrator, PrincipalID: UserID("eligible", i),
-			PrincipalType: closure.PrincipalUser, DirectoryScopeID: "/", AssignmentType: "Assigned", MemberType: "Direct"}, true)
+			PrincipalType: closure.PrincipalUser, DirectoryScopeID: "/", AssignmentType: "Assigned", MemberType: "Direct", Start: since}, true)
 	}
 	if s.Restricted > 0 {
 		au := closure.AdministrativeUnit{ID: "au-restricted", DisplayName: "Executives", Restricted: true}
