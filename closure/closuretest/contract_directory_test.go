@@ -19,7 +19,7 @@ func newFakeFixture(*testing.T) directorytest.Fixture {
 	d := closuretest.SeedTenant(clock, closuretest.Seed{
 		TenantID: "11111111-2222-4333-8444-555555555555", Domain: "contoso.onmicrosoft.com", Keep: fakeKeepUPN,
 		ClosebotAppID: "c1053b07-0000-4000-8000-000000000001",
-		Members:       3, Synced: 2, Restricted: 1, EligibleGlobalAdmins: 1, SyncEnabled: true,
+		Members:       3, Synced: 2, Restricted: 1, Privileged: 1, EligibleGlobalAdmins: 1, SyncEnabled: true,
 	})
 	d.ConversionDelay = 0 // as the emulator's default tenant: cloud-only at sync-off
 	d.AddSP(closure.ServicePrincipal{ID: "sp-northwind", AppID: "b0000000-0000-4000-8000-0000000000b2", DisplayName: "Northwind Connector",
@@ -44,7 +44,9 @@ func (f *fakeFixture) UndeletableSPID() string             { return "sp-northwin
 func (f *fakeFixture) MicrosoftGraphSPID() string          { return "sp-graph" }
 func (f *fakeFixture) TurnSyncOff()                        { f.d.TurnSyncOff() }
 func (f *fakeFixture) RemoveFromRestrictedUnits(id string) { f.d.RemoveFromUnits(id) }
-func (f *fakeFixture) DropP2()                             { f.d.NoPIM = true }
+func (f *fakeFixture) DropEntraPremium()                   { f.d.NoPIM, f.d.NoP1 = true, true }
+func (f *fakeFixture) RefuseSyncOff()                      { f.d.SyncOffRefused = true }
+func (f *fakeFixture) PrivilegedUserID() string            { return closuretest.UserID("priv", 1) }
 func (f *fakeFixture) ReleaseHolds()                       { f.d.SetHoldStatus("member1@contoso.com", "notApplied") }
 func (f *fakeFixture) RevokePermission(perm string)        { f.d.RevokePermission(perm) }
 

@@ -62,6 +62,10 @@ type Directory struct {
 	// NoPIM makes the PIM reads (ActiveSchedules, EligibleAssignments)
 	// answer 400 AadPremiumLicenseRequired, as a tenant without Entra ID P2.
 	NoPIM bool
+	// NoP1 makes ConditionalAccessPolicies answer 403
+	// Authentication_RequestFromNonPremiumTenantOrB2CTenant, as a tenant
+	// without Entra ID P1.
+	NoP1 bool
 	// SPDeleteRefused names service principals DeleteServicePrincipal
 	// answers 403 for (a third-party app the tenant cannot delete).
 	SPDeleteRefused map[string]bool
@@ -577,6 +581,10 @@ func (d *Directory) ConditionalAccessPolicies(context.Context) ([]closure.CAPoli
 	defer d.mu.Unlock()
 	if err := d.deniedLocked("list conditional access policies", "Policy.Read.All"); err != nil {
 		return nil, err
+	}
+	if d.NoP1 {
+		return nil, &closure.APIError{Status: 403, Code: "Authentication_RequestFromNonPremiumTenantOrB2CTenant", Op: "list conditional access policies",
+			Message: "Neither tenant is B2C or tenant doesn't have premium license"}
 	}
 	return slices.Clone(d.ca), d.live()
 }

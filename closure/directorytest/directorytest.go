@@ -43,6 +43,9 @@ type Fixture interface {
 	SyncedUserID() string     // a user mastered on-premises
 	RestrictedUserID() string // a member of a restricted-management administrative unit
 	EligibleUserID() string   // a user with a PIM-eligible Global Administrator role
+	// PrivilegedUserID is a user with an active, permanent, direct admin
+	// role other than Global Administrator (User Administrator, say).
+	PrivilegedUserID() string
 	// OwnedAppID is the object id of a single-tenant app registration the
 	// tenant owns (not closebot's), with its service principal.
 	OwnedAppID() string
@@ -59,8 +62,12 @@ type Fixture interface {
 	// RemoveFromRestrictedUnits is an administrator scoped to the units
 	// taking a user out of every restricted-management unit.
 	RemoveFromRestrictedUnits(userID string)
-	// DropP2 removes the tenant's Entra ID P2 (its subscription deleted).
-	DropP2()
+	// DropEntraPremium removes the tenant's Entra ID P1 and P2 (the
+	// subscription that carried them deleted); eDiscovery (Premium) stays.
+	DropEntraPremium()
+	// RefuseSyncOff makes Graph refuse closebot's sync-off PATCH (403) though
+	// its app holds the permission.
+	RefuseSyncOff()
 	// ReleaseHolds releases every eDiscovery hold (Purview).
 	ReleaseHolds()
 	// RevokePermission withdraws one of closebot's application permissions.
@@ -94,7 +101,9 @@ var cases = []dirCase{
 	{"DeleteRestorePurge", one(deleteRestorePurge)},
 	{"RoleAssignmentsOnEveryLicence", one(roleAssignments)},
 	{"PIMWithP2", one(pimWithP2)},
-	{"PIMWithoutP2IsUnlicensed", one(pimWithoutP2)},
+	{"WithoutEntraPremiumIsUnlicensed", one(withoutPremium)},
+	{"SyncOffRefused403", one(syncOffRefused)},
+	{"DeletedUserLeavesRoleAssignments", one(deletedUserLeavesRoles)},
 	{"MissingPermissionIsPermissionDenied", missingPermission},
 	{"AdministrativeUnits", one(administrativeUnits)},
 	{"AuthenticationMethods", one(authMethods)},
@@ -346,7 +355,7 @@ func roleAssignments(t *testing.T, fx Fixture) {
 		}
 	}
 	check()
-	fx.DropP2()
+	fx.DropEntraPremium()
 	check() // readable on every licence
 }
 
@@ -376,9 +385,9 @@ func pimWithP2(t *testing.T, fx Fixture) {
 	assert.False(t, e.Start.IsZero())
 }
 
-func pimWithoutP2(t *testing.T, fx Fixture) {
+func withoutPremium(t *testing.T, fx Fixture) {
 	ctx, d := ctxOf(t), fx.Directory()
-	fx.DropP2()
+	fx.DropEntraPremium()
 	_, err := d.ActiveSchedules(ctx)
 	ae := apiError(t, err, http.StatusBadRequest)
 	assert.Equal(t, "AadPremiumLicenseRequired", ae.Code)
@@ -388,6 +397,60 @@ func pimWithoutP2(t *testing.T, fx Fixture) {
 	ae = apiError(t, err, http.StatusBadRequest)
 	assert.Equal(t, "AadPremiumLicenseRequired", ae.Code)
 	assert.True(t, closure.IsUnlicensed(err))
+
+	// Conditional access needs P1: 403, a licence refusal, not a permission.
+	_, err = d.ConditionalAccessPolicies(ctx)
+	ae = apiError(t, err, http.StatusForbidden)
+	assert.Equal(t, "Authentication_RequestFromNonPremiumTenantOrB2CTenant", ae.Code)
+	assert.True(t, closure.IsUnlicensed(err))
+	assert.False(t, closure.IsPermissionDenied(err))
+	assert.Empty(t, ae.Permission)
+
+	// What every licence reads still answers.
+	_, err = d.SecurityDefaultsEnabled(ctx)
+	require.NoError(t, err)
+	_, err = d.RoleAssignments(ctx)
+	require.NoError(t, err)
+	_, err = d.LegalHolds(ctx)
+	require.NoError(t, err, "eDiscovery (Premium) comes with another licence")
+}
+
+func syncOffRefused(t *testing.T, fx Fixture) {
+	ctx, d := ctxOf(t), fx.Directory()
+	fx.RefuseSyncOff()
+	err := d.DisableSync(ctx, fx.TenantID())
+	ae := apiError(t, err, http.StatusForbidden)
+	assert.Equal(t, "Authorization_RequestDenied", ae.Code)
+	assert.True(t, closure.IsRefused(err), "a gate: the admin turns sync off")
+	assert.Empty(t, ae.Permission, "the app holds Organization.ReadWrite.All")
+	org, err := d.Organization(ctx)
+	require.NoError(t, err)
+	assert.True(t, org.SyncEnabled)
+
+	fx.TurnSyncOff() // the Hybrid Identity Administrator does it
+	org, err = d.Organization(ctx)
+	require.NoError(t, err)
+	assert.False(t, org.SyncEnabled)
+	u, err := d.User(ctx, fx.SyncedUserID())
+	require.NoError(t, err)
+	assert.False(t, u.Synced)
+}
+
+// deletedUserLeavesRoleAssignments: a deleted user's active assignments no
+// longer list (Graph removes them with the user).
+func deletedUserLeavesRoles(t *testing.T, fx Fixture) {
+	ctx, d, id := ctxOf(t), fx.Directory(), fx.PrivilegedUserID()
+	holds := func() bool {
+		active, err := d.RoleAssignments(ctx)
+		require.NoError(t, err)
+		return slices.ContainsFunc(active, func(a closure.RoleAssignment) bool { return a.PrincipalID == id })
+	}
+	require.True(t, holds(), "the privileged user's role")
+	require.NoError(t, d.DeleteUser(ctx, id), "closebot's app may delete admins")
+	assert.False(t, holds(), "gone with the user")
+	sched, err := d.ActiveSchedules(ctx)
+	require.NoError(t, err)
+	assert.False(t, slices.ContainsFunc(sched, func(a closure.RoleAssignment) bool { return a.PrincipalID == id }))
 }
 
 // missingPermission: a call whose application permission closebot's app
@@ -583,6 +646,8 @@ func deleteApplication(t *testing.T, fx Fixture) {
 	require.NoError(t, err)
 	assert.False(t, slices.ContainsFunc(sps, func(s closure.ServicePrincipal) bool { return s.AppID == app.AppID }),
 		"deleting an app registration deletes its service principal in the home tenant")
+	require.NoError(t, d.PurgeDeleted(ctx, id), "purge the deleted app registration")
+	require.NoError(t, d.PurgeDeleted(ctx, id), "already purged")
 }
 
 func servicePrincipals(t *testing.T, fx Fixture) {

@@ -32,6 +32,9 @@ func newGraphFixture(t *testing.T) directorytest.Fixture {
 	f.ids["synced"] = user(func(u graphtest.UserInfo) bool { return u.Synced })
 	f.ids["restricted"] = user(func(u graphtest.UserInfo) bool { return u.Restricted })
 	f.ids["eligible"] = user(func(u graphtest.UserInfo) bool { return len(u.Eligible) > 0 })
+	f.ids["privileged"] = user(func(u graphtest.UserInfo) bool {
+		return slices.Contains(u.Roles, graphtest.RoleUserAdministrator) && !slices.Contains(u.Roles, graphtest.RoleGlobalAdministrator)
+	})
 
 	ctx := context.Background()
 	apps, err := e.d.Applications(ctx)
@@ -60,6 +63,7 @@ func (f *graphFixture) PlainUserID() string          { return f.ids["plain"] }
 func (f *graphFixture) SyncedUserID() string         { return f.ids["synced"] }
 func (f *graphFixture) RestrictedUserID() string     { return f.ids["restricted"] }
 func (f *graphFixture) EligibleUserID() string       { return f.ids["eligible"] }
+func (f *graphFixture) PrivilegedUserID() string     { return f.ids["privileged"] }
 func (f *graphFixture) OwnedAppID() string           { return f.ids["app"] }
 func (f *graphFixture) DeletableSPID() string        { return f.ids["sp"] }
 func (f *graphFixture) UndeletableSPID() string      { return f.ids["undeletable"] }
@@ -71,9 +75,9 @@ func (f *graphFixture) RemoveFromRestrictedUnits(id string) {
 	require.NoError(f.t, f.e.tn.RemoveFromRestrictedUnits(id))
 }
 
-// DropP2 cancels and deletes the Microsoft 365 E5 subscription, the
-// tenant's only Entra ID P2.
-func (f *graphFixture) DropP2() {
+// DropEntraPremium cancels and deletes the Microsoft 365 E5 subscription,
+// the tenant's only Entra ID P1 and P2 (Office 365 E5 keeps eDiscovery).
+func (f *graphFixture) DropEntraPremium() {
 	n := 0
 	for _, s := range f.e.tn.Subscriptions() {
 		if strings.HasPrefix(s.SkuPartNumber, "SPE_E5") {
@@ -84,7 +88,11 @@ func (f *graphFixture) DropP2() {
 	}
 	require.Equal(f.t, 1, n)
 	require.NotContains(f.t, f.e.tn.Features(), graphtest.FeatureEntraP2)
+	require.NotContains(f.t, f.e.tn.Features(), graphtest.FeatureEntraP1)
+	require.Contains(f.t, f.e.tn.Features(), graphtest.FeatureEDiscoveryPremium)
 }
+
+func (f *graphFixture) RefuseSyncOff() { require.NoError(f.t, f.e.tn.SetSyncOffRefused(true)) }
 
 func (f *graphFixture) ReleaseHolds() {
 	for _, id := range f.e.tn.CaseIDs() {
