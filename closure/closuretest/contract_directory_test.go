@@ -45,6 +45,7 @@ func (f *fakeFixture) MicrosoftGraphSPID() string          { return "sp-graph" }
 func (f *fakeFixture) TurnSyncOff()                        { f.d.TurnSyncOff() }
 func (f *fakeFixture) RemoveFromRestrictedUnits(id string) { f.d.RemoveFromUnits(id) }
 func (f *fakeFixture) DropEntraPremium()                   { f.d.NoPIM, f.d.NoP1 = true, true }
+func (f *fakeFixture) DeleteTenant()                       { f.d.ForceDeleteTenant() }
 func (f *fakeFixture) RefuseSyncOff()                      { f.d.SyncOffRefused = true }
 func (f *fakeFixture) PrivilegedUserID() string            { return closuretest.UserID("priv", 1) }
 func (f *fakeFixture) ReleaseHolds()                       { f.d.SetHoldStatus("member1@contoso.com", "notApplied") }

@@ -344,6 +344,15 @@ func (d *Directory) DeleteTenant(closebotAppID string) error {
 	return nil
 }
 
+// ForceDeleteTenant deletes the tenant whatever remains in it (as the
+// emulator's DeleteTenant(force)): the authority answers "not found" and
+// Graph refuses every call.
+func (d *Directory) ForceDeleteTenant() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.gone = true
+}
+
 // Writes returns every write, in order.
 func (d *Directory) Writes() []Write {
 	d.mu.Lock()

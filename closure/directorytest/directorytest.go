@@ -72,6 +72,8 @@ type Fixture interface {
 	ReleaseHolds()
 	// RevokePermission withdraws one of closebot's application permissions.
 	RevokePermission(perm string)
+	// DeleteTenant deletes the tenant, whatever is left in it.
+	DeleteTenant()
 }
 
 // Run runs every case on a fresh fixture.
@@ -113,7 +115,7 @@ var cases = []dirCase{
 	{"DeleteApplication", one(deleteApplication)},
 	{"ServicePrincipalDeleteAndDisable", one(servicePrincipals)},
 	{"MicrosoftServicePrincipalDeleteRefused", one(microsoftSP)},
-	{"TenantNotGone", one(tenantNotGone)},
+	{"TenantGone", one(tenantGone)},
 }
 
 // missingID is an object id no tenant has.
@@ -691,8 +693,17 @@ func microsoftSP(t *testing.T, fx Fixture) {
 	assert.True(t, ok, "Microsoft Graph's service principal stays")
 }
 
-func tenantNotGone(t *testing.T, fx Fixture) {
-	gone, err := fx.Directory().TenantGone(ctxOf(t))
+func tenantGone(t *testing.T, fx Fixture) {
+	ctx, d := ctxOf(t), fx.Directory()
+	gone, err := d.TenantGone(ctx)
 	require.NoError(t, err)
 	assert.False(t, gone)
+	fx.DeleteTenant()
+	gone, err = d.TenantGone(ctx)
+	require.NoError(t, err)
+	assert.True(t, gone, "discovery answers AADSTS90002")
+	_, err = d.Organization(ctx)
+	require.Error(t, err, "Graph no longer answers for it")
+	assert.False(t, closure.IsRefused(err), "not a gate: %v", err)
+	assert.False(t, closure.IsUnlicensed(err))
 }

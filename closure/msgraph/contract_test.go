@@ -92,6 +92,8 @@ func (f *graphFixture) DropEntraPremium() {
 	require.Contains(f.t, f.e.tn.Features(), graphtest.FeatureEDiscoveryPremium)
 }
 
+func (f *graphFixture) DeleteTenant() { require.NoError(f.t, f.e.tn.DeleteTenant(true)) }
+
 func (f *graphFixture) RefuseSyncOff() { require.NoError(f.t, f.e.tn.SetSyncOffRefused(true)) }
 
 func (f *graphFixture) ReleaseHolds() {
