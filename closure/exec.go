@@ -124,22 +124,9 @@ func hasGateOf(req *Request, kind GateKind) bool {
 	return false
 }
 
-// Intent actions: written to the audit log before the Graph write they
-// name, so a crash between the write and its record is found on resume.
-const (
-	intentDeleteUser  = "intent.delete_user"
-	intentSyncOff     = "intent.sync_off"
-	intentDeleteApp   = "intent.delete_app"
-	intentDeleteSP    = "intent.delete_sp"
-	intentDisableSP   = "intent.disable_sp"
-	intentMFA         = "intent.mfa_disable"
-	intentRestoreUser = "intent.restore_user"
-	intentPurge       = "intent.purge"
-)
-
 // intend is the safe point before a Graph write: it re-reads the stored
 // request (a pause or an abort stops here) and records the intended write.
-func (x *exec) intend(ctx context.Context, ok func(*Request) bool, action string, detail map[string]string) error {
+func (x *exec) intend(ctx context.Context, ok func(*Request) bool, action EventAction, detail map[string]string) error {
 	if x.r.Halted() {
 		return errStopped
 	}
