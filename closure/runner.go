@@ -223,14 +223,12 @@ func (r *Runner) Run(ctx context.Context, id string) error {
 }
 
 // chainBroken says that a request's audit data does not verify: in the
-// log, and in the request's channel when the Reporter can post a notice.
+// log, and in the request's channel.
 func (r *Runner) chainBroken(ctx context.Context, id string, err error) {
 	r.logger().ErrorContext(ctx, "audit chain does not verify: work on this request stops", "request", id, "err", err)
-	a, ok := r.reporter().(interface {
-		Announce(ctx context.Context, channel, text string) error
-	})
-	if !ok {
-		return
+	a := r.reporter()
+	if a == nil {
+		return // no reporter configured (Service.Reporter is optional)
 	}
 	req, gerr := r.store().Get(ctx, id)
 	if gerr != nil {
@@ -242,14 +240,10 @@ func (r *Runner) chainBroken(ctx context.Context, id string, err error) {
 	}
 }
 
-// checkChain verifies the request's audit chain when the store keeps one
-// (DESIGN §7: before every resume, and here before an irreversible purge).
+// checkChain verifies the request's audit chain (DESIGN §7: before every
+// resume, and before an irreversible purge).
 func (r *Runner) checkChain(ctx context.Context, id string) error {
-	v, ok := r.store().(ChainVerifier)
-	if !ok {
-		return nil
-	}
-	if err := v.VerifyChain(ctx, id); err != nil {
+	if err := r.store().VerifyChain(ctx, id); err != nil {
 		return fmt.Errorf("verify the audit chain of %s: %w", id, err)
 	}
 	return nil
