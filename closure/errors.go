@@ -82,6 +82,20 @@ func RuleOf(err error) Rule {
 	return ""
 }
 
+// movedOn are the refusals that only say the stored request is no longer
+// where a decision expected it (another state, a newer version, a gate
+// already satisfied, a window still open): re-reading it resolves them.
+var movedOn = map[Rule]bool{
+	RuleWrongState: true, RuleStaleVersion: true, RulePlanChanged: true, RuleConfigChanged: true,
+	RuleAlreadyApproved: true, RuleExpired: true, RuleNotAwaiting: true, RuleWrongStep: true,
+	RuleGateSatisfied: true, RuleAlreadyAttested: true, RuleWindowOpen: true,
+}
+
+// MovedOn reports whether r only means that the request moved on. The
+// others (who may act, bad input, a missing gate...) are faults when
+// closebot itself decides: they must surface, not read as "moved on".
+func (r Rule) MovedOn() bool { return movedOn[r] }
+
 // messages is the one table of words for refusals.
 var messages = map[Rule]string{
 	RuleUnknownUser: "Slack did not say who you are, so closebot cannot decide.",

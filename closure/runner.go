@@ -504,10 +504,12 @@ func (r *Runner) advanceSteps(ctx context.Context, req *Request, rechecked *bool
 }
 
 // commitErr applies a system decision; a refusal because the request
-// moved on becomes errStopped.
+// moved on becomes errStopped (the loop re-reads it). Any other refusal
+// is a bug in closebot's own decision and stays an error: it is logged
+// and retried, never taken for progress.
 func (r *Runner) commitErr(ctx context.Context, id string, f func(System, *Request) (*Request, Event, error)) error {
 	_, _, err := r.Service.System(ctx, id, f)
-	if RuleOf(err) != "" {
+	if RuleOf(err).MovedOn() {
 		return fmt.Errorf("%w: %v", errStopped, err)
 	}
 	return err
