@@ -119,20 +119,6 @@ func (m *Reminders) Due(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Run checks for due reminders on every tick until ctx ends.
-func (m *Reminders) Run(ctx context.Context, tick <-chan time.Time) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick:
-			if _, err := m.Due(ctx); err != nil {
-				m.Reporter.cfg.Log.Warn("gate reminders", "err", err)
-			}
-		}
-	}
-}
-
 // remind queues a gate reminder: a DM to the assignee and a thread reply.
 func (r *Reporter) remind(req *closure.Request, g closure.Gate, now time.Time) {
 	req = r.observe(req)

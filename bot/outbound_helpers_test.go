@@ -179,7 +179,3 @@ func joined(t *testing.T, raw json.RawMessage) string {
 	}
 	return b.String()
 }
-
-func contextWithCancel(h *outHarness) (context.Context, context.CancelFunc) {
-	return context.WithCancel(h.ctx)
-}

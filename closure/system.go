@@ -165,17 +165,6 @@ func (r *Request) ExpiryDue(now time.Time) bool {
 	return r.State == StatePending && r.Interrupted == nil && !now.Before(r.ExpiresAt)
 }
 
-// UserDeleted records that this request deleted a user: it is no longer
-// drift, it counts for Restore, and the first deletion starts the restore
-// deadline.
-func (s System) UserDeleted(req *Request, objectID string, privileged bool) (*Request, Event, error) {
-	kind := string(KindMember)
-	if privileged {
-		kind = string(KindPrivileged)
-	}
-	return s.UserRemoved(req, DeletedObject{ID: objectID, Kind: kind, Privileged: privileged})
-}
-
 // SyncTurnedOff records that this request turned directory sync off;
 // previous is the value it replaced (for the audit log).
 func (s System) SyncTurnedOff(req *Request, previous string) (*Request, Event, error) {
@@ -186,11 +175,6 @@ func (s System) SyncTurnedOff(req *Request, previous string) (*Request, Event, e
 		next.Done.SyncOff = true
 	}
 	return next, ev, err
-}
-
-// AppDeleted records an app registration step 5 deleted.
-func (s System) AppDeleted(req *Request, appID string) (*Request, Event, error) {
-	return s.AppRemoved(req, DeletedObject{ID: appID, Kind: KindApplication})
 }
 
 // OpenGate adds a manual gate. A gate of the current step makes a running
