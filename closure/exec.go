@@ -33,10 +33,12 @@ func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
 func (x *exec) now() time.Time { return x.r.now() }
 
 // commit applies a system decision and reports it (Service reports the
-// request change; steps and gates are reported here).
+// request change; steps and gates are reported here). Only a refusal
+// because the request moved on becomes errStopped; any other is a bug in
+// the decision and stays an error (see Runner.commitErr).
 func (x *exec) commit(ctx context.Context, f func(System, *Request) (*Request, Event, error)) (*Request, error) {
 	req, _, err := x.r.Service.System(ctx, x.id, f)
-	if RuleOf(err) != "" {
+	if RuleOf(err).MovedOn() {
 		return nil, fmt.Errorf("%w: %v", errStopped, err)
 	}
 	return req, err

@@ -101,7 +101,7 @@ func (x *exec) reconcile(ctx context.Context) error {
 			}
 			record = func(s System, q *Request) (*Request, Event, error) {
 				if q.Done.SyncOff {
-					return nil, Event{}, deny(RuleBadInput, "", q.State, "already recorded")
+					return nil, Event{}, deny(RuleNotDue, "", q.State, "already recorded")
 				}
 				return s.SyncTurnedOff(q, ev.Detail["previous"])
 			}

@@ -155,7 +155,7 @@ func (s System) repend(cur, next *Request) {
 // a request re-pended by drift does not expire.
 func (s System) Expire(req *Request) (*Request, Event, error) {
 	if req.State == StatePending && (req.Interrupted != nil || s.Now.Before(req.ExpiresAt)) {
-		return nil, Event{}, deny(RuleBadInput, "", req.State, "not due to expire")
+		return nil, Event{}, deny(RuleNotDue, "", req.State, "not due to expire")
 	}
 	return s.move(req, EvExpire, []State{StatePending}, StateExpired, nil)
 }
@@ -272,7 +272,7 @@ func (s System) SatisfyGate(req *Request, gateID string) (*Request, Event, error
 // (or its opening when Graph gives none).
 func (s System) MarkStuck(req *Request) (*Request, Event, error) {
 	if req.State == StateGate && !req.StuckDue(s.Now, s.Policy.StuckAfter) {
-		return nil, Event{}, deny(RuleBadInput, "", req.State, "no gate is overdue")
+		return nil, Event{}, deny(RuleNotDue, "", req.State, "no gate is overdue")
 	}
 	return s.move(req, EvStuck, []State{StateGate}, StateStuck, nil)
 }
@@ -395,7 +395,7 @@ func (s System) Settle(req *Request) (*Request, Event, error) {
 		}
 		return next, ev, err
 	case req.State == StateRunning || req.State == StateGate || req.State == StateStuck:
-		return nil, Event{}, deny(RuleBadInput, "", req.State, "nothing to settle")
+		return nil, Event{}, deny(RuleNotDue, "", req.State, "nothing to settle")
 	}
 	return nil, Event{}, deny(RuleWrongState, "gate.settle", req.State, "")
 }
@@ -408,7 +408,7 @@ func (s System) Replan(req *Request, fresh PlanFacts, summary *PlanSummary) (*Re
 		return nil, Event{}, deny(RuleWrongState, Action(EvReplan), req.State, "")
 	}
 	if fresh.Digest() == req.PlanDigest && (summary == nil || summary.SameApproval(req.Plan)) {
-		return nil, Event{}, deny(RuleBadInput, "", req.State, "nothing to replan")
+		return nil, Event{}, deny(RuleNotDue, "", req.State, "nothing to replan")
 	}
 	next, ev, err := s.move(req, EvReplan, []State{StatePending}, StatePending,
 		map[string]string{"old_plan_digest": req.PlanDigest, "new_plan_digest": fresh.Digest()})
