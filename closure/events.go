@@ -93,7 +93,7 @@ const (
 )
 
 // eventKinds is the one table of kinds; an action missing here is a bug
-// (TestEventKinds lists every constant).
+// (TestEventActionsStoredForm pins them all).
 var eventKinds = map[EventAction]EventKind{
 	EvOpen: DecisionEvent, EvApprove: DecisionEvent, EvReject: DecisionEvent, EvCancel: DecisionEvent,
 	EvPause: DecisionEvent, EvResume: DecisionEvent, EvAbort: DecisionEvent, EvRetry: DecisionEvent,
