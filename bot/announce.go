@@ -65,16 +65,21 @@ func mentionIDs(line string) string {
 const ReminderEvery = 24 * time.Hour
 
 // Reminders DMs the assignee of every open gate once a day, and says so in
-// the request's thread. The clock is the domain's (tests move it).
+// the request's thread. The clock is the domain's (tests move it). When
+// each gate was last reminded is kept in Meta, so a restart neither
+// reminds again early nor forgets a reminder that is due.
 type Reminders struct {
 	Reporter *Reporter
 	Store    closure.Store
+	Meta     MetaStore
 	Clock    closure.Clock
 	Every    time.Duration // default ReminderEvery
 
-	mu   sync.Mutex
-	last map[string]time.Time // request/gate → last reminder
+	mu sync.Mutex // one Due at a time: it reads, then writes, the schedule
 }
+
+// metaReminders names the stored schedule: "CT-n/gate id" → last reminder.
+const metaReminders = "gate_reminders"
 
 // Due sends the reminders due now and returns how many it queued.
 func (m *Reminders) Due(ctx context.Context) (int, error) {
@@ -82,17 +87,23 @@ func (m *Reminders) Due(ctx context.Context) (int, error) {
 	if every <= 0 {
 		every = ReminderEvery
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	reqs, err := m.Store.List(ctx, true, 0)
 	if err != nil {
 		return 0, fmt.Errorf("reminders: list open requests: %w", err)
 	}
-	now := m.Clock.Now()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.last == nil {
-		m.last = map[string]time.Time{}
+	last := map[string]time.Time{}
+	if _, err := m.Meta.GetMeta(ctx, metaReminders, &last); err != nil {
+		return 0, fmt.Errorf("reminders: read schedule: %w", err)
 	}
-	n := 0
+	now := m.Clock.Now()
+	type due struct {
+		req *closure.Request
+		g   closure.Gate
+	}
+	var send []due
+	next := map[string]time.Time{} // open gates only: closed ones drop out
 	for _, req := range reqs {
 		switch req.State {
 		case closure.StateGate, closure.StateStuck, closure.StateRunning, closure.StatePaused:
@@ -105,32 +116,29 @@ func (m *Reminders) Due(ctx context.Context) (int, error) {
 			}
 			k := req.ID + "/" + g.ID
 			since := g.OpenedAt
-			if t, ok := m.last[k]; ok {
+			if t, ok := last[k]; ok {
 				since = t
+				next[k] = t
 			}
 			if now.Sub(since) < every {
 				continue
 			}
-			m.last[k] = now
-			m.Reporter.remind(req, g, now)
-			n++
+			next[k] = now
+			send = append(send, due{req, g})
 		}
 	}
-	return n, nil
-}
-
-// Run checks for due reminders on every tick until ctx ends.
-func (m *Reminders) Run(ctx context.Context, tick <-chan time.Time) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick:
-			if _, err := m.Due(ctx); err != nil {
-				m.Reporter.cfg.Log.Warn("gate reminders", "err", err)
-			}
-		}
+	if len(send) == 0 && len(next) == len(last) {
+		return 0, nil
 	}
+	// Written before the reminders are queued: a crash in between loses
+	// one day's reminder at worst, and never sends one twice.
+	if err := m.Meta.PutMeta(ctx, metaReminders, next); err != nil {
+		return 0, fmt.Errorf("reminders: write schedule: %w", err)
+	}
+	for _, d := range send {
+		m.Reporter.remind(d.req, d.g, now)
+	}
+	return len(send), nil
 }
 
 // remind queues a gate reminder: a DM to the assignee and a thread reply.

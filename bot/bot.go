@@ -48,11 +48,19 @@ type Config struct {
 	SocketOptions []socketmode.Option
 }
 
-// InboundStore is the slice of the store the bot uses: Slack refs and the
-// envelope ids seen (store.DB implements it).
+// InboundStore is the slice of the store the bot uses: Slack refs, the
+// envelope ids seen and small values kept across restarts (store.DB
+// implements it).
 type InboundStore interface {
 	RefStore
+	MetaStore
 	SeenEnvelope(ctx context.Context, id string, now time.Time) (bool, error)
+}
+
+// MetaStore keeps small JSON values across restarts (store.DB's meta).
+type MetaStore interface {
+	GetMeta(ctx context.Context, name string, v any) (bool, error)
+	PutMeta(ctx context.Context, name string, v any) error
 }
 
 // Deps are the bot's collaborators; the caller has opened the store (and so
@@ -222,7 +230,7 @@ func (b *Bot) Run(ctx context.Context) error {
 func (b *Bot) sweep(ctx context.Context) {
 	t := time.NewTicker(b.cfg.Sweep)
 	defer t.Stop()
-	reminders := &Reminders{Reporter: b.deps.Reporter, Store: b.deps.Service.Store, Clock: b.deps.Clock}
+	reminders := &Reminders{Reporter: b.deps.Reporter, Store: b.deps.Service.Store, Meta: b.deps.Store, Clock: b.deps.Clock}
 	for {
 		select {
 		case <-ctx.Done():

@@ -80,11 +80,11 @@ func TestInboundOpenApproveRuns(t *testing.T) {
 	assert.Equal(t, []string{secLead}, got.Approvals[bob].Groups, "the group that granted the role is recorded")
 	evs, err := w.db.Events(context.Background(), req.ID)
 	require.NoError(t, err)
-	var actions []string
+	var actions []closure.EventAction
 	for _, ev := range evs {
 		actions = append(actions, ev.Action)
 	}
-	assert.Contains(t, actions, "approve")
+	assert.Contains(t, actions, closure.EvApprove)
 	// The runner asked the kept admin for the sign-in proof, by DM.
 	require.NoError(t, w.srv.WaitFor(10*time.Second, func() bool { return len(w.srv.DMs(carol)) > 0 }), "sign-in DM to the kept admin")
 	// Still inside the abort window: nothing written to the tenant yet.

@@ -436,7 +436,7 @@ func (w *world) force(id string, states []closure.State, f func(*closure.Request
 			n := r.Clone()
 			n.State = st
 			f(n)
-			return n, closure.Event{Actor: closure.SystemActor, Action: "test." + string(st), From: r.State, To: st, Version: r.Version + 1, At: now}, nil
+			return n, closure.Event{Actor: closure.SystemActor, Action: closure.EventAction("test." + string(st)), From: r.State, To: st, Version: r.Version + 1, At: now}, nil
 		})
 		require.NoError(w.t, err)
 	}

@@ -68,7 +68,7 @@ func TestInboundResumeReadsGroupsFresh(t *testing.T) {
 	require.NoError(t, err)
 	var resumed *closure.Event
 	for i := range evs {
-		if evs[i].Action == string(closure.ActResume) {
+		if evs[i].Action == closure.EvResume {
 			resumed = &evs[i]
 		}
 	}

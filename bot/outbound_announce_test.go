@@ -51,7 +51,7 @@ func TestOutboundDailyGateReminders(t *testing.T) {
 	})
 	require.NoError(t, h.rep.GateOpened(h.ctx, req, g))
 	h.flush()
-	rem := &Reminders{Reporter: h.rep, Store: h.db, Clock: h.clock}
+	rem := &Reminders{Reporter: h.rep, Store: h.db, Meta: h.db, Clock: h.clock}
 
 	n, err := rem.Due(h.ctx)
 	require.NoError(t, err)
@@ -71,14 +71,48 @@ func TestOutboundDailyGateReminders(t *testing.T) {
 	assert.True(t, strings.HasPrefix(thread[len(thread)-1].Text, "CT-1: Reminder:"))
 
 	h.clock.Advance(24 * time.Hour)
-	tick := make(chan time.Time, 1)
-	tick <- h.clock.Now()
-	ctx, cancel := contextWithCancel(h)
-	done := make(chan error)
-	go func() { done <- rem.Run(ctx, tick) }()
-	require.Eventually(t, func() bool { return h.rep.Outbox().Len() > 0 || len(h.emu.DMs(uCarol)) == 3 }, 5*time.Second, 5*time.Millisecond)
-	cancel()
-	require.NoError(t, <-done)
+	n, err = rem.Due(h.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the next day's reminder")
 	h.flush()
-	assert.Len(t, h.emu.DMs(uCarol), 3, "the ticker drives the next day's reminder")
+	assert.Len(t, h.emu.DMs(uCarol), 3)
+}
+
+// TestOutboundGateRemindersSurviveRestart: the schedule is stored, so a
+// restarted closebot (new Reminders over the same database) neither sends
+// again the reminder it sent before the restart nor skips the next one.
+func TestOutboundGateRemindersSurviveRestart(t *testing.T) {
+	h := newOutHarness(t, harnessOpt{fast: true})
+	req := h.running()
+	g := closure.Gate{ID: "4.legacy_mfa", Step: 4, Kind: closure.GateLegacyMFA, Instructions: string(closure.GateLegacyMFA),
+		Assignee: uCarol, OpenedAt: h.clock.Now(), Attest: []string{closure.SentenceNoLegacyMFA}}
+	req = h.change(req, "closebot", closure.EvGateOpen, func(r *closure.Request) {
+		r.State, r.Step, r.Gates = closure.StateGate, 4, []closure.Gate{g}
+	})
+	require.NoError(t, h.rep.GateOpened(h.ctx, req, g))
+	h.flush()
+
+	h.clock.Advance(25 * time.Hour)
+	before := &Reminders{Reporter: h.rep, Store: h.db, Meta: h.db, Clock: h.clock}
+	n, err := before.Due(h.ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	h.flush()
+	require.Len(t, h.emu.DMs(uCarol), 2, "the gate DM, then the reminder")
+
+	// A restart, an hour later: the gate is still more than a day old,
+	// but it was reminded an hour ago.
+	h.clock.Advance(time.Hour)
+	after := &Reminders{Reporter: h.rep, Store: h.db, Meta: h.db, Clock: h.clock}
+	n, err = after.Due(h.ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "no second reminder after a restart")
+
+	// A day after the last reminder, the restarted instance reminds.
+	h.clock.Advance(23 * time.Hour)
+	n, err = after.Due(h.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the next reminder is not skipped")
+	h.flush()
+	assert.Len(t, h.emu.DMs(uCarol), 3)
 }

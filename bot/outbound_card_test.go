@@ -28,7 +28,7 @@ func TestOutboundCardEditedInPlaceThroughLifecycle(t *testing.T) {
 	assert.Contains(t, pending, "0 of 1 approvals")
 	assert.Contains(t, pending, "+39 more", "plan summary folds the rest")
 
-	req = h.change(req, uBob, string(closure.ActApprove), func(r *closure.Request) {
+	req = h.change(req, uBob, closure.EvApprove, func(r *closure.Request) {
 		r.State = closure.StateApproved
 		r.Approvals = map[string]closure.Approval{uBob: {UserID: uBob, PlanDigest: planHash, ConfigDigest: cfgDigest}}
 	})

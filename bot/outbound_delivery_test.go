@@ -23,7 +23,7 @@ func TestOutboundLostCardRepostedAndRefUpdated(t *testing.T) {
 
 	// Someone deleted the card: chat.update answers message_not_found.
 	h.emu.InjectError("chat.update", 1, "message_not_found")
-	req = h.change(req, uAlice, string(closure.ActCancel), func(r *closure.Request) { r.State = closure.StateCancelled })
+	req = h.change(req, uAlice, closure.EvCancel, func(r *closure.Request) { r.State = closure.StateCancelled })
 	h.flush()
 	card := h.ref(req, refCard)
 	assert.NotEqual(t, old.TS, card.TS, "card re-posted, ref updated")
@@ -37,7 +37,7 @@ func TestOutboundLostCardRepostedAndRefUpdated(t *testing.T) {
 	h.flush()
 	first := h.ref(req2, refCard)
 	h.emu.InjectError("chat.postMessage", 1, "thread_not_found")
-	req2 = h.change(req2, uBob, string(closure.ActPause), func(r *closure.Request) { r.State, r.PausedFrom = closure.StatePaused, closure.StateRunning })
+	req2 = h.change(req2, uBob, closure.EvPause, func(r *closure.Request) { r.State, r.PausedFrom = closure.StatePaused, closure.StateRunning })
 	h.flush()
 	second := h.ref(req2, refCard)
 	assert.NotEqual(t, first.TS, second.TS, "lost thread: card re-posted")
@@ -77,7 +77,7 @@ func TestOutboundRetryAfterHonoured(t *testing.T) {
 	req := h.open("Company dissolved", "Contoso")
 	h.flush()
 	h.emu.InjectRateLimit("chat.update", 1, 1)
-	req = h.change(req, uAlice, string(closure.ActCancel), func(r *closure.Request) { r.State = closure.StateCancelled })
+	req = h.change(req, uAlice, closure.EvCancel, func(r *closure.Request) { r.State = closure.StateCancelled })
 	h.flush()
 	calls := h.emu.Calls("chat.update")
 	require.Len(t, calls, 2, "refused once with 429, then retried")

@@ -111,14 +111,14 @@ func (h *outHarness) open(reason, tenantName string) *closure.Request {
 		TenantID: tenantID, TenantDomain: domain, Requester: uAlice, Reason: reason, Channel: chOps,
 		State: closure.StatePending, CreatedAt: outT0, ExpiresAt: outT0.Add(24 * time.Hour),
 		PlanDigest: planHash, ConfigDigest: cfgDigest, Plan: planSummary(tenantName), Steps: closure.NewSteps(),
-	}, closure.Event{At: outT0, Actor: uAlice, Action: string(closure.ActOpen)})
+	}, closure.Event{At: outT0, Actor: uAlice, Action: closure.EvOpen})
 	require.NoError(h.t, err)
 	require.NoError(h.t, h.rep.RequestChanged(h.ctx, req, ev))
 	return req
 }
 
 // change commits a change to the store, then reports it (after commit, as the domain does).
-func (h *outHarness) change(req *closure.Request, actor, action string, f func(*closure.Request)) *closure.Request {
+func (h *outHarness) change(req *closure.Request, actor string, action closure.EventAction, f func(*closure.Request)) *closure.Request {
 	h.t.Helper()
 	next := req.Clone()
 	f(next)
@@ -178,8 +178,4 @@ func joined(t *testing.T, raw json.RawMessage) string {
 		b.WriteString(o.Text + "\n")
 	}
 	return b.String()
-}
-
-func contextWithCancel(h *outHarness) (context.Context, context.CancelFunc) {
-	return context.WithCancel(h.ctx)
 }

@@ -15,7 +15,7 @@ import (
 // running moves a fresh request to running (approved, then steps started).
 func (h *outHarness) running() *closure.Request {
 	req := h.open("Company dissolved", "Contoso")
-	req = h.change(req, uBob, string(closure.ActApprove), func(r *closure.Request) {
+	req = h.change(req, uBob, closure.EvApprove, func(r *closure.Request) {
 		r.State = closure.StateApproved
 		r.Approvals = map[string]closure.Approval{uBob: {UserID: uBob, PlanDigest: planHash, ConfigDigest: cfgDigest}}
 	})

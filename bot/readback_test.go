@@ -36,11 +36,11 @@ func (b behindStore) Events(ctx context.Context, id string) ([]closure.Event, er
 // thread message showing its seq and mac), and waits for Slack to show it.
 func approvedThenAborted(h *outHarness) *closure.Request {
 	req := h.open("Company dissolved", "Contoso")
-	req = h.change(req, uBob, string(closure.ActApprove), func(r *closure.Request) {
+	req = h.change(req, uBob, closure.EvApprove, func(r *closure.Request) {
 		r.State = closure.StateApproved
 		r.Approvals = map[string]closure.Approval{uBob: {UserID: uBob, PlanDigest: planHash, ConfigDigest: cfgDigest, At: h.clock.Now()}}
 	})
-	req = h.change(req, uAlice, string(closure.ActAbort), func(r *closure.Request) { r.State = closure.StateAborted })
+	req = h.change(req, uAlice, closure.EvAbort, func(r *closure.Request) { r.State = closure.StateAborted })
 	h.flush()
 	return req
 }

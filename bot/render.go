@@ -37,7 +37,7 @@ func (r *Reporter) cardView(ctx context.Context, req *closure.Request) blocks.Ca
 		RestoreDeadline: req.RestoreDeadline, RestoredAt: req.RestoredAt, ClosedAt: req.ClosedAt,
 	}
 	if req.State == closure.StateRejected {
-		v.RejectedBy = r.actorOf(ctx, req.ID, string(closure.ActReject))
+		v.RejectedBy = r.actorOf(ctx, req.ID, closure.EvReject)
 	}
 	if s := req.Plan; s != nil {
 		v.TenantName = s.TenantName
@@ -60,7 +60,7 @@ func validApprovers(req *closure.Request) []string {
 }
 
 // actorOf is who did the request's last action of that name.
-func (r *Reporter) actorOf(ctx context.Context, id, action string) string {
+func (r *Reporter) actorOf(ctx context.Context, id string, action closure.EventAction) string {
 	evs, err := r.cfg.Store.Events(ctx, id)
 	if err != nil {
 		return ""
@@ -305,60 +305,60 @@ func eventLine(req *closure.Request, ev closure.Event, p *closure.Policy) (strin
 	}
 	detail := func(k string) string { return blocks.Escape(clipRunes(ev.Detail[k], 1500)) }
 	switch ev.Action {
-	case string(closure.ActApprove):
+	case closure.EvApprove:
 		return fmt.Sprintf("%s approved (%d of %d).", who, len(validApprovers(req)), p.Required), true
-	case string(closure.ActReject):
+	case closure.EvReject:
 		return fmt.Sprintf("%s rejected the request: %s", who, blocks.Escape(clipRunes(req.RejectReason, 1500))), true
-	case string(closure.ActCancel):
+	case closure.EvCancel:
 		return who + " cancelled the request.", true
-	case string(closure.ActPause):
+	case closure.EvPause:
 		if ev.Detail["why"] != "" {
 			return who + " paused the closure: " + detail("why"), true
 		}
 		return who + " paused the closure.", true
-	case string(closure.ActResume):
+	case closure.EvResume:
 		return who + " resumed the closure.", true
-	case string(closure.ActAbort):
+	case closure.EvAbort:
 		return who + " aborted the closure.", true
-	case string(closure.ActRetry):
+	case closure.EvRetry:
 		return who + " asked to retry.", true
-	case string(closure.ActConfirm):
+	case closure.EvConfirm:
 		return fmt.Sprintf("%s approved step 5's point of no return (%d of %d).", who, len(req.Confirmations), p.Required), true
-	case string(closure.ActPurge):
+	case closure.EvPurge:
 		return who + " asked to purge this request's deleted objects.", true
-	case string(closure.ActRestore):
+	case closure.EvRestore:
 		return who + " asked to restore the deleted users.", true
-	case string(closure.ActAttest):
+	case closure.EvAttest:
 		s := closure.Sentences[ev.Detail["sentence"]]
 		if s == "" {
 			return who + " attested.", true
 		}
 		return fmt.Sprintf("%s attested “%s”.", who, blocks.Escape(s)), true
-	case "expire":
+	case closure.EvExpire:
 		return "The request expired without enough approvals.", true
-	case "proof.start":
+	case closure.EvProofStart:
 		return "The kept admin was sent a sign-in code by DM; nothing is deleted before their proof.", true
-	case "proof.passed":
+	case closure.EvProofPassed:
 		return "The kept admin proved their sign-in with MFA; the abort window is open.", true
-	case "proof.failed":
+	case closure.EvProofFailed:
 		return "The kept admin's sign-in proof failed: " + detail("why") + ". Approve again to retry.", true
-	case "steps.start":
+	case closure.EvStepsStart:
 		return "The abort window ended and the plan still matches: the steps start.", true
-	case "drift":
+	case closure.EvDrift:
 		var lines []string
 		for i := 1; ev.Detail["change."+fmt.Sprint(i)] != ""; i++ {
 			lines = append(lines, "• "+detail("change."+fmt.Sprint(i)))
 		}
 		return "The plan changed since it was approved; the request is pending again:\n" + strings.Join(lines, "\n"), true
-	case "stuck":
+	case closure.EvStuck:
 		return "A manual gate is long past its ETA: the request is stuck. Open a Microsoft support case and attach `closebot audit export " + blocks.Escape(req.ID) + "`.", true
-	case "step.failed":
+	case closure.EvStepFailed:
 		return "A step failed: " + blocks.Escape(clipRunes(req.FailReason, 1500)), true
-	case "step.sync_off":
+	case closure.EvSyncOff:
 		return "closebot turned directory sync off (it was " + detail("previous") + ").", true
-	case "restore.done":
+	case closure.EvRestoreDone:
 		return "closebot restored the users this request deleted.", true
-	case "purge.done":
+	case closure.EvPurgeDone:
 		return "closebot purged this request's deleted objects.", true
 	}
 	return "", false

@@ -306,14 +306,6 @@ func key(reqID, name string) string {
 // queueCard queues the card's render (edited in place, posted on first sight).
 func (r *Reporter) queueCard(req *closure.Request) { r.queueCardAt(req, PriorityAction) }
 
-// progressActions are audit events that only count objects: the card is
-// re-rendered for them (its buttons carry the version) as a progress edit,
-// so they never crowd out action messages.
-var progressActions = map[string]bool{
-	"step.delete_user": true, "step.user_gone": true, "step.delete_app": true, "step.delete_sp": true,
-	"step.mfa_disabled": true, "step.progress": true, "gone.check": true, "restore.user": true, "gate.progress": true,
-}
-
 func (r *Reporter) queueCardAt(req *closure.Request, prio Priority) {
 	r.enqueue(key(req.ID, refCard), prio,
 		target{reqID: req.ID, ref: refCard, edit: true, channel: req.Channel},
@@ -324,7 +316,10 @@ func (r *Reporter) queueCardAt(req *closure.Request, prio Priority) {
 func (r *Reporter) RequestChanged(ctx context.Context, req *closure.Request, ev closure.Event) error {
 	req = r.observe(req)
 	r.observeEvent(ev)
-	if progressActions[ev.Action] && ev.From == ev.To {
+	if ev.Action.IsProgress() && ev.From == ev.To {
+		// Progress only counts objects: the card is re-rendered (its
+		// buttons carry the version) as a progress edit, so it never
+		// crowds out action messages.
 		r.queueCardAt(req, PriorityProgress)
 	} else {
 		r.queueCard(req)
@@ -332,7 +327,7 @@ func (r *Reporter) RequestChanged(ctx context.Context, req *closure.Request, ev 
 	if ev.From != ev.To {
 		r.redrawButtons(ctx, req)
 	}
-	if (ev.Action == "steps.start" || ev.Action == "step.done") && req.Step >= 1 {
+	if (ev.Action == closure.EvStepsStart || ev.Action == closure.EvStepDone) && req.Step >= 1 {
 		// The new step's message takes its place in the thread now, right
 		// after what came before it.
 		r.queueStep(req.ID, req.Channel, req.Step, PriorityAction)

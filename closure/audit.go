@@ -10,7 +10,7 @@ type Event struct {
 	Seq     uint64            `json:"seq"`     // 1, 2, ... per request; set by the store
 	At      time.Time         `json:"at"`
 	Actor   string            `json:"actor"`  // Slack user id, or "closebot" for the bot itself
-	Action  string            `json:"action"` // e.g. "open", "approve", "step.delete_user"
+	Action  EventAction       `json:"action"` // see events.go; the stored string never changes
 	From    State             `json:"from,omitempty"`
 	To      State             `json:"to,omitempty"`
 	Version uint64            `json:"version"`          // request version after the change

@@ -72,7 +72,7 @@ func TestStuckDetection(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, moved)
 		_, _, err = h.svc.System(ctx, r.ID, closure.System.MarkStuck)
-		requireRule(t, closure.RuleBadInput, err)
+		requireRule(t, closure.RuleNotDue, err)
 
 		h.clock.Set(due)
 		moved, err = h.svc.MarkStuckDue(ctx)
@@ -120,7 +120,7 @@ func TestSettleAfterReapproval(t *testing.T) {
 	r = h.sys(t, r.ID, closure.System.Settle)
 	assert.Equal(t, closure.StateGate, r.State)
 	_, _, err := h.svc.System(ctx, r.ID, closure.System.Settle)
-	requireRule(t, closure.RuleBadInput, err)
+	requireRule(t, closure.RuleNotDue, err)
 
 	// Stop file: the bot pauses; a person resumes; the gate was satisfied meanwhile.
 	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {

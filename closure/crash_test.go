@@ -18,7 +18,7 @@ import (
 
 // faultStore wraps the rig's MemStore: it can fail the next Update (a
 // disk error after a Graph write), run a hook after each Get, and play a
-// tampered audit chain through closure.ChainVerifier.
+// tampered audit chain through Store.VerifyChain.
 type faultStore struct {
 	closure.Store
 	mu         sync.Mutex
@@ -72,26 +72,12 @@ func withFaultStore(rg *rig) *faultStore {
 	return fs
 }
 
-// announcer is a Reporter that can also post a plain notice (the bot's can).
-type announcer struct {
-	*closuretest.Reporter
-	mu      sync.Mutex
-	notices []string
-}
-
-func (a *announcer) Announce(_ context.Context, channel, text string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.notices = append(a.notices, channel+": "+text)
-	return nil
-}
-
 // deletionRecords counts step.delete_user events per user id.
 func deletionRecords(t *testing.T, rg *rig, id string) map[string]int {
 	t.Helper()
 	out := map[string]int{}
 	for _, ev := range rg.events(t, id) {
-		if ev.Action == "step.delete_user" {
+		if ev.Action == closure.EvDeleteUser {
 			out[ev.Detail["id"]]++
 		}
 	}
@@ -199,8 +185,6 @@ func TestCommitFailureAfterWriteRecordedBeforeNextWrite(t *testing.T) {
 // resume; a mismatch stops all work on that request and says so.
 func TestTamperedChainStopsWork(t *testing.T) {
 	rg := newRig(t, defaultSeed())
-	ann := &announcer{Reporter: rg.rep}
-	rg.svc.Reporter = ann
 	r := rg.openApproved(t)
 	rg.toSteps(t, r.ID)
 	fs := withFaultStore(rg)
@@ -215,10 +199,16 @@ func TestTamperedChainStopsWork(t *testing.T) {
 	require.ErrorIs(t, err, closure.ErrTampered)
 	assert.Empty(t, rg.dir.Writes(), "nothing written")
 	assert.Equal(t, closure.StateWaitingWindow, rg.get(t, r.ID).State, "no state change either")
-	require.Len(t, ann.notices, 1)
-	assert.Contains(t, ann.notices[0], "C0OPS: ")
-	assert.Contains(t, ann.notices[0], r.ID)
-	assert.Contains(t, ann.notices[0], "does not verify")
+	var notices []closuretest.Report
+	for _, rp := range rg.rep.Reports() {
+		if rp.Kind == "announce" {
+			notices = append(notices, rp)
+		}
+	}
+	require.Len(t, notices, 1)
+	assert.Equal(t, "C0OPS", notices[0].Channel)
+	assert.Contains(t, notices[0].Message, r.ID)
+	assert.Contains(t, notices[0].Message, "does not verify")
 
 	// A chain that verifies again (restored from backup) runs.
 	fs.set(func(f *faultStore) { f.tampered = false })

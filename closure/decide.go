@@ -73,7 +73,7 @@ func (d Decider) Open(in OpenInput) (*Request, Event, error) {
 		Steps:        NewSteps(),
 	}
 	ev := Event{
-		At: d.Now, Actor: d.Actor.UserID, Action: string(ActOpen), To: StatePending, Version: 1,
+		At: d.Now, Actor: d.Actor.UserID, Action: EvOpen, To: StatePending, Version: 1,
 		Groups: roles.Groups,
 		Detail: map[string]string{"tenant": t.ID, "plan_digest": req.PlanDigest, "config_digest": req.ConfigDigest},
 	}
@@ -431,7 +431,7 @@ func (d Decider) next(req *Request) *Request {
 
 func (d Decider) event(cur, next *Request, act Action, roles Roles, detail map[string]string) Event {
 	return Event{
-		Request: cur.ID, At: d.Now, Actor: d.Actor.UserID, Action: string(act),
+		Request: cur.ID, At: d.Now, Actor: d.Actor.UserID, Action: EventAction(act),
 		From: cur.State, To: next.State, Version: cur.Version + 1,
 		Groups: roles.Groups, Detail: detail,
 	}

@@ -45,6 +45,10 @@ const (
 	RuleAlreadyAttested  Rule = "already_attested"
 	RuleWindowOpen       Rule = "window_open"
 	RuleNoKeep           Rule = "no_kept_admin"
+	// RuleNotDue: closebot's own decision found nothing to do on the
+	// request as read now (not due to expire, nothing to settle, already
+	// recorded): it moved on since the caller looked.
+	RuleNotDue Rule = "not_due"
 
 	// Input.
 	RuleReasonRequired Rule = "reason_required"
@@ -82,6 +86,20 @@ func RuleOf(err error) Rule {
 	return ""
 }
 
+// movedOn are the refusals that only say the stored request is no longer
+// where a decision expected it (another state, a newer version, a gate
+// already satisfied, a window still open): re-reading it resolves them.
+var movedOn = map[Rule]bool{
+	RuleWrongState: true, RuleStaleVersion: true, RulePlanChanged: true, RuleConfigChanged: true,
+	RuleAlreadyApproved: true, RuleExpired: true, RuleNotAwaiting: true, RuleWrongStep: true,
+	RuleGateSatisfied: true, RuleAlreadyAttested: true, RuleWindowOpen: true, RuleNotDue: true,
+}
+
+// MovedOn reports whether r only means that the request moved on. The
+// others (who may act, bad input, a missing gate...) are faults when
+// closebot itself decides: they must surface, not read as "moved on".
+func (r Rule) MovedOn() bool { return movedOn[r] }
+
 // messages is the one table of words for refusals.
 var messages = map[Rule]string{
 	RuleUnknownUser: "Slack did not say who you are, so closebot cannot decide.",
@@ -113,6 +131,7 @@ var messages = map[Rule]string{
 	RuleNotAttestable:    "That gate does not ask for this attestation.",
 	RuleAlreadyAttested:  "That attestation is already recorded.",
 	RuleWindowOpen:       "The abort window has not ended yet.",
+	RuleNotDue:           "There is nothing to do on the request now.",
 	RuleNoKeep:           "The tenant's current plan has no kept admin (tenants[].keep was not found), so nothing can be approved; fix the kept admin first.",
 
 	RuleReasonRequired: "A reason is required to %s.",

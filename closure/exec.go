@@ -33,10 +33,12 @@ func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
 func (x *exec) now() time.Time { return x.r.now() }
 
 // commit applies a system decision and reports it (Service reports the
-// request change; steps and gates are reported here).
+// request change; steps and gates are reported here). Only a refusal
+// because the request moved on becomes errStopped; any other is a bug in
+// the decision and stays an error (see Runner.commitErr).
 func (x *exec) commit(ctx context.Context, f func(System, *Request) (*Request, Event, error)) (*Request, error) {
 	req, _, err := x.r.Service.System(ctx, x.id, f)
-	if RuleOf(err) != "" {
+	if RuleOf(err).MovedOn() {
 		return nil, fmt.Errorf("%w: %v", errStopped, err)
 	}
 	return req, err
@@ -124,22 +126,9 @@ func hasGateOf(req *Request, kind GateKind) bool {
 	return false
 }
 
-// Intent actions: written to the audit log before the Graph write they
-// name, so a crash between the write and its record is found on resume.
-const (
-	intentDeleteUser  = "intent.delete_user"
-	intentSyncOff     = "intent.sync_off"
-	intentDeleteApp   = "intent.delete_app"
-	intentDeleteSP    = "intent.delete_sp"
-	intentDisableSP   = "intent.disable_sp"
-	intentMFA         = "intent.mfa_disable"
-	intentRestoreUser = "intent.restore_user"
-	intentPurge       = "intent.purge"
-)
-
 // intend is the safe point before a Graph write: it re-reads the stored
 // request (a pause or an abort stops here) and records the intended write.
-func (x *exec) intend(ctx context.Context, ok func(*Request) bool, action string, detail map[string]string) error {
+func (x *exec) intend(ctx context.Context, ok func(*Request) bool, action EventAction, detail map[string]string) error {
 	if x.r.Halted() {
 		return errStopped
 	}

@@ -90,7 +90,7 @@ func (h *harness) open(t *testing.T) *closure.Request {
 	})
 	require.NoError(t, err)
 	require.Equal(t, closure.StatePending, r.State)
-	require.Equal(t, "open", ev.Action)
+	require.Equal(t, closure.EvOpen, ev.Action)
 	return r
 }
 

@@ -78,7 +78,7 @@ func TestExplain(t *testing.T) {
 		closure.RuleExpired, closure.RuleNotAwaiting, closure.RuleWrongStep, closure.RuleRestoreDeadline,
 		closure.RuleNothingToRestore, closure.RuleNoSuchGate, closure.RuleGateSatisfied, closure.RuleNotAttestable,
 		closure.RuleAlreadyAttested, closure.RuleWindowOpen, closure.RuleReasonRequired, closure.RuleUnknownTenant,
-		closure.RuleBadInput,
+		closure.RuleBadInput, closure.RuleNotDue,
 	}
 	for _, r := range rules {
 		for _, act := range closure.AllActions {

@@ -25,7 +25,7 @@ func TestPauseAllPausesRunningRequestsOnly(t *testing.T) {
 	evs, err := h.store.Events(context.Background(), running.ID)
 	require.NoError(t, err)
 	last := evs[len(evs)-1]
-	require.Equal(t, "pause", last.Action)
+	require.Equal(t, closure.EvPause, last.Action)
 	require.Equal(t, "stop file", last.Detail["why"])
 
 	again, err := h.svc.PauseAll(context.Background(), "stop file")

@@ -24,6 +24,10 @@ type Reporter interface {
 	SignInCode(ctx context.Context, req *Request, userID, message string) error
 	// Summary: the tenant is gone; post the summary and edit the card to "Closed".
 	Summary(ctx context.Context, req *Request, s Summary) error
+	// Announce posts a plain notice in a channel: the runner uses it to say
+	// that a request's audit data does not verify and work on it stopped
+	// (DESIGN §7), which people must hear, not only the log.
+	Announce(ctx context.Context, channel, text string) error
 }
 
 // Summary is what is posted when a closure ends.

@@ -8,19 +8,19 @@ import (
 )
 
 // completionOf pairs each intent action with the action recording it done.
-var completionOf = map[string]string{
-	intentDeleteUser: "step.delete_user",
-	intentSyncOff:    "step.sync_off",
-	intentDeleteApp:  "step.delete_app",
-	intentDeleteSP:   "step.delete_sp",
-	intentMFA:        "step.mfa_disabled",
-	intentDisableSP:  "step.disable_sp",
+var completionOf = map[EventAction]EventAction{
+	EvIntentDelUser: EvDeleteUser,
+	EvIntentSyncOff: EvSyncOff,
+	EvIntentDelApp:  EvDeleteApp,
+	EvIntentDelSP:   EvDeleteSP,
+	EvIntentMFA:     EvMFADisabled,
+	EvIntentDisSP:   EvDisableSP,
 }
 
 // resolvedBy are the events, besides an intent's completion, after which
 // an intended user deletion is no longer this request's to record: a
 // person removed the user at a gate.
-var resolvedBy = map[string]string{"step.user_gone": intentDeleteUser}
+var resolvedBy = map[EventAction]EventAction{EvUserGone: EvIntentDelUser}
 
 // orphanIntents returns the intents of the audit log with no recorded
 // completion: writes a crash may have made without recording them. Per
@@ -28,11 +28,11 @@ var resolvedBy = map[string]string{"step.user_gone": intentDeleteUser}
 // sent (a crash before the call) and was superseded by the retry, whose
 // own completion records the write once.
 func orphanIntents(evs []Event) []Event {
-	key := func(intent string, ev Event) string {
+	key := func(intent EventAction, ev Event) string {
 		// Sync-off has no object id: all its intents share one key.
-		return intent + "|" + lower(ev.Detail["id"])
+		return string(intent) + "|" + lower(ev.Detail["id"])
 	}
-	completes := map[string]string{} // completion action → intent
+	completes := map[EventAction]EventAction{} // completion action → intent
 	for intent, completion := range completionOf {
 		completes[completion] = intent
 	}
@@ -81,7 +81,7 @@ func (x *exec) reconcile(ctx context.Context) error {
 		var record func(System, *Request) (*Request, Event, error)
 		step := StepDeleteUsers
 		switch ev.Action {
-		case intentDeleteUser:
+		case EvIntentDelUser:
 			_, err := x.dir.User(ctx, id)
 			if !isNotFound(err) {
 				if err != nil {
@@ -91,7 +91,7 @@ func (x *exec) reconcile(ctx context.Context) error {
 			}
 			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: ev.Detail["kind"], Privileged: ev.Detail["privileged"] == "true"}
 			record = func(s System, q *Request) (*Request, Event, error) { return s.UserRemoved(q, obj) }
-		case intentSyncOff:
+		case EvIntentSyncOff:
 			org, err := x.dir.Organization(ctx)
 			if err != nil {
 				return fmt.Errorf("read organization: %w", err)
@@ -101,11 +101,11 @@ func (x *exec) reconcile(ctx context.Context) error {
 			}
 			record = func(s System, q *Request) (*Request, Event, error) {
 				if q.Done.SyncOff {
-					return nil, Event{}, deny(RuleBadInput, "", q.State, "already recorded")
+					return nil, Event{}, deny(RuleNotDue, "", q.State, "already recorded")
 				}
 				return s.SyncTurnedOff(q, ev.Detail["previous"])
 			}
-		case intentDeleteApp:
+		case EvIntentDelApp:
 			if apps == nil {
 				list, err := x.dir.Applications(ctx)
 				if err != nil {
@@ -122,7 +122,7 @@ func (x *exec) reconcile(ctx context.Context) error {
 			step = StepDeleteDirectory
 			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: KindApplication}
 			record = func(s System, q *Request) (*Request, Event, error) { return s.AppRemoved(q, obj) }
-		case intentDeleteSP:
+		case EvIntentDelSP:
 			if sps == nil {
 				list, err := x.dir.ServicePrincipals(ctx)
 				if err != nil {
@@ -139,7 +139,7 @@ func (x *exec) reconcile(ctx context.Context) error {
 			step = StepDeleteDirectory
 			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: KindServicePrincipal}
 			record = func(s System, q *Request) (*Request, Event, error) { return s.ServicePrincipalRemoved(q, obj) }
-		case intentDisableSP:
+		case EvIntentDisSP:
 			list, err := x.dir.ServicePrincipals(ctx)
 			if err != nil {
 				return fmt.Errorf("read service principals: %w", err)
@@ -151,7 +151,7 @@ func (x *exec) reconcile(ctx context.Context) error {
 			step = StepDeleteDirectory
 			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: KindServicePrincipal}
 			record = func(s System, q *Request) (*Request, Event, error) { return s.ServicePrincipalDisabled(q, obj) }
-		case intentMFA:
+		case EvIntentMFA:
 			state, err := x.dir.PerUserMFA(ctx, id)
 			if err != nil && !isNotFound(err) {
 				return fmt.Errorf("read per-user MFA of %s: %w", id, err)

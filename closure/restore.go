@@ -43,12 +43,12 @@ func (r *Runner) restore(ctx context.Context, req *Request) error {
 	var orphans []Event
 	for _, ev := range evs {
 		switch ev.Action {
-		case string(ActRestore):
+		case EvRestore:
 			restored, orphans = nil, nil
-		case "restore.user":
+		case EvUserRestored:
 			restored = append(restored, ev.Detail["id"])
 			orphans = slices.DeleteFunc(orphans, func(o Event) bool { return equalFold(o.Detail["id"], ev.Detail["id"]) })
-		case intentRestoreUser:
+		case EvIntentRestore:
 			orphans = append(orphans, ev)
 		}
 	}
@@ -74,7 +74,7 @@ func (r *Runner) restore(ctx context.Context, req *Request) error {
 		restored = append(restored, id)
 	}
 	for _, ev := range evs {
-		if ev.Action != intentDeleteUser {
+		if ev.Action != EvIntentDelUser {
 			continue
 		}
 		id := ev.Detail["id"]
@@ -83,7 +83,7 @@ func (r *Runner) restore(ctx context.Context, req *Request) error {
 		}
 		seen[lower(id)] = true
 		obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: ev.Detail["kind"], Privileged: ev.Detail["privileged"] == "true"}
-		if err := x.intend(ctx, aborted, intentRestoreUser, obj.detail()); err != nil {
+		if err := x.intend(ctx, aborted, EvIntentRestore, obj.detail()); err != nil {
 			return err
 		}
 		if err := x.dir.RestoreUser(ctx, id); IsRefused(err) {

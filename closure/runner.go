@@ -223,14 +223,12 @@ func (r *Runner) Run(ctx context.Context, id string) error {
 }
 
 // chainBroken says that a request's audit data does not verify: in the
-// log, and in the request's channel when the Reporter can post a notice.
+// log, and in the request's channel.
 func (r *Runner) chainBroken(ctx context.Context, id string, err error) {
 	r.logger().ErrorContext(ctx, "audit chain does not verify: work on this request stops", "request", id, "err", err)
-	a, ok := r.reporter().(interface {
-		Announce(ctx context.Context, channel, text string) error
-	})
-	if !ok {
-		return
+	a := r.reporter()
+	if a == nil {
+		return // no reporter configured (Service.Reporter is optional)
 	}
 	req, gerr := r.store().Get(ctx, id)
 	if gerr != nil {
@@ -242,14 +240,10 @@ func (r *Runner) chainBroken(ctx context.Context, id string, err error) {
 	}
 }
 
-// checkChain verifies the request's audit chain when the store keeps one
-// (DESIGN §7: before every resume, and here before an irreversible purge).
+// checkChain verifies the request's audit chain (DESIGN §7: before every
+// resume, and before an irreversible purge).
 func (r *Runner) checkChain(ctx context.Context, id string) error {
-	v, ok := r.store().(ChainVerifier)
-	if !ok {
-		return nil
-	}
-	if err := v.VerifyChain(ctx, id); err != nil {
+	if err := r.store().VerifyChain(ctx, id); err != nil {
 		return fmt.Errorf("verify the audit chain of %s: %w", id, err)
 	}
 	return nil
@@ -510,10 +504,12 @@ func (r *Runner) advanceSteps(ctx context.Context, req *Request, rechecked *bool
 }
 
 // commitErr applies a system decision; a refusal because the request
-// moved on becomes errStopped.
+// moved on becomes errStopped (the loop re-reads it). Any other refusal
+// is a bug in closebot's own decision and stays an error: it is logged
+// and retried, never taken for progress.
 func (r *Runner) commitErr(ctx context.Context, id string, f func(System, *Request) (*Request, Event, error)) error {
 	_, _, err := r.Service.System(ctx, id, f)
-	if RuleOf(err) != "" {
+	if RuleOf(err).MovedOn() {
 		return fmt.Errorf("%w: %v", errStopped, err)
 	}
 	return err

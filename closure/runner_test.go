@@ -200,7 +200,7 @@ func TestSyncOffRefusedBecomesGate(t *testing.T) {
 	r = rg.drive(t, r.ID, atStep(2, closure.StateGate, closure.StateRunning))
 	assert.Equal(t, []string{closuretest.KeepID}, rg.dir.UserIDs())
 	for _, ev := range rg.events(t, r.ID) {
-		assert.NotEqual(t, "step.failed", ev.Action)
+		assert.NotEqual(t, closure.EvStepFailed, ev.Action)
 	}
 }
 

@@ -103,7 +103,7 @@ func TestKeptAdminChangedNoDeletionBeforeNewProof(t *testing.T) {
 	assert.Empty(t, deletedUsers(rg), "nothing deleted before the new kept admin's proof")
 }
 
-func countEvents(evs []closure.Event, action string) int {
+func countEvents(evs []closure.Event, action closure.EventAction) int {
 	n := 0
 	for _, ev := range evs {
 		if ev.Action == action {

@@ -234,7 +234,7 @@ func (s *Service) ExpireDue(ctx context.Context) ([]*Request, error) {
 			continue
 		}
 		got, _, err := s.System(ctx, r.ID, System.Expire)
-		if RuleOf(err) != "" {
+		if RuleOf(err).MovedOn() {
 			continue // moved on meanwhile (approved, cancelled...)
 		}
 		if err != nil {
@@ -259,7 +259,7 @@ func (s *Service) MarkStuckDue(ctx context.Context) ([]*Request, error) {
 			continue
 		}
 		got, _, err := s.System(ctx, r.ID, System.MarkStuck)
-		if RuleOf(err) != "" {
+		if RuleOf(err).MovedOn() {
 			continue
 		}
 		if err != nil {

@@ -12,7 +12,7 @@ import (
 // disabled it, and in words what Graph refused outright.
 func (x *exec) removeSP(ctx context.Context, ok func(*Request) bool, sp ServicePrincipal) (bool, string, error) {
 	obj := DeletedObject{ID: sp.ID, Name: sp.DisplayName, Kind: KindServicePrincipal}
-	if err := x.intend(ctx, ok, intentDeleteSP, obj.detail()); err != nil {
+	if err := x.intend(ctx, ok, EvIntentDelSP, obj.detail()); err != nil {
 		return false, "", err
 	}
 	err := x.dir.DeleteServicePrincipal(ctx, sp.ID)
@@ -30,7 +30,7 @@ func (x *exec) removeSP(ctx context.Context, ok func(*Request) bool, sp ServiceP
 	if !sp.AccountEnabled {
 		return false, "", nil // cannot be deleted, already disabled
 	}
-	if err := x.intend(ctx, ok, intentDisableSP, obj.detail()); err != nil {
+	if err := x.intend(ctx, ok, EvIntentDisSP, obj.detail()); err != nil {
 		return false, "", err
 	}
 	if derr := x.dir.DisableServicePrincipal(ctx, sp.ID); derr != nil {
@@ -127,7 +127,7 @@ func (x *exec) stepDirectory(ctx context.Context, req *Request) (*Wait, error) {
 			continue
 		}
 		obj := DeletedObject{ID: a.ID, Name: a.DisplayName, Kind: KindApplication}
-		if err := x.intend(ctx, ok, intentDeleteApp, obj.detail()); err != nil {
+		if err := x.intend(ctx, ok, EvIntentDelApp, obj.detail()); err != nil {
 			return nil, err
 		}
 		err := x.dir.DeleteApplication(ctx, a.ID)
@@ -259,7 +259,7 @@ func (x *exec) purge(ctx context.Context, req *Request) error {
 	seen := map[string]bool{}
 	for _, ev := range evs {
 		switch ev.Action {
-		case "step.delete_user", "step.delete_app", "step.delete_sp":
+		case EvDeleteUser, EvDeleteApp, EvDeleteSP:
 			id := firstOf(ev.Detail, "id", "user", "app")
 			if id != "" && !seen[lower(id)] {
 				seen[lower(id)] = true
@@ -269,7 +269,7 @@ func (x *exec) purge(ctx context.Context, req *Request) error {
 	}
 	var purged []string
 	for _, id := range ids {
-		if err := x.intend(ctx, gateAt(StepDeleteDirectory), intentPurge, map[string]string{"id": id}); err != nil {
+		if err := x.intend(ctx, gateAt(StepDeleteDirectory), EvIntentPurge, map[string]string{"id": id}); err != nil {
 			return err
 		}
 		if err := x.dir.PurgeDeleted(ctx, id); err != nil && !isNotFound(err) {

@@ -76,7 +76,7 @@ func (x *exec) stepMFA(ctx context.Context, req *Request) (*Wait, error) {
 // disableMFA sets a user's per-user MFA to disabled at a safe point,
 // recording the previous state.
 func (x *exec) disableMFA(ctx context.Context, ok func(*Request) bool, u User, previous string) error {
-	if err := x.intend(ctx, ok, intentMFA, map[string]string{"id": u.ID, "name": u.UPN, "previous": previous}); err != nil {
+	if err := x.intend(ctx, ok, EvIntentMFA, map[string]string{"id": u.ID, "name": u.UPN, "previous": previous}); err != nil {
 		return err
 	}
 	if err := x.dir.SetPerUserMFA(ctx, u.ID, "disabled"); err != nil {

@@ -26,7 +26,7 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 	}
 	var syncRefused error
 	if org.SyncEnabled && !req.Done.SyncOff {
-		if err := x.intend(ctx, runningAt(1), intentSyncOff, map[string]string{"organization": org.ID, "previous": "true"}); err != nil {
+		if err := x.intend(ctx, runningAt(1), EvIntentSyncOff, map[string]string{"organization": org.ID, "previous": "true"}); err != nil {
 			return nil, err
 		}
 		switch err := x.dir.DisableSync(ctx, org.ID); {
@@ -243,7 +243,7 @@ func (x *exec) usersLeft(ctx context.Context, keepID string) ([]User, error) {
 // before and the deletion (id, UPN, kind) after.
 func (x *exec) deleteUser(ctx context.Context, ok func(*Request) bool, u User, privileged bool) error {
 	obj := DeletedObject{ID: u.ID, Name: u.UPN, Kind: string(userKind(u, privileged)), Privileged: privileged}
-	if err := x.intend(ctx, ok, intentDeleteUser, obj.detail()); err != nil {
+	if err := x.intend(ctx, ok, EvIntentDelUser, obj.detail()); err != nil {
 		return err
 	}
 	if err := x.dir.DeleteUser(ctx, u.ID); err != nil {
@@ -397,7 +397,7 @@ func (x *exec) deletedUserIDs(ctx context.Context) (map[string]bool, error) {
 	}
 	out := map[string]bool{}
 	for _, ev := range evs {
-		if ev.Action == "step.delete_user" || ev.Action == "step.user_gone" {
+		if ev.Action == EvDeleteUser || ev.Action == EvUserGone {
 			out[lower(firstOf(ev.Detail, "id", "user"))] = true
 		}
 	}

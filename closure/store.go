@@ -27,6 +27,13 @@ type Store interface {
 	Append(ctx context.Context, ev Event) (Event, error)
 	// Events returns a request's audit chain in order.
 	Events(ctx context.Context, id string) ([]Event, error)
+	// VerifyChain checks a request's stored record and audit chain. DESIGN
+	// §7: the runner verifies it before every resume and before an
+	// irreversible purge, so it is part of the port: a store that cannot
+	// verify would silently skip that check. It returns an error wrapping
+	// ErrTampered, naming the first bad event, when the chain or the
+	// record does not verify; ErrNotFound if there is no such request.
+	VerifyChain(ctx context.Context, id string) error
 }
 
 // Expect is what a compare-and-set requires of the stored request.
@@ -46,12 +53,3 @@ var (
 	// not verify against the audit key. Work on that request stops.
 	ErrTampered = errors.New("audit data does not verify")
 )
-
-// ChainVerifier is implemented by a Store that keeps a keyed audit chain
-// (the bbolt store). DESIGN §7: the chain is verified before every resume;
-// the runner also verifies it before an irreversible purge. VerifyChain
-// returns an error wrapping ErrTampered, naming the first bad event, when
-// the request's chain or record does not verify.
-type ChainVerifier interface {
-	VerifyChain(ctx context.Context, id string) error
-}

@@ -37,12 +37,12 @@ func short(digest string) string {
 
 // StartProof: approved → proving (the kept admin's sign-in proof is sent).
 func (s System) StartProof(req *Request) (*Request, Event, error) {
-	return s.move(req, "proof.start", []State{StateApproved}, StateProving, nil)
+	return s.move(req, EvProofStart, []State{StateApproved}, StateProving, nil)
 }
 
 // ProofPassed: proving → waiting_window; the abort window starts now.
 func (s System) ProofPassed(req *Request) (*Request, Event, error) {
-	next, ev, err := s.move(req, "proof.passed", []State{StateProving}, StateWaitingWindow, nil)
+	next, ev, err := s.move(req, EvProofPassed, []State{StateProving}, StateWaitingWindow, nil)
 	if err == nil {
 		next.WindowEndsAt = s.Now.Add(s.Policy.AbortWindow)
 		next.ProofError = ""
@@ -55,7 +55,7 @@ func (s System) ProofPassed(req *Request) (*Request, Event, error) {
 
 // ProofFailed: proving → pending; the request needs approving again.
 func (s System) ProofFailed(req *Request, why string) (*Request, Event, error) {
-	next, ev, err := s.move(req, "proof.failed", []State{StateProving}, StatePending, map[string]string{"why": why})
+	next, ev, err := s.move(req, EvProofFailed, []State{StateProving}, StatePending, map[string]string{"why": why})
 	if err == nil {
 		s.repend(req, next)
 		next.ProofError = why
@@ -78,7 +78,7 @@ func (s System) StartSteps(req *Request) (*Request, Event, error) {
 			to = StatePaused
 		}
 	}
-	next, ev, err := s.move(req, "steps.start", []State{StateWaitingWindow}, to, map[string]string{"step": strconv.Itoa(step)})
+	next, ev, err := s.move(req, EvStepsStart, []State{StateWaitingWindow}, to, map[string]string{"step": strconv.Itoa(step)})
 	if err == nil {
 		next.Step = step
 		if st := next.StepAt(step); st.Status != StepDone {
@@ -109,7 +109,7 @@ func orState(s, def State) State {
 // and without a new proof only while the kept admin is the one who proved.
 func (s System) Repend(req *Request, fresh PlanFacts, summary *PlanSummary, d Drift) (*Request, Event, error) {
 	lines := d.Lines()
-	next, ev, err := s.move(req, "drift", []State{StateRunning, StateGate, StateStuck, StatePaused}, StatePending, nil)
+	next, ev, err := s.move(req, EvDrift, []State{StateRunning, StateGate, StateStuck, StatePaused}, StatePending, nil)
 	if err != nil {
 		return nil, Event{}, err
 	}
@@ -155,9 +155,9 @@ func (s System) repend(cur, next *Request) {
 // a request re-pended by drift does not expire.
 func (s System) Expire(req *Request) (*Request, Event, error) {
 	if req.State == StatePending && (req.Interrupted != nil || s.Now.Before(req.ExpiresAt)) {
-		return nil, Event{}, deny(RuleBadInput, "", req.State, "not due to expire")
+		return nil, Event{}, deny(RuleNotDue, "", req.State, "not due to expire")
 	}
-	return s.move(req, "expire", []State{StatePending}, StateExpired, nil)
+	return s.move(req, EvExpire, []State{StatePending}, StateExpired, nil)
 }
 
 // ExpiryDue reports whether Expire would act now.
@@ -165,45 +165,16 @@ func (r *Request) ExpiryDue(now time.Time) bool {
 	return r.State == StatePending && r.Interrupted == nil && !now.Before(r.ExpiresAt)
 }
 
-// UpdateStep records a step's progress (counters, cursor, result) without
-// a state change.
-func (s System) UpdateStep(req *Request, step int, action string, detail map[string]string, f func(*StepProgress)) (*Request, Event, error) {
-	if req.StepAt(step) == nil {
-		return nil, Event{}, deny(RuleBadInput, "", req.State, "no step "+strconv.Itoa(step))
-	}
-	next, ev, err := s.move(req, action, []State{StateRunning, StateGate, StateStuck, StatePaused}, req.State, detail)
-	if err == nil {
-		f(next.StepAt(step))
-	}
-	return next, ev, err
-}
-
-// UserDeleted records that this request deleted a user: it is no longer
-// drift, it counts for Restore, and the first deletion starts the restore
-// deadline.
-func (s System) UserDeleted(req *Request, objectID string, privileged bool) (*Request, Event, error) {
-	kind := string(KindMember)
-	if privileged {
-		kind = string(KindPrivileged)
-	}
-	return s.UserRemoved(req, DeletedObject{ID: objectID, Kind: kind, Privileged: privileged})
-}
-
 // SyncTurnedOff records that this request turned directory sync off;
 // previous is the value it replaced (for the audit log).
 func (s System) SyncTurnedOff(req *Request, previous string) (*Request, Event, error) {
 	// Recorded in any state the write can have raced with (a pause or an
 	// abort clicked while the call was in flight): what was done is recorded.
-	next, ev, err := s.move(req, "step.sync_off", recordable, req.State, map[string]string{"previous": previous})
+	next, ev, err := s.move(req, EvSyncOff, recordable, req.State, map[string]string{"previous": previous})
 	if err == nil {
 		next.Done.SyncOff = true
 	}
 	return next, ev, err
-}
-
-// AppDeleted records an app registration step 5 deleted.
-func (s System) AppDeleted(req *Request, appID string) (*Request, Event, error) {
-	return s.AppRemoved(req, DeletedObject{ID: appID, Kind: KindApplication})
 }
 
 // OpenGate adds a manual gate. A gate of the current step makes a running
@@ -219,7 +190,7 @@ func (s System) OpenGate(req *Request, g Gate) (*Request, Event, error) {
 	if req.State == StateRunning && g.Step == req.Step {
 		to = StateGate
 	}
-	next, ev, err := s.move(req, "gate.open", []State{StateRunning, StateGate, StateStuck}, to,
+	next, ev, err := s.move(req, EvGateOpen, []State{StateRunning, StateGate, StateStuck}, to,
 		map[string]string{"gate": g.ID, "kind": string(g.Kind), "step": strconv.Itoa(g.Step)})
 	if err != nil {
 		return nil, Event{}, err
@@ -252,7 +223,7 @@ func (s System) GateProgress(req *Request, gateID string, eta time.Time, note st
 	if req.State == StateStuck {
 		to = StateGate
 	}
-	next, ev, err := s.move(req, "gate.progress", []State{StateRunning, StateGate, StateStuck, StatePaused}, to,
+	next, ev, err := s.move(req, EvGateProgress, []State{StateRunning, StateGate, StateStuck, StatePaused}, to,
 		map[string]string{"gate": gateID, "note": note})
 	if err == nil {
 		next.Gates[i].ProgressAt = s.Now
@@ -286,7 +257,7 @@ func (s System) SatisfyGate(req *Request, gateID string) (*Request, Event, error
 		// A satisfied gate is progress: stuck → gate (DESIGN §2.8).
 		to = StateGate
 	}
-	next, ev, err := s.move(req, "gate.satisfied", []State{StateRunning, StateGate, StateStuck, StatePaused}, to,
+	next, ev, err := s.move(req, EvGateSatisfied, []State{StateRunning, StateGate, StateStuck, StatePaused}, to,
 		map[string]string{"gate": gateID})
 	if err == nil {
 		next.Gates[i].SatisfiedAt = s.Now
@@ -301,9 +272,9 @@ func (s System) SatisfyGate(req *Request, gateID string) (*Request, Event, error
 // (or its opening when Graph gives none).
 func (s System) MarkStuck(req *Request) (*Request, Event, error) {
 	if req.State == StateGate && !req.StuckDue(s.Now, s.Policy.StuckAfter) {
-		return nil, Event{}, deny(RuleBadInput, "", req.State, "no gate is overdue")
+		return nil, Event{}, deny(RuleNotDue, "", req.State, "no gate is overdue")
 	}
-	return s.move(req, "stuck", []State{StateGate}, StateStuck, nil)
+	return s.move(req, EvStuck, []State{StateGate}, StateStuck, nil)
 }
 
 // StepDone finishes the current step and starts the next; open gates of
@@ -318,7 +289,7 @@ func (s System) StepDone(req *Request, note string) (*Request, Event, error) {
 	if len(probe.BlockingGates()) > 0 {
 		to = StateGate
 	}
-	next, ev, err := s.move(req, "step.done", []State{StateRunning}, to,
+	next, ev, err := s.move(req, EvStepDone, []State{StateRunning}, to,
 		map[string]string{"step": strconv.Itoa(req.Step), "note": note})
 	if err != nil {
 		return nil, Event{}, err
@@ -337,7 +308,7 @@ func (s System) StepDone(req *Request, note string) (*Request, Event, error) {
 
 // Fail: running → failed; an approver's Retry runs the step again.
 func (s System) Fail(req *Request, why string) (*Request, Event, error) {
-	next, ev, err := s.move(req, "step.failed", []State{StateRunning}, StateFailed,
+	next, ev, err := s.move(req, EvStepFailed, []State{StateRunning}, StateFailed,
 		map[string]string{"step": strconv.Itoa(req.Step), "why": why})
 	if err == nil {
 		next.FailReason = why
@@ -354,7 +325,7 @@ func (s System) AwaitConfirmation(req *Request) (*Request, Event, error) {
 	if req.Step != StepDeleteDirectory {
 		return nil, Event{}, deny(RuleWrongStep, "", req.State, "")
 	}
-	next, ev, err := s.move(req, "confirm.await", []State{StateRunning}, StateRunning, nil)
+	next, ev, err := s.move(req, EvConfirmAwait, []State{StateRunning}, StateRunning, nil)
 	if err == nil {
 		st := next.StepAt(StepDeleteDirectory)
 		st.AwaitingConfirmation, st.Confirmed = true, false
@@ -369,7 +340,7 @@ func (s System) Close(req *Request, detail map[string]string) (*Request, Event, 
 	if req.Step != StepDeleteDirectory {
 		return nil, Event{}, deny(RuleWrongStep, "", req.State, "")
 	}
-	next, ev, err := s.move(req, "closed", []State{StateRunning, StateGate}, StateClosed, detail)
+	next, ev, err := s.move(req, EvClosed, []State{StateRunning, StateGate}, StateClosed, detail)
 	if err == nil {
 		next.ClosedAt = s.Now
 		st := next.StepAt(StepDeleteDirectory)
@@ -380,7 +351,7 @@ func (s System) Close(req *Request, detail map[string]string) (*Request, Event, 
 
 // move checks the source state and the state machine, and builds the next
 // request and its event.
-func (s System) move(req *Request, action string, from []State, to State, detail map[string]string) (*Request, Event, error) {
+func (s System) move(req *Request, action EventAction, from []State, to State, detail map[string]string) (*Request, Event, error) {
 	if !hasState(from, req.State) || !CanTransition(req.State, to) {
 		return nil, Event{}, deny(RuleWrongState, Action(action), req.State, "")
 	}
@@ -412,19 +383,19 @@ func (s System) Settle(req *Request) (*Request, Event, error) {
 	blocked := len(req.BlockingGates()) > 0
 	switch {
 	case req.State == StateRunning && blocked:
-		next, ev, err := s.move(req, "gate.wait", []State{StateRunning}, StateGate, nil)
+		next, ev, err := s.move(req, EvGateWait, []State{StateRunning}, StateGate, nil)
 		if err == nil {
 			next.StepAt(next.Step).Status = StepWaiting
 		}
 		return next, ev, err
 	case (req.State == StateGate || req.State == StateStuck) && !blocked:
-		next, ev, err := s.move(req, "gate.clear", []State{StateGate, StateStuck}, StateRunning, nil)
+		next, ev, err := s.move(req, EvGateClear, []State{StateGate, StateStuck}, StateRunning, nil)
 		if err == nil {
 			next.StepAt(next.Step).Status = StepRunning
 		}
 		return next, ev, err
 	case req.State == StateRunning || req.State == StateGate || req.State == StateStuck:
-		return nil, Event{}, deny(RuleBadInput, "", req.State, "nothing to settle")
+		return nil, Event{}, deny(RuleNotDue, "", req.State, "nothing to settle")
 	}
 	return nil, Event{}, deny(RuleWrongState, "gate.settle", req.State, "")
 }
@@ -434,12 +405,12 @@ func (s System) Settle(req *Request) (*Request, Event, error) {
 // what the tenant looks like now, not what it looked like at the re-pend.
 func (s System) Replan(req *Request, fresh PlanFacts, summary *PlanSummary) (*Request, Event, error) {
 	if req.State != StatePending || req.Interrupted == nil {
-		return nil, Event{}, deny(RuleWrongState, "replan", req.State, "")
+		return nil, Event{}, deny(RuleWrongState, Action(EvReplan), req.State, "")
 	}
 	if fresh.Digest() == req.PlanDigest && (summary == nil || summary.SameApproval(req.Plan)) {
-		return nil, Event{}, deny(RuleBadInput, "", req.State, "nothing to replan")
+		return nil, Event{}, deny(RuleNotDue, "", req.State, "nothing to replan")
 	}
-	next, ev, err := s.move(req, "replan", []State{StatePending}, StatePending,
+	next, ev, err := s.move(req, EvReplan, []State{StatePending}, StatePending,
 		map[string]string{"old_plan_digest": req.PlanDigest, "new_plan_digest": fresh.Digest()})
 	if err != nil {
 		return nil, Event{}, err
@@ -460,7 +431,7 @@ func (s System) Replan(req *Request, fresh PlanFacts, summary *PlanSummary) (*Re
 // Pause pauses a request for the bot itself (stop file or SIGUSR1, for
 // when Slack is unavailable); Resume is a person's.
 func (s System) Pause(req *Request, why string) (*Request, Event, error) {
-	next, ev, err := s.move(req, "pause", pausable, StatePaused, map[string]string{"why": why, "paused_from": string(req.State)})
+	next, ev, err := s.move(req, EvPause, pausable, StatePaused, map[string]string{"why": why, "paused_from": string(req.State)})
 	if err == nil {
 		next.PausedFrom = req.State
 	}

@@ -38,7 +38,7 @@ func (o DeletedObject) detail() map[string]string {
 }
 
 // record is UpdateStep over the recordable states.
-func (s System) record(req *Request, step int, action string, detail map[string]string, f func(*StepProgress)) (*Request, Event, error) {
+func (s System) record(req *Request, step int, action EventAction, detail map[string]string, f func(*StepProgress)) (*Request, Event, error) {
 	if req.StepAt(step) == nil {
 		return nil, Event{}, deny(RuleBadInput, "", req.State, "no step "+strconv.Itoa(step))
 	}
@@ -56,7 +56,7 @@ func (s System) UserRemoved(req *Request, u DeletedObject) (*Request, Event, err
 	detail := u.detail()
 	detail["user"] = u.ID // the key the first version of this event used
 	detail["privileged"] = strconv.FormatBool(u.Privileged)
-	next, ev, err := s.record(req, StepDeleteUsers, "step.delete_user", detail, func(p *StepProgress) {
+	next, ev, err := s.record(req, StepDeleteUsers, EvDeleteUser, detail, func(p *StepProgress) {
 		p.Done++
 		p.Cursor = u.ID
 	})
@@ -79,7 +79,7 @@ func (s System) UserRemoved(req *Request, u DeletedObject) (*Request, Event, err
 func (s System) UserGone(req *Request, u DeletedObject, gateID string) (*Request, Event, error) {
 	detail := u.detail()
 	detail["gate"] = gateID
-	next, ev, err := s.record(req, StepDeleteUsers, "step.user_gone", detail, func(p *StepProgress) { p.Done++ })
+	next, ev, err := s.record(req, StepDeleteUsers, EvUserGone, detail, func(p *StepProgress) { p.Done++ })
 	if err != nil {
 		return nil, Event{}, err
 	}
@@ -95,7 +95,7 @@ func (s System) UserGone(req *Request, u DeletedObject, gateID string) (*Request
 func (s System) AppRemoved(req *Request, a DeletedObject) (*Request, Event, error) {
 	detail := a.detail()
 	detail["app"] = a.ID
-	next, ev, err := s.record(req, StepDeleteDirectory, "step.delete_app", detail, func(p *StepProgress) { p.Done++ })
+	next, ev, err := s.record(req, StepDeleteDirectory, EvDeleteApp, detail, func(p *StepProgress) { p.Done++ })
 	if err == nil {
 		next.Done.DeletedApps = append(next.Done.DeletedApps, a.ID)
 	}
@@ -106,7 +106,7 @@ func (s System) AppRemoved(req *Request, a DeletedObject) (*Request, Event, erro
 // A service principal may hold a directory role: its disappearance from
 // the privileged principals is then this request's doing, not drift.
 func (s System) ServicePrincipalRemoved(req *Request, sp DeletedObject) (*Request, Event, error) {
-	next, ev, err := s.record(req, StepDeleteDirectory, "step.delete_sp", sp.detail(), func(p *StepProgress) { p.Done++ })
+	next, ev, err := s.record(req, StepDeleteDirectory, EvDeleteSP, sp.detail(), func(p *StepProgress) { p.Done++ })
 	if err == nil {
 		next.Done.DeletedPrivileged = append(next.Done.DeletedPrivileged, sp.ID)
 	}
@@ -119,20 +119,20 @@ func (s System) ServicePrincipalRemoved(req *Request, sp DeletedObject) (*Reques
 func (s System) ServicePrincipalDisabled(req *Request, sp DeletedObject) (*Request, Event, error) {
 	d := sp.detail()
 	d["previous"], d["now"] = "accountEnabled=true", "accountEnabled=false"
-	return s.record(req, StepDeleteDirectory, "step.disable_sp", d, func(p *StepProgress) { p.Done++ })
+	return s.record(req, StepDeleteDirectory, EvDisableSP, d, func(p *StepProgress) { p.Done++ })
 }
 
 // MFADisabled records that step 4 set a user's per-user MFA to disabled;
 // previous is the state it replaced.
 func (s System) MFADisabled(req *Request, userID, upn, previous string) (*Request, Event, error) {
-	return s.record(req, StepDisableMFA, "step.mfa_disabled",
+	return s.record(req, StepDisableMFA, EvMFADisabled,
 		map[string]string{"id": userID, "name": upn, "previous": previous, "now": "disabled"},
 		func(p *StepProgress) { p.Done++ })
 }
 
 // StepNote updates a step's counters and result line as it goes.
 func (s System) StepNote(req *Request, step, total int, note string) (*Request, Event, error) {
-	return s.record(req, step, "step.progress", map[string]string{"step": strconv.Itoa(step), "note": note}, func(p *StepProgress) {
+	return s.record(req, step, EvStepProgress, map[string]string{"step": strconv.Itoa(step), "note": note}, func(p *StepProgress) {
 		p.Total, p.Note = total, note
 	})
 }
@@ -140,7 +140,7 @@ func (s System) StepNote(req *Request, step, total int, note string) (*Request, 
 // GoneAnswer records one answer of the "tenant gone" check at step 5's
 // gate: consecutive "not found" answers count up, anything else resets.
 func (s System) GoneAnswer(req *Request, gone bool) (*Request, Event, error) {
-	return s.record(req, StepDeleteDirectory, "gone.check", map[string]string{"gone": strconv.FormatBool(gone)}, func(p *StepProgress) {
+	return s.record(req, StepDeleteDirectory, EvGoneCheck, map[string]string{"gone": strconv.FormatBool(gone)}, func(p *StepProgress) {
 		if !gone {
 			p.GoneCount, p.GoneSince = 0, time.Time{}
 			return
@@ -155,12 +155,12 @@ func (s System) GoneAnswer(req *Request, gone bool) (*Request, Event, error) {
 // UserRestored records a user Restore brought back (aborted requests).
 func (s System) UserRestored(req *Request, u DeletedObject) (*Request, Event, error) {
 	detail := u.detail()
-	return s.move(req, "restore.user", []State{StateAborted}, StateAborted, detail)
+	return s.move(req, EvUserRestored, []State{StateAborted}, StateAborted, detail)
 }
 
 // Restored ends a Restore request: the runner restored what it could.
 func (s System) Restored(req *Request, restored []string, note string) (*Request, Event, error) {
-	next, ev, err := s.move(req, "restore.done", []State{StateAborted}, StateAborted,
+	next, ev, err := s.move(req, EvRestoreDone, []State{StateAborted}, StateAborted,
 		map[string]string{"restored": strconv.Itoa(len(restored)), "ids": strings.Join(restored, ","), "note": note})
 	if err == nil {
 		next.RestoreRequested = nil
@@ -171,7 +171,7 @@ func (s System) Restored(req *Request, restored []string, note string) (*Request
 
 // Purged ends a Purge request at step 5's gate.
 func (s System) Purged(req *Request, purged []string, note string) (*Request, Event, error) {
-	next, ev, err := s.move(req, "purge.done", []State{StateGate, StateStuck, StatePaused}, req.State,
+	next, ev, err := s.move(req, EvPurgeDone, []State{StateGate, StateStuck, StatePaused}, req.State,
 		map[string]string{"purged": strconv.Itoa(len(purged)), "ids": strings.Join(purged, ","), "note": note})
 	if err == nil {
 		next.PurgeRequested = nil

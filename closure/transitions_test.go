@@ -102,10 +102,10 @@ func TestHappyPath(t *testing.T) {
 		return s.SyncTurnedOff(r, "true")
 	})
 	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
-		return s.UserDeleted(r, "user-1", false)
+		return s.UserRemoved(r, closure.DeletedObject{ID: "user-1", Kind: string(closure.KindMember)})
 	})
 	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
-		return s.UserDeleted(r, "priv-1", true)
+		return s.UserRemoved(r, closure.DeletedObject{ID: "priv-1", Kind: string(closure.KindPrivileged), Privileged: true})
 	})
 	assert.Equal(t, h.clock.Now().Add(closure.RestoreWindow), r.RestoreDeadline)
 	assert.Equal(t, 2, r.StepAt(1).Done)
@@ -160,7 +160,7 @@ func TestHappyPath(t *testing.T) {
 	assert.True(t, r.StepAt(5).Confirmed)
 
 	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
-		return s.AppDeleted(r, "app-1")
+		return s.AppRemoved(r, closure.DeletedObject{ID: "app-1", Kind: closure.KindApplication})
 	})
 	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.OpenGate(r, closure.Gate{ID: "5.delete", Step: 5, Kind: closure.GateDeleteTenant, Assignee: carol})
@@ -349,7 +349,7 @@ func TestRestoreAfterAbort(t *testing.T) {
 	h2 := newHarness(t, testPolicy())
 	r = h2.toRunning(t)
 	r = h2.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
-		return s.UserDeleted(r, "user-9", false)
+		return s.UserRemoved(r, closure.DeletedObject{ID: "user-9", Kind: string(closure.KindMember)})
 	})
 	r, _, err = h2.svc.Abort(ctx, person(alice), r.ID)
 	require.NoError(t, err)

@@ -43,7 +43,7 @@ func newRequest(tenant string) *closure.Request {
 	}
 }
 
-func event(action string) closure.Event {
+func event(action closure.EventAction) closure.Event {
 	return closure.Event{At: t0, Actor: "U0ALICE", Action: action}
 }
 

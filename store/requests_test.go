@@ -206,7 +206,7 @@ func TestTenantLock(t *testing.T) {
 			r := createOne(t, db, "tenant-"+string(terminal))
 			next := *r
 			next.State = terminal
-			_, _, err := db.Update(ctx(), expectOf(r), &next, event(string(terminal)))
+			_, _, err := db.Update(ctx(), expectOf(r), &next, event(closure.EventAction(terminal)))
 			require.NoError(t, err)
 			again := createOne(t, db, "tenant-"+string(terminal))
 			assert.NotEqual(t, r.ID, again.ID)

@@ -127,9 +127,7 @@ func (db *DB) Verify(ctx context.Context, id string) (Result, error) {
 	return res, nil
 }
 
-var _ closure.ChainVerifier = (*DB)(nil)
-
-// VerifyChain implements closure.ChainVerifier: nil when request id's chain
+// VerifyChain implements closure.Store: nil when request id's chain
 // and record verify, else its *Fault (errors.Is ErrTampered). Get only
 // checks the record and its head; an event edited inside the chain shows
 // only here (and in Verify).

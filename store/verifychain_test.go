@@ -29,7 +29,7 @@ func TestVerifyChainFindsEditedEventGetMisses(t *testing.T) {
 	_, err = db.Events(ctx(), "CT-1")
 	require.NoError(t, err, "Events returns the chain as stored")
 
-	var v closure.ChainVerifier = db
+	var v closure.Store = db
 	err = v.VerifyChain(ctx(), "CT-1")
 	require.Error(t, err)
 	assert.ErrorIs(t, err, closure.ErrTampered)

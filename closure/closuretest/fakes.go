@@ -40,14 +40,15 @@ func (c *Clock) Set(t time.Time) {
 
 // Report is one call a Reporter received.
 type Report struct {
-	Kind    string // "request", "step", "gate.opened", "gate.updated", "signin", "summary"
+	Kind    string // "request", "step", "gate.opened", "gate.updated", "signin", "summary", "announce"
 	Request string
 	State   closure.State
 	Event   closure.Event
 	Step    closure.StepProgress
 	Gate    closure.Gate
 	UserID  string
-	Message string
+	Channel string // announce
+	Message string // signin, announce
 	Summary closure.Summary
 }
 
@@ -103,4 +104,9 @@ func (r *Reporter) SignInCode(_ context.Context, req *closure.Request, userID, m
 // Summary implements closure.Reporter.
 func (r *Reporter) Summary(_ context.Context, req *closure.Request, s closure.Summary) error {
 	return r.add(Report{Kind: "summary", Request: req.ID, State: req.State, Summary: s})
+}
+
+// Announce implements closure.Reporter.
+func (r *Reporter) Announce(_ context.Context, channel, text string) error {
+	return r.add(Report{Kind: "announce", Channel: channel, Message: text})
 }

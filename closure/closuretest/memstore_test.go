@@ -57,3 +57,17 @@ func TestMemStoreCASAndLock(t *testing.T) {
 	_, err = m.Get(ctx, "CT-99")
 	require.ErrorIs(t, err, closure.ErrNotFound)
 }
+
+// TestMemStoreVerifyChain: the fake implements the Store port's chain
+// check, so a runner over it verifies on every resume like the real one.
+func TestMemStoreVerifyChain(t *testing.T) {
+	ctx := context.Background()
+	m := closuretest.NewMemStore()
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r, _, err := m.Create(ctx, &closure.Request{TenantID: "t1", State: closure.StatePending}, closure.Event{At: at, Action: closure.EvOpen})
+	require.NoError(t, err)
+	require.NoError(t, m.VerifyChain(ctx, r.ID))
+	assert.ErrorIs(t, m.VerifyChain(ctx, "CT-9"), closure.ErrNotFound)
+	m.Tamper(r.ID)
+	assert.ErrorIs(t, m.VerifyChain(ctx, r.ID), closure.ErrTampered)
+}

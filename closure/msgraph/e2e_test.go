@@ -316,13 +316,13 @@ func (e *e2e) assertFullClosureRecord(r *closure.Request, plan *closure.Plan, ke
 	// Every accepted write is in the audit log, with the previous value of
 	// the one setting changed.
 	evs := e.events(r.ID)
-	byAction := map[string]map[string]closure.Event{}
+	byAction := map[closure.EventAction]map[string]closure.Event{}
 	intended := map[string]bool{}
 	var purged []string
 	for _, ev := range evs {
 		id := strings.ToLower(ev.Detail["id"])
-		if strings.HasPrefix(ev.Action, "intent.") {
-			intended[ev.Action+"|"+id] = true
+		if ev.Action.Kind() == closure.IntentEvent {
+			intended[string(ev.Action)+"|"+id] = true
 			continue
 		}
 		if byAction[ev.Action] == nil {
@@ -518,7 +518,7 @@ func TestE2ESyncOffRefusedBecomesGate(t *testing.T) {
 	assert.Equal(t, closure.StepWaiting, r.StepAt(1).Status)
 	assert.Empty(t, r.FailReason)
 	for _, ev := range e.events(r.ID) {
-		assert.NotEqual(t, "step.failed", ev.Action)
+		assert.NotEqual(t, closure.EvStepFailed, ev.Action)
 		assert.NotEqual(t, closure.StateFailed, ev.To)
 	}
 	var patches []graphtest.Request
@@ -779,7 +779,7 @@ func TestE2EP2TenantLosesP2AtStep3(t *testing.T) {
 	r = e.drive(r.ID, func(r *closure.Request) bool { return r.State == closure.StateClosed })
 	assert.Equal(t, closure.StateClosed, r.State)
 	for _, ev := range e.events(r.ID) {
-		assert.NotEqual(t, "drift", ev.Action, "losing P2 is not drift")
+		assert.NotEqual(t, closure.EvDrift, ev.Action, "losing P2 is not drift")
 	}
 }
 

@@ -212,7 +212,7 @@ func TestE2EGateButtonsWorkWhileStep1Runs(t *testing.T) {
 	var attested, step1Done uint64
 	for _, ev := range events {
 		switch {
-		case ev.Action == string(closure.ActAttest) && ev.Detail["sentence"] == closure.SentenceNoAzure && attested == 0:
+		case ev.Action == closure.EvAttest && ev.Detail["sentence"] == closure.SentenceNoAzure && attested == 0:
 			attested = ev.Seq
 		case ev.Action == "step.done" && ev.Detail["step"] == "1":
 			step1Done = ev.Seq
