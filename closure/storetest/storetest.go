@@ -69,7 +69,7 @@ func newRequest(tenant string) *closure.Request {
 }
 
 func ev(action string, at time.Time) closure.Event {
-	return closure.Event{At: at, Actor: "U0ALICE", Action: action}
+	return closure.Event{At: at, Actor: "U0ALICE", Action: closure.EventAction(action)}
 }
 
 func create(t *testing.T, s closure.Store, tenant string) *closure.Request {
@@ -112,7 +112,7 @@ func createAssigns(t *testing.T, s closure.Store) {
 	assert.Equal(t, uint64(1), e1.Seq)
 	assert.Equal(t, uint64(1), e1.Version)
 	assert.Equal(t, closure.StatePending, e1.To, "the opening event's To defaults to the state")
-	assert.Equal(t, "open", e1.Action)
+	assert.Equal(t, closure.EvOpen, e1.Action)
 
 	r2, _, err := s.Create(ctx, newRequest("t2"), ev("open", T0))
 	require.NoError(t, err)
@@ -123,7 +123,7 @@ func createAssigns(t *testing.T, s closure.Store) {
 	assert.Equal(t, r1, got)
 	evs := events(t, s, "CT-1")
 	require.Len(t, evs, 1)
-	assert.Equal(t, "open", evs[0].Action)
+	assert.Equal(t, closure.EvOpen, evs[0].Action)
 	assert.Equal(t, uint64(1), evs[0].Seq)
 }
 
@@ -317,7 +317,7 @@ func appendOrder(t *testing.T, s closure.Store) {
 	for i := range 5 {
 		a := fmt.Sprintf("step.progress.%d", i)
 		want = append(want, a)
-		e, err := s.Append(ctx, closure.Event{Request: r.ID, At: T0.Add(time.Duration(i) * time.Second), Actor: "closebot", Action: a,
+		e, err := s.Append(ctx, closure.Event{Request: r.ID, At: T0.Add(time.Duration(i) * time.Second), Actor: "closebot", Action: closure.EventAction(a),
 			Detail: map[string]string{"n": fmt.Sprint(i)}})
 		require.NoError(t, err)
 		assert.Equal(t, uint64(3+i), e.Seq)
@@ -340,11 +340,11 @@ func appendOrder(t *testing.T, s closure.Store) {
 	}
 	var actions []string
 	for _, e := range evs[2:7] {
-		actions = append(actions, e.Action)
+		actions = append(actions, string(e.Action))
 	}
 	assert.Equal(t, want, actions, "read back in order")
-	assert.Equal(t, "open", evs[0].Action)
-	assert.Equal(t, "to.running", evs[7].Action)
+	assert.Equal(t, closure.EvOpen, evs[0].Action)
+	assert.Equal(t, closure.EventAction("to.running"), evs[7].Action)
 	assert.Equal(t, uint64(3), evs[7].Version)
 	assert.Equal(t, "2", evs[4].Detail["n"])
 	assert.True(t, evs[3].At.Equal(T0.Add(time.Second)))
