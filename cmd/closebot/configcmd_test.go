@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/closebot/closebot/internal/demo"
 )
 
 const cliConfig = `slack:
@@ -134,18 +136,18 @@ func TestConfigUsage(t *testing.T) {
 // TestEmulatedWorldConfigChecks: the configuration and environment that
 // `closebot emulate` prints pass `config check`, with the emulator warnings.
 func TestEmulatedWorldConfigChecks(t *testing.T) {
-	w, err := startWorld(worldOptions{Users: 5, Scale: 1})
+	w, err := demo.StartWorld(demo.Options{Users: 5, Scale: 1})
 	require.NoError(t, err)
-	defer w.close()
+	defer w.Close()
 	path := configEnv(t)
-	require.NoError(t, os.WriteFile(path, []byte(w.configYAML("closebot.db")), 0o600))
-	for _, kv := range w.env() {
+	require.NoError(t, os.WriteFile(path, []byte(w.ConfigYAML("closebot.db")), 0o600))
+	for _, kv := range w.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
 	code, out, errs := runCLI(t, "config", "check", "--config", path)
 	require.Equal(t, 0, code, errs)
-	assert.Contains(t, out, "warning: graph.base_url is "+w.graph.GraphURL())
-	assert.Contains(t, out, "warning: SLACK_API_URL is "+w.slack.APIURL())
-	assert.NotContains(t, out, w.secret)
+	assert.Contains(t, out, "warning: graph.base_url is "+w.Graph().GraphURL())
+	assert.Contains(t, out, "warning: SLACK_API_URL is "+w.Slack().APIURL())
+	assert.NotContains(t, out, w.Secret())
 }

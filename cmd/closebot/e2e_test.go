@@ -21,34 +21,35 @@ import (
 	"github.com/closebot/closebot/bot/slacktest"
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/graphtest"
+	"github.com/closebot/closebot/internal/demo"
 )
 
 // e2e is one emulated world with closebot running on it.
 type e2e struct {
 	t     *testing.T
-	w     *world
+	w     *demo.World
 	p     *product
-	clock *demoClock
-	h     *humans
+	clock *demo.Clock
+	h     *demo.Humans
 }
 
-func startE2E(t *testing.T, before func(w *world)) *e2e {
+func startE2E(t *testing.T, before func(w *demo.World)) *e2e {
 	t.Helper()
 	return startE2EUsers(t, 20, before)
 }
 
 // startE2EUsers is startE2E with a tenant of the given size.
-func startE2EUsers(t *testing.T, users int, before func(w *world)) *e2e {
+func startE2EUsers(t *testing.T, users int, before func(w *demo.World)) *e2e {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
-	clock := newDemoClock(time.Now().UTC(), 60)
+	clock := demo.NewClock(time.Now().UTC(), 60)
 	t.Cleanup(clock.Close)
-	w, err := startWorld(worldOptions{Users: users, Scale: 60, Clock: clock, Spec: func(s *graphtest.TenantSpec) { s.RestrictedAUMembers = 0 }})
+	w, err := demo.StartWorld(demo.Options{Users: users, Scale: 60, Clock: clock, Spec: func(s *graphtest.TenantSpec) { s.RestrictedAUMembers = 0 }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(w.close)
+	t.Cleanup(w.Close)
 	t.Cleanup(func() { noBlockKitRefusals(t, w) })
 	if before != nil {
 		before(w)
@@ -64,7 +65,7 @@ func startE2EUsers(t *testing.T, users int, before func(w *world)) *e2e {
 		}
 	})
 	e := &e2e{t: t, w: w, p: p, clock: clock}
-	e.h = &humans{w: w, db: p.db, clock: clock, say: func(string, ...any) {}, done: map[string]bool{}}
+	e.h = demo.NewHumans(w, p.db, clock, func(string, ...any) {})
 	return e
 }
 
@@ -72,12 +73,12 @@ func startE2EUsers(t *testing.T, users int, before func(w *world)) *e2e {
 // emulator's request log (authority calls and emulator controls excluded).
 func (e *e2e) graphWrites() []string {
 	var out []string
-	for _, r := range e.w.graph.Requests() {
+	for _, r := range e.w.Graph().Requests() {
 		if r.Kind == "graph" && r.Method != http.MethodGet {
 			out = append(out, r.Method+" "+r.Path)
 		}
 	}
-	if n := len(e.w.graph.Writes()); n > 0 && len(out) == 0 {
+	if n := len(e.w.Graph().Writes()); n > 0 && len(out) == 0 {
 		out = append(out, "writes recorded by the directory")
 	}
 	return out
@@ -93,7 +94,7 @@ func (e *e2e) noGraphWrites() {
 // open is alice's request; it waits for the card.
 func (e *e2e) open(reason string) *closure.Request {
 	e.t.Helper()
-	id, err := e.h.open(context.Background(), reason)
+	id, err := e.h.Open(context.Background(), reason)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func (e *e2e) get(id string) *closure.Request {
 func (e *e2e) waitRef(id, name string) slacktest.MessageRef {
 	e.t.Helper()
 	var ref slacktest.MessageRef
-	err := e.w.slack.WaitFor(10*time.Second, func() bool {
+	err := e.w.Slack().WaitFor(10*time.Second, func() bool {
 		r, ok, err := e.p.db.Ref(context.Background(), id, name)
 		ref = slacktest.MessageRef{Channel: r.Channel, TS: r.TS}
 		return err == nil && ok
@@ -129,7 +130,7 @@ func (e *e2e) waitRef(id, name string) slacktest.MessageRef {
 func (e *e2e) refusedTo(user string, before int) string {
 	e.t.Helper()
 	var text string
-	err := e.w.slack.WaitFor(10*time.Second, func() bool {
+	err := e.w.Slack().WaitFor(10*time.Second, func() bool {
 		all := e.answersTo(user)
 		if len(all) > before {
 			text = all[len(all)-1]
@@ -145,10 +146,10 @@ func (e *e2e) refusedTo(user string, before int) string {
 
 func (e *e2e) answersTo(user string) []string {
 	var out []string
-	for _, m := range e.w.slack.Ephemerals(user) {
+	for _, m := range e.w.Slack().Ephemerals(user) {
 		out = append(out, m.Text+" "+string(m.Blocks))
 	}
-	for _, m := range e.w.slack.DMs(user) {
+	for _, m := range e.w.Slack().DMs(user) {
 		out = append(out, m.Text+" "+string(m.Blocks))
 	}
 	return out
@@ -158,7 +159,7 @@ func (e *e2e) answersTo(user string) []string {
 func (e *e2e) clickCard(user string, req *closure.Request, action string) string {
 	e.t.Helper()
 	before := len(e.answersTo(user))
-	env, err := e.w.slack.Click(user, e.waitRef(req.ID, "card"), action)
+	env, err := e.w.Slack().Click(user, e.waitRef(req.ID, "card"), action)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -202,7 +203,7 @@ func TestE2EGateButtonsWorkWhileStep1Runs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	req := e.open("Company dissolved, ticket OPS-1500")
-	if err := e.h.play(ctx); err != nil {
+	if err := e.h.Play(ctx); err != nil {
 		t.Fatalf("closure did not complete: %v", err)
 	}
 	events, err := e.p.db.Events(ctx, req.ID)
@@ -221,14 +222,14 @@ func TestE2EGateButtonsWorkWhileStep1Runs(t *testing.T) {
 	if attested == 0 || step1Done == 0 || attested > step1Done {
 		t.Errorf("the Azure attestation (#%d) was not recorded while step 1 ran (step 1 done at #%d)", attested, step1Done)
 	}
-	if r := refusalsTo(e.w, worldAlice, worldBob, worldCarol); len(r) > 0 {
+	if r := e.w.RefusalsTo(demo.Alice, demo.Bob, demo.Carol); len(r) > 0 {
 		t.Errorf("buttons refused: %v", r)
 	}
 	if err := e.p.reporter.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	card := e.waitRef(req.ID, "card")
-	if p := threadOrderProblems(e.w.slack.Calls("chat.postMessage"), card.Channel, card.TS, events); len(p) > 0 {
+	if p := demo.ThreadOrderProblems(e.w.Slack().Calls("chat.postMessage"), card.Channel, card.TS, events); len(p) > 0 {
 		t.Errorf("thread out of audit order: %v", p)
 	}
 }
@@ -237,38 +238,38 @@ func TestE2EAbuseMakesNoGraphWrites(t *testing.T) {
 	t.Run("self-approval", func(t *testing.T) {
 		e := startE2E(t, nil)
 		// dave may both request and approve: his own request is still not his to approve.
-		before := len(e.answersTo(worldDave))
-		env, err := e.w.slack.Slash(worldDave, worldChannel, e.w.tenant.Domain+" merger, ticket OPS-9")
+		before := len(e.answersTo(demo.Dave))
+		env, err := e.w.Slack().Slash(demo.Dave, demo.Channel, e.w.Tenant().Domain+" merger, ticket OPS-9")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := env.WaitAck(3 * time.Second); err != nil {
 			t.Fatal(err)
 		}
-		_ = e.refusedTo(worldDave, before) // "Reading …"
+		_ = e.refusedTo(demo.Dave, before) // "Reading …"
 		var reqs []*closure.Request
-		if err := e.w.slack.WaitFor(10*time.Second, func() bool {
+		if err := e.w.Slack().WaitFor(10*time.Second, func() bool {
 			reqs, _ = e.p.db.List(context.Background(), true, 1)
 			return len(reqs) == 1
 		}); err != nil {
 			t.Fatalf("dave's request was not opened")
 		}
 		e.waitRef(reqs[0].ID, "card")
-		if msg := e.clickCard(worldDave, reqs[0], blocks.ActionApprove); !strings.Contains(msg, "You opened this request, so you cannot approve it") {
+		if msg := e.clickCard(demo.Dave, reqs[0], blocks.ActionApprove); !strings.Contains(msg, "You opened this request, so you cannot approve it") {
 			t.Errorf("dave was told %q", msg)
 		}
 		e.noApprovals(reqs[0].ID)
 		e.noGraphWrites()
 	})
 	for _, c := range []struct{ name, user string }{
-		{"outsider", worldMallory}, {"guest", worldGuest}, {"other team", worldStranger},
+		{"outsider", demo.Mallory}, {"guest", demo.Guest}, {"other team", demo.Stranger},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := startE2E(t, nil)
 			req := e.open("Company dissolved")
-			views := len(e.w.slack.Views())
+			views := len(e.w.Slack().Views())
 			e.clickCard(c.user, req, blocks.ActionApprove)
-			if len(e.w.slack.Views()) != views {
+			if len(e.w.Slack().Views()) != views {
 				t.Errorf("a modal opened for %s", c.user)
 			}
 			e.noApprovals(req.ID)
@@ -280,17 +281,17 @@ func TestE2EAbuseMakesNoGraphWrites(t *testing.T) {
 		req := e.open("Company dissolved")
 		card := e.waitRef(req.ID, "card")
 		stale := blocks.Value{Request: req.ID, Version: req.Version}.String()
-		e.clickCard(worldAlice, req, blocks.ActionCancel)
-		if err := e.w.slack.WaitFor(10*time.Second, func() bool { return e.get(req.ID).State == closure.StateCancelled }); err != nil {
+		e.clickCard(demo.Alice, req, blocks.ActionCancel)
+		if err := e.w.Slack().WaitFor(10*time.Second, func() bool { return e.get(req.ID).State == closure.StateCancelled }); err != nil {
 			t.Fatal("alice could not cancel her request")
 		}
-		before := len(e.answersTo(worldBob))
-		env, err := e.w.slack.ClickRaw(worldBob, card.Channel, card.TS, blocks.BlockCardActions, blocks.ActionApprove, stale)
+		before := len(e.answersTo(demo.Bob))
+		env, err := e.w.Slack().ClickRaw(demo.Bob, card.Channel, card.TS, blocks.BlockCardActions, blocks.ActionApprove, stale)
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, _ = env.WaitAck(3 * time.Second)
-		e.refusedTo(worldBob, before)
+		e.refusedTo(demo.Bob, before)
 		if got := e.get(req.ID); got.State != closure.StateCancelled || len(got.Approvals) > 0 {
 			t.Errorf("after a stale click: %s with %v", got.State, got.Approvals)
 		}
@@ -300,27 +301,27 @@ func TestE2EAbuseMakesNoGraphWrites(t *testing.T) {
 		e := startE2E(t, nil)
 		req := e.open("Company dissolved")
 		card := e.waitRef(req.ID, "card")
-		before := len(e.answersTo(worldBob))
-		env, err := e.w.slack.ClickRaw(worldBob, card.Channel, card.TS, blocks.BlockCardActions, blocks.ActionApprove, "CT-77|1")
+		before := len(e.answersTo(demo.Bob))
+		env, err := e.w.Slack().ClickRaw(demo.Bob, card.Channel, card.TS, blocks.BlockCardActions, blocks.ActionApprove, "CT-77|1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, _ = env.WaitAck(3 * time.Second)
-		e.refusedTo(worldBob, before)
+		e.refusedTo(demo.Bob, before)
 		e.noApprovals(req.ID)
 		e.noGraphWrites()
 	})
 	t.Run("second request for a locked tenant", func(t *testing.T) {
 		e := startE2E(t, nil)
 		req := e.open("Company dissolved")
-		before := len(e.answersTo(worldAlice))
-		env, err := e.w.slack.Slash(worldAlice, worldChannel, e.w.tenant.Domain+" again")
+		before := len(e.answersTo(demo.Alice))
+		env, err := e.w.Slack().Slash(demo.Alice, demo.Channel, e.w.Tenant().Domain+" again")
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, _ = env.WaitAck(3 * time.Second)
-		err = e.w.slack.WaitFor(10*time.Second, func() bool {
-			for _, a := range e.answersTo(worldAlice)[before:] {
+		err = e.w.Slack().WaitFor(10*time.Second, func() bool {
+			for _, a := range e.answersTo(demo.Alice)[before:] {
 				if strings.Contains(a, req.ID) {
 					return true
 				}
@@ -328,7 +329,7 @@ func TestE2EAbuseMakesNoGraphWrites(t *testing.T) {
 			return false
 		})
 		if err != nil {
-			t.Errorf("alice was not told %s holds the tenant: %v", req.ID, e.answersTo(worldAlice)[before:])
+			t.Errorf("alice was not told %s holds the tenant: %v", req.ID, e.answersTo(demo.Alice)[before:])
 		}
 		if all, _ := e.p.db.List(context.Background(), false, 0); len(all) != 1 {
 			t.Errorf("%d requests exist, want 1", len(all))
@@ -339,19 +340,19 @@ func TestE2EAbuseMakesNoGraphWrites(t *testing.T) {
 		e := startE2E(t, nil)
 		req := e.open("Company dissolved")
 		e.clock.FastForward(25 * time.Hour)
-		if err := e.w.slack.WaitFor(10*time.Second, func() bool { return e.get(req.ID).State == closure.StateExpired }); err != nil {
+		if err := e.w.Slack().WaitFor(10*time.Second, func() bool { return e.get(req.ID).State == closure.StateExpired }); err != nil {
 			t.Fatalf("request not expired after 25 h: %s", e.get(req.ID).State)
 		}
 		// The card lost its buttons; bob's client still shows the old one.
 		card := e.waitRef(req.ID, "card")
-		before := len(e.answersTo(worldBob))
-		env, err := e.w.slack.ClickRaw(worldBob, card.Channel, card.TS, blocks.BlockCardActions, blocks.ActionApprove,
+		before := len(e.answersTo(demo.Bob))
+		env, err := e.w.Slack().ClickRaw(demo.Bob, card.Channel, card.TS, blocks.BlockCardActions, blocks.ActionApprove,
 			blocks.Value{Request: req.ID, Version: req.Version}.String())
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, _ = env.WaitAck(3 * time.Second)
-		e.refusedTo(worldBob, before)
+		e.refusedTo(demo.Bob, before)
 		if got := e.get(req.ID); got.State != closure.StateExpired || len(got.Approvals) > 0 {
 			t.Errorf("after approving an expired request: %s with %v", got.State, got.Approvals)
 		}
@@ -364,22 +365,22 @@ func TestE2EAbuseMakesNoGraphWrites(t *testing.T) {
 			domain string
 			users  int
 		}{{"fabrikam.onmicrosoft.com", req.Plan.UsersToDelete}, {req.TenantDomain, req.Plan.UsersToDelete + 1}} {
-			view := e.openModal(worldBob, req)
-			values, err := fillApproval(view, c.domain, c.users)
+			view := e.openModal(demo.Bob, req)
+			values, err := demo.FillApproval(view, c.domain, c.users)
 			if err != nil {
 				t.Fatal(err)
 			}
-			env, err := e.w.slack.Submit(worldBob, view.ID, values)
+			env, err := e.w.Slack().Submit(demo.Bob, view.ID, values)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if _, err := env.WaitAck(3 * time.Second); err != nil {
 				t.Fatal(err)
 			}
-			if v, _ := e.w.slack.View(view.ID); len(v.Errors) == 0 || !v.Open {
+			if v, _ := e.w.Slack().View(view.ID); len(v.Errors) == 0 || !v.Open {
 				t.Errorf("%s / %d: no inline errors shown (%v)", c.domain, c.users, v.Errors)
 			}
-			e.w.slack.CloseView(view.ID)
+			e.w.Slack().CloseView(view.ID)
 		}
 		e.noApprovals(req.ID)
 		e.noGraphWrites()
@@ -387,63 +388,63 @@ func TestE2EAbuseMakesNoGraphWrites(t *testing.T) {
 	t.Run("modal submitted after the plan changed", func(t *testing.T) {
 		e := startE2E(t, nil)
 		req := e.open("Company dissolved")
-		early := e.openModal(worldDave, req) // dave opens the modal and leaves it open
-		if err := e.h.approve(context.Background(), req); err != nil {
+		early := e.openModal(demo.Dave, req) // dave opens the modal and leaves it open
+		if err := e.h.Approve(context.Background(), req); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.w.slack.WaitFor(10*time.Second, func() bool { return e.get(req.ID).State == closure.StateProving }); err != nil {
+		if err := e.w.Slack().WaitFor(10*time.Second, func() bool { return e.get(req.ID).State == closure.StateProving }); err != nil {
 			t.Fatalf("not proving: %s", e.get(req.ID).State)
 		}
-		if err := e.w.slack.WaitFor(10*time.Second, func() bool { acted, _ := e.h.signIn(context.Background()); return acted }); err != nil {
+		if err := e.w.Slack().WaitFor(10*time.Second, func() bool { acted, _ := e.h.SignIn(context.Background()); return acted }); err != nil {
 			t.Fatal("no sign-in code for carol")
 		}
-		if err := e.w.slack.WaitFor(10*time.Second, func() bool { return e.get(req.ID).State == closure.StateWaitingWindow }); err != nil {
+		if err := e.w.Slack().WaitFor(10*time.Second, func() bool { return e.get(req.ID).State == closure.StateWaitingWindow }); err != nil {
 			t.Fatalf("no abort window: %s", e.get(req.ID).State)
 		}
 		// A new Global Administrator appears before the window ends: the
 		// drift check right before step 1 must send the request back.
 		var member string
-		for _, u := range e.w.tenant.Users() {
+		for _, u := range e.w.Tenant().Users() {
 			if u.UserType == "Member" && len(u.Roles) == 0 && !u.Synced && !u.Deleted {
 				member = u.UPN
 				break
 			}
 		}
-		if err := e.w.tenant.AssignRole(member, graphtest.RoleGlobalAdministrator); err != nil {
+		if err := e.w.Tenant().AssignRole(member, graphtest.RoleGlobalAdministrator); err != nil {
 			t.Fatal(err)
 		}
 		e.clock.FastForward(31 * time.Minute)
-		if err := e.w.slack.WaitFor(20*time.Second, func() bool { return e.get(req.ID).State == closure.StatePending }); err != nil {
+		if err := e.w.Slack().WaitFor(20*time.Second, func() bool { return e.get(req.ID).State == closure.StatePending }); err != nil {
 			t.Fatalf("drift did not send the request back to pending: %s", e.get(req.ID).State)
 		}
 		repended := e.get(req.ID)
-		values, err := fillApproval(early, req.TenantDomain, req.Plan.UsersToDelete)
+		values, err := demo.FillApproval(early, req.TenantDomain, req.Plan.UsersToDelete)
 		if err != nil {
 			t.Fatal(err)
 		}
-		before := len(e.answersTo(worldDave))
-		env, err := e.w.slack.Submit(worldDave, early.ID, values)
+		before := len(e.answersTo(demo.Dave))
+		env, err := e.w.Slack().Submit(demo.Dave, early.ID, values)
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, _ = env.WaitAck(3 * time.Second)
-		e.refusedTo(worldDave, before)
+		e.refusedTo(demo.Dave, before)
 		if got := e.get(req.ID); got.State != closure.StatePending || len(got.Approvals) > 0 || got.PlanDigest == req.PlanDigest || got.Version != repended.Version {
 			t.Errorf("after the stale modal: %s, approvals %v, digest changed %v", got.State, got.Approvals, got.PlanDigest != req.PlanDigest)
 		}
 		e.noGraphWrites()
 	})
 	t.Run("another instance connected", func(t *testing.T) {
-		e := startE2E(t, func(w *world) { w.slack.ForceNumConnections(2) })
-		before := len(e.answersTo(worldAlice))
-		env, err := e.w.slack.Slash(worldAlice, worldChannel, e.w.tenant.Domain+" Company dissolved")
+		e := startE2E(t, func(w *demo.World) { w.Slack().ForceNumConnections(2) })
+		before := len(e.answersTo(demo.Alice))
+		env, err := e.w.Slack().Slash(demo.Alice, demo.Channel, e.w.Tenant().Domain+" Company dissolved")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := env.WaitAck(3 * time.Second); err != nil {
 			t.Fatal(err)
 		}
-		e.refusedTo(worldAlice, before)
+		e.refusedTo(demo.Alice, before)
 		if all, _ := e.p.db.List(context.Background(), false, 0); len(all) != 0 {
 			t.Errorf("a request was opened while another instance was connected")
 		}
@@ -454,8 +455,8 @@ func TestE2EAbuseMakesNoGraphWrites(t *testing.T) {
 // openModal presses Approve as user and returns the modal that opened.
 func (e *e2e) openModal(user string, req *closure.Request) slacktest.View {
 	e.t.Helper()
-	n := len(e.w.slack.Views())
-	env, err := e.w.slack.Click(user, e.waitRef(req.ID, "card"), blocks.ActionApprove)
+	n := len(e.w.Slack().Views())
+	env, err := e.w.Slack().Click(user, e.waitRef(req.ID, "card"), blocks.ActionApprove)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -463,8 +464,8 @@ func (e *e2e) openModal(user string, req *closure.Request) slacktest.View {
 		e.t.Fatal(err)
 	}
 	var view slacktest.View
-	err = e.w.slack.WaitFor(5*time.Second, func() bool {
-		vs := e.w.slack.Views()
+	err = e.w.Slack().WaitFor(5*time.Second, func() bool {
+		vs := e.w.Slack().Views()
 		if len(vs) > n && vs[len(vs)-1].User == user {
 			view = vs[len(vs)-1]
 			return true
@@ -485,7 +486,7 @@ func TestE2EHostileReasonIsInert(t *testing.T) {
 		t.Fatalf("reason stored as %q", req.Reason)
 	}
 	card := e.waitRef(req.ID, "card")
-	m, _ := e.w.slack.Message(card.Channel, card.TS)
+	m, _ := e.w.Slack().Message(card.Channel, card.TS)
 	var texts []struct {
 		Type     string `json:"type"`
 		Text     string `json:"text"`
@@ -510,7 +511,7 @@ func TestE2EHostileReasonIsInert(t *testing.T) {
 	// The only people a pending card names are the configured approvers
 	// and the requester, from their ids, never from the reason.
 	for _, mention := range m.Mentions() {
-		if mention != "<!subteam^"+worldApprovers+">" && mention != "<@"+worldAlice+">" {
+		if mention != "<!subteam^"+demo.Approvers+">" && mention != "<@"+demo.Alice+">" {
 			t.Errorf("the card pings %s", mention)
 		}
 	}
@@ -518,25 +519,25 @@ func TestE2EHostileReasonIsInert(t *testing.T) {
 		t.Errorf("the pending card does not mention the approvers")
 	}
 	// Nothing anyone sees pings anybody the reason named.
-	for _, msg := range append(e.w.slack.Messages(worldChannel), e.w.slack.Thread(worldChannel, card.TS)...) {
+	for _, msg := range append(e.w.Slack().Messages(demo.Channel), e.w.Slack().Thread(demo.Channel, card.TS)...) {
 		for _, mention := range msg.Mentions() {
 			if mention == "<!channel>" || mention == "<@U0BOB>" || strings.Contains(mention, "here") {
 				t.Errorf("message %q pings %s", msg.Text, mention)
 			}
 		}
 	}
-	view := e.openModal(worldBob, req)
+	view := e.openModal(demo.Bob, req)
 	if !strings.Contains(string(view.Raw), `"plain_text"`) || !strings.Contains(plainTexts(t, view.Blocks), reason) {
 		t.Errorf("the modal does not show the reason readable in plain_text")
 	}
 	// The bot keeps answering.
-	before := len(e.answersTo(worldAlice))
-	env, err := e.w.slack.Slash(worldAlice, worldChannel, "status "+req.ID)
+	before := len(e.answersTo(demo.Alice))
+	env, err := e.w.Slack().Slash(demo.Alice, demo.Channel, "status "+req.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, _ = env.WaitAck(3 * time.Second)
-	if got := e.refusedTo(worldAlice, before); !strings.Contains(got, req.ID) {
+	if got := e.refusedTo(demo.Alice, before); !strings.Contains(got, req.ID) {
 		t.Errorf("status answered %q", got)
 	}
 	e.noGraphWrites()
@@ -601,17 +602,17 @@ func TestE2EGateReminderReachesKeptAdmin(t *testing.T) {
 	e := startE2E(t, nil)
 	req := e.open("Company dissolved")
 	ctx := context.Background()
-	if err := e.h.approve(ctx, req); err != nil {
+	if err := e.h.Approve(ctx, req); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.w.slack.WaitFor(10*time.Second, func() bool { acted, _ := e.h.signIn(ctx); return acted }); err != nil {
+	if err := e.w.Slack().WaitFor(10*time.Second, func() bool { acted, _ := e.h.SignIn(ctx); return acted }); err != nil {
 		t.Fatal("no sign-in code for carol")
 	}
-	if err := e.w.slack.WaitFor(10*time.Second, func() bool { return e.get(req.ID).State == closure.StateWaitingWindow }); err != nil {
+	if err := e.w.Slack().WaitFor(10*time.Second, func() bool { return e.get(req.ID).State == closure.StateWaitingWindow }); err != nil {
 		t.Fatalf("no abort window: %s", e.get(req.ID).State)
 	}
 	e.clock.FastForward(31 * time.Minute)
-	err := e.w.slack.WaitFor(20*time.Second, func() bool {
+	err := e.w.Slack().WaitFor(20*time.Second, func() bool {
 		for _, g := range e.get(req.ID).Gates {
 			if g.IsOpen() {
 				return true
@@ -623,7 +624,7 @@ func TestE2EGateReminderReachesKeptAdmin(t *testing.T) {
 		t.Fatalf("no gate opened: %s", e.get(req.ID).State)
 	}
 	reminded := func() bool {
-		for _, m := range e.w.slack.DMs(worldCarol) {
+		for _, m := range e.w.Slack().DMs(demo.Carol) {
 			if strings.Contains(m.Text, "Reminder:") {
 				return true
 			}
@@ -634,16 +635,16 @@ func TestE2EGateReminderReachesKeptAdmin(t *testing.T) {
 		t.Fatal("reminded before a day passed")
 	}
 	e.clock.FastForward(25 * time.Hour)
-	if err := e.w.slack.WaitFor(20*time.Second, reminded); err != nil {
+	if err := e.w.Slack().WaitFor(20*time.Second, reminded); err != nil {
 		t.Errorf("carol got no reminder a day after the gate opened")
 	}
 }
 
 // noBlockKitRefusals fails the test if the Slack emulator refused any
 // message or view closebot sent against Block Kit's reference (issue 9).
-func noBlockKitRefusals(t *testing.T, w *world) {
+func noBlockKitRefusals(t *testing.T, w *demo.World) {
 	t.Helper()
-	for _, r := range blockKitRefusals(w) {
+	for _, r := range w.BlockKitRefusals() {
 		t.Errorf("Slack refused %s", r)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/closebot/closebot/internal/demo"
 )
 
 // runEmulate starts both emulators with a seeded world and serves until
@@ -26,7 +28,7 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	o := worldOptions{Users: *users, Latency: *latency, Scale: *scale}
+	o := demo.Options{Users: *users, Latency: *latency, Scale: *scale}
 	if *epoch != "" {
 		t, err := time.Parse(time.RFC3339Nano, *epoch)
 		if err != nil {
@@ -34,22 +36,22 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		o.Epoch = t
 	}
-	w, err := startWorld(o)
+	w, err := demo.StartWorld(o)
 	if err != nil {
 		return err
 	}
-	defer w.close()
+	defer w.Close()
 
-	fmt.Fprintf(stdout, "# closebot emulators: Slack at %s, Graph and Entra login at %s\n", w.slack.URL(), w.graph.URL())
+	fmt.Fprintf(stdout, "# closebot emulators: Slack at %s, Graph and Entra login at %s\n", w.Slack().URL(), w.Graph().URL())
 	fmt.Fprintf(stdout, "# tenant %s (%s), %d users; clock: epoch %s, time-scale %g\n",
-		w.tenant.Domain, w.tenant.ID, o.Users, w.opts.Epoch.UTC().Format(time.RFC3339Nano), o.Scale)
-	fmt.Fprintf(stdout, "# request log and counters: %s/emulator/stats and %s/emulator/stats\n", w.slack.URL(), w.graph.URL())
+		w.Tenant().Domain, w.Tenant().ID, o.Users, w.Epoch().UTC().Format(time.RFC3339Nano), o.Scale)
+	fmt.Fprintf(stdout, "# request log and counters: %s/emulator/stats and %s/emulator/stats\n", w.Slack().URL(), w.Graph().URL())
 	fmt.Fprintln(stdout, "# environment for closebot:")
-	for _, kv := range w.env() {
+	for _, kv := range w.Env() {
 		fmt.Fprintln(stdout, "export "+shellQuoteKV(kv))
 	}
 	fmt.Fprintln(stdout, "# closebot.yaml:")
-	cfg := w.configYAML("closebot.db")
+	cfg := w.ConfigYAML("closebot.db")
 	fmt.Fprint(stdout, cfg)
 	if *configOut != "" {
 		if err := os.WriteFile(filepath.Clean(*configOut), []byte(cfg), 0o644); err != nil {

@@ -3,13 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/closebot/closebot/internal/demo"
 )
 
 func TestEmulatePrintsEnvironmentAndConfig(t *testing.T) {
@@ -45,7 +44,7 @@ func TestEmulatePrintsEnvironmentAndConfig(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(cfg), &doc); err != nil {
 		t.Fatalf("config is not YAML: %v\n%s", err, cfg)
 	}
-	if doc.Slack.TeamID != worldTeam || len(doc.Tenants) != 1 || !strings.HasSuffix(doc.Graph.BaseURL, "/v1.0") ||
+	if doc.Slack.TeamID != demo.Team || len(doc.Tenants) != 1 || !strings.HasSuffix(doc.Graph.BaseURL, "/v1.0") ||
 		doc.Tenants[0].Domain != "contoso.onmicrosoft.com" || doc.Tenants[0].Keep == "" {
 		t.Errorf("unexpected config: %+v", doc)
 	}
@@ -56,34 +55,6 @@ func TestEmulateRefusesBadFlags(t *testing.T) {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), append([]string{"emulate", "--print-only"}, args...), &out, &errb); code != 1 {
 			t.Errorf("%v: exit %d, want 1 (stderr %q)", args, code, errb.String())
-		}
-	}
-}
-
-func TestWorldServesStatsAndSharedClock(t *testing.T) {
-	epoch := time.Now().Add(-time.Second)
-	w, err := startWorld(worldOptions{Users: 10, Scale: 3600, Epoch: epoch})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.close()
-	// Emulated time ran about an hour per wall second since the epoch.
-	if ahead := w.graph.Clock().Now().Sub(epoch); ahead < 50*time.Minute {
-		t.Errorf("graph clock only %v past the epoch", ahead)
-	}
-	for _, c := range []struct {
-		url    string
-		client *http.Client
-	}{{w.slack.URL() + "/emulator/stats", http.DefaultClient}, {w.graph.URL() + "/emulator/stats", w.graph.Client()}} {
-		resp, err := c.client.Get(c.url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var v map[string]any
-		err = json.NewDecoder(resp.Body).Decode(&v)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || err != nil {
-			t.Errorf("%s: status %d, decode %v", c.url, resp.StatusCode, err)
 		}
 	}
 }

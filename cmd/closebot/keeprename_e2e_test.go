@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/closebot/closebot/closure"
+	"github.com/closebot/closebot/internal/demo"
 )
 
 // Issue 11 item 1, end to end through both emulators: while step 1 waits
@@ -24,12 +25,12 @@ func TestE2EKeptAdminRenamedAtAGate(t *testing.T) {
 		t.Helper()
 		return startClosebot(ctx, t, w, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}
-	kept := w.tenant.KeptAdmin()
+	kept := w.Tenant().KeptAdmin()
 	p, stop := start()
-	h := &humans{w: w, db: p.db, clock: clock, say: func(string, ...any) {}, done: map[string]bool{}}
+	h := demo.NewHumans(w, p.db, clock, func(string, ...any) {})
 	get := func() *closure.Request {
 		t.Helper()
-		r, err := p.db.Get(ctx, h.id)
+		r, err := p.db.Get(ctx, h.ID())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,13 +39,13 @@ func TestE2EKeptAdminRenamedAtAGate(t *testing.T) {
 	waitFor := func(what string, ok func(*closure.Request) bool) *closure.Request {
 		t.Helper()
 		var r *closure.Request
-		if err := w.slack.WaitFor(30*time.Second, func() bool { r = get(); return ok(r) }); err != nil {
+		if err := w.Slack().WaitFor(30*time.Second, func() bool { r = get(); return ok(r) }); err != nil {
 			t.Fatalf("%s: state %s step %d (%s) gates %+v", what, r.State, r.Step, r.FailReason, r.Gates)
 		}
 		return r
 	}
 	proofs := func() int {
-		evs, err := p.db.Events(ctx, h.id)
+		evs, err := p.db.Events(ctx, h.ID())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,16 +60,16 @@ func TestE2EKeptAdminRenamedAtAGate(t *testing.T) {
 
 	// alice asks, bob approves, carol proves; step 1 stops at the
 	// restricted administrative unit's gate.
-	if _, err := h.open(ctx, "Company dissolved"); err != nil {
+	if _, err := h.Open(ctx, "Company dissolved"); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.slack.WaitFor(10*time.Second, func() bool { _, ok, _ := p.db.Ref(ctx, h.id, "card"); return ok }); err != nil {
+	if err := w.Slack().WaitFor(10*time.Second, func() bool { _, ok, _ := p.db.Ref(ctx, h.ID(), "card"); return ok }); err != nil {
 		t.Fatal("no card")
 	}
-	if err := h.approve(ctx, get()); err != nil {
+	if err := h.Approve(ctx, get()); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.slack.WaitFor(10*time.Second, func() bool { acted, _ := h.signIn(ctx); return acted }); err != nil {
+	if err := w.Slack().WaitFor(10*time.Second, func() bool { acted, _ := h.SignIn(ctx); return acted }); err != nil {
 		t.Fatal("no sign-in code for carol")
 	}
 	waitFor("abort window", func(r *closure.Request) bool { return r.State == closure.StateWaitingWindow })
@@ -84,13 +85,13 @@ func TestE2EKeptAdminRenamedAtAGate(t *testing.T) {
 	stop()
 
 	// The kept admin is renamed; closebot restarts and reads the plan again.
-	renamed := "renamed-admin@" + w.tenant.Domain
-	if err := w.tenant.RenameUser(kept.ID, renamed); err != nil {
+	renamed := "renamed-admin@" + w.Tenant().Domain
+	if err := w.Tenant().RenameUser(kept.ID, renamed); err != nil {
 		t.Fatal(err)
 	}
-	graphFrom := len(w.graph.Requests())
+	graphFrom := len(w.Graph().Requests())
 	p, _ = start()
-	h.db = p.db
+	h.SetDB(p.db)
 	r = waitFor("re-pended", func(r *closure.Request) bool { return r.State == closure.StatePending })
 	if !strings.Contains(strings.Join(r.DriftLines, "\n"), kept.UPN) {
 		t.Errorf("the drift does not name the kept admin: %v", r.DriftLines)
@@ -100,20 +101,20 @@ func TestE2EKeptAdminRenamedAtAGate(t *testing.T) {
 	}
 
 	// The name is fixed; bob approves the re-read plan.
-	if err := w.tenant.RenameUser(kept.ID, kept.UPN); err != nil {
+	if err := w.Tenant().RenameUser(kept.ID, kept.UPN); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.approve(ctx, get()); err != nil {
+	if err := h.Approve(ctx, get()); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("a new proof of life", func(r *closure.Request) bool { return r.State == closure.StateProving })
 	time.Sleep(300 * time.Millisecond) // closebot would have deleted by now had it resumed
-	for _, q := range w.graph.Requests()[graphFrom:] {
+	for _, q := range w.Graph().Requests()[graphFrom:] {
 		if q.Kind == "graph" && q.Method == http.MethodDelete {
 			t.Errorf("deleted before the new proof: %s %s", q.Method, q.Path)
 		}
 	}
-	if err := w.slack.WaitFor(10*time.Second, func() bool { acted, _ := h.signIn(ctx); return acted }); err != nil {
+	if err := w.Slack().WaitFor(10*time.Second, func() bool { acted, _ := h.SignIn(ctx); return acted }); err != nil {
 		t.Fatal("no new sign-in code for carol")
 	}
 	// A new approval with a new proof has its abort window again.
@@ -128,17 +129,17 @@ func TestE2EKeptAdminRenamedAtAGate(t *testing.T) {
 	}
 
 	// carol clears the gate; step 1 deletes the rest, never the kept admin.
-	if err := w.tenant.RemoveFromRestrictedUnits(strings.Split(gate.Params["ids"], ",")...); err != nil {
+	if err := w.Tenant().RemoveFromRestrictedUnits(strings.Split(gate.Params["ids"], ",")...); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.recheck(ctx, gate.ID); err != nil {
+	if err := h.Recheck(ctx, gate.ID); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("step 1 done", func(r *closure.Request) bool { return r.Step >= 2 })
-	if u, ok := w.tenant.User(kept.ID); !ok || u.Deleted {
+	if u, ok := w.Tenant().User(kept.ID); !ok || u.Deleted {
 		t.Errorf("the kept admin who proved was deleted")
 	}
-	for _, q := range w.graph.Requests() {
+	for _, q := range w.Graph().Requests() {
 		if q.Method == http.MethodDelete && strings.Contains(strings.ToLower(q.Path), strings.ToLower(kept.ID)) {
 			t.Errorf("closebot tried to delete the kept admin: %s", q.Path)
 		}

@@ -8,29 +8,30 @@ import (
 
 	"github.com/closebot/closebot/bot"
 	"github.com/closebot/closebot/closure/graphtest"
+	"github.com/closebot/closebot/internal/demo"
 )
 
 // restartWorld is an emulated world for tests that stop and start closebot
 // on the same database: both emulators, a demo clock at 60×, and the Block
 // Kit check on everything closebot sent.
-func restartWorld(t *testing.T, timeout time.Duration, users int, spec func(*graphtest.TenantSpec)) (context.Context, *demoClock, *world) {
+func restartWorld(t *testing.T, timeout time.Duration, users int, spec func(*graphtest.TenantSpec)) (context.Context, *demo.Clock, *demo.World) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
-	clock := newDemoClock(time.Now().UTC(), 60)
+	clock := demo.NewClock(time.Now().UTC(), 60)
 	t.Cleanup(clock.Close)
-	w, err := startWorld(worldOptions{Users: users, Scale: 60, Clock: clock, Spec: spec})
+	w, err := demo.StartWorld(demo.Options{Users: users, Scale: 60, Clock: clock, Spec: spec})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(w.close)
+	t.Cleanup(w.Close)
 	t.Cleanup(func() { noBlockKitRefusals(t, w) })
 	return ctx, clock, w
 }
 
 // startClosebot runs closebot on w until the returned stop is called (or
 // the test ends); a stop that fails fails the test.
-func startClosebot(ctx context.Context, t *testing.T, w *world, clock *demoClock, log *slog.Logger) (*product, func()) {
+func startClosebot(ctx context.Context, t *testing.T, w *demo.World, clock *demo.Clock, log *slog.Logger) (*product, func()) {
 	t.Helper()
 	p, stop, err := launch(ctx, w, clock, log, func(c *bot.Config) { c.Sweep = 50 * time.Millisecond })
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/closebot/closebot/bot/blocks"
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/graphtest"
+	"github.com/closebot/closebot/internal/demo"
 	"github.com/closebot/closebot/store"
 )
 
@@ -45,7 +46,7 @@ func (s *syncBuffer) String() string {
 // saying why in the thread and the log.
 func TestE2ERestoredDatabaseIsNotResumed(t *testing.T) {
 	ctx, clock, w := restartWorld(t, 2*time.Minute, 20, func(s *graphtest.TenantSpec) { s.RestrictedAUMembers = 0 })
-	dbPath := filepath.Join(w.dir, "closebot.db")
+	dbPath := filepath.Join(w.Dir(), "closebot.db")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	start := func(log *slog.Logger) (*product, func()) {
 		t.Helper()
@@ -60,39 +61,39 @@ func TestE2ERestoredDatabaseIsNotResumed(t *testing.T) {
 
 	// Run 1: alice asks, bob approves; the kept admin is sent a sign-in code.
 	p, stop := start(quiet)
-	h := &humans{w: w, db: p.db, clock: clock, say: func(string, ...any) {}, done: map[string]bool{}}
-	id, err := h.open(ctx, "Company dissolved")
+	h := demo.NewHumans(w, p.db, clock, func(string, ...any) {})
+	id, err := h.Open(ctx, "Company dissolved")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.slack.WaitFor(10*time.Second, func() bool { _, ok, _ := p.db.Ref(ctx, id, "card"); return ok }); err != nil {
+	if err := w.Slack().WaitFor(10*time.Second, func() bool { _, ok, _ := p.db.Ref(ctx, id, "card"); return ok }); err != nil {
 		t.Fatal("no card")
 	}
 	req, err := p.db.Get(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.approve(ctx, req); err != nil {
+	if err := h.Approve(ctx, req); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.slack.WaitFor(10*time.Second, stateIs(p, id, closure.StateProving)); err != nil {
+	if err := w.Slack().WaitFor(10*time.Second, stateIs(p, id, closure.StateProving)); err != nil {
 		t.Fatalf("not proving")
 	}
-	if err := w.slack.WaitFor(10*time.Second, func() bool { return len(w.slack.DMs(worldCarol)) > 0 }); err != nil {
+	if err := w.Slack().WaitFor(10*time.Second, func() bool { return len(w.Slack().DMs(demo.Carol)) > 0 }); err != nil {
 		t.Fatal("no sign-in code for carol")
 	}
 	stop()
 	backup := dbPath + ".backup"
 	copyTestFile(t, dbPath, backup)
-	backupHead := lastEventOf(t, backup, w.keyFile(), id)
+	backupHead := lastEventOf(t, backup, w.KeyFile(), id)
 
 	// Run 2: alice aborts. The abort is a new message in the thread.
 	p, stop = start(quiet)
-	h.db = p.db
-	if err := h.click(ctx, worldAlice, "card", blocks.ActionAbort); err != nil {
+	h.SetDB(p.db)
+	if err := h.Click(ctx, demo.Alice, "card", blocks.ActionAbort); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.slack.WaitFor(10*time.Second, stateIs(p, id, closure.StateAborted)); err != nil {
+	if err := w.Slack().WaitFor(10*time.Second, stateIs(p, id, closure.StateAborted)); err != nil {
 		t.Fatal("not aborted")
 	}
 	evs, err := p.db.Events(ctx, id)
@@ -102,19 +103,19 @@ func TestE2ERestoredDatabaseIsNotResumed(t *testing.T) {
 	abort := evs[len(evs)-1]
 	posted := id + " · #" + itoa(abort.Seq) + " · mac " + store.ShortMAC(abort.MAC)
 	card, _, _ := p.db.Ref(ctx, id, "card")
-	if err := w.slack.WaitFor(10*time.Second, func() bool { return threadHas(w, card, posted) }); err != nil {
+	if err := w.Slack().WaitFor(10*time.Second, func() bool { return threadHas(w, card, posted) }); err != nil {
 		t.Fatalf("the abort (%s) was not posted in the thread", posted)
 	}
 	stop()
 
 	// Last night's backup is put back.
 	copyTestFile(t, backup, dbPath)
-	res, err := verifyFile(dbPath, w.keyFile())
+	res, err := verifyFile(dbPath, w.KeyFile())
 	if err != nil || !res.OK() {
 		t.Fatalf("the restored copy should verify on its own: %v %+v", err, res)
 	}
-	dmsBefore := len(w.slack.DMs(worldCarol))
-	graphBefore := len(w.graph.Requests())
+	dmsBefore := len(w.Slack().DMs(demo.Carol))
+	graphBefore := len(w.Graph().Requests())
 
 	// Run 3: closebot must not resume it, and must say why.
 	var logs syncBuffer
@@ -123,20 +124,20 @@ func TestE2ERestoredDatabaseIsNotResumed(t *testing.T) {
 		t.Fatalf("%s is not held: %v", id, f)
 	}
 	want := "closebot will not resume " + id + ": its database does not match what closebot posted in this thread"
-	if err := w.slack.WaitFor(10*time.Second, func() bool { return threadHas(w, card, want) }); err != nil {
+	if err := w.Slack().WaitFor(10*time.Second, func() bool { return threadHas(w, card, want) }); err != nil {
 		t.Fatalf("no notice in the thread")
 	}
 	if !threadHas(w, card, "closebot posted #"+itoa(abort.Seq)+" · mac "+store.ShortMAC(abort.MAC)) || !threadHas(w, card, "restored from an older copy") {
 		t.Errorf("the notice does not say why")
 	}
 	time.Sleep(500 * time.Millisecond) // a resumed proof would send a code by now
-	if n := len(w.slack.DMs(worldCarol)); n != dmsBefore {
+	if n := len(w.Slack().DMs(demo.Carol)); n != dmsBefore {
 		t.Errorf("carol got %d new DM(s): the restored request resumed", n-dmsBefore)
 	}
 	if _, err := p.db.Get(ctx, id); err == nil {
 		t.Errorf("the held request is readable: a click could move it")
 	}
-	for _, r := range w.graph.Requests()[graphBefore:] {
+	for _, r := range w.Graph().Requests()[graphBefore:] {
 		if r.Kind == "graph" && r.Method != "GET" {
 			t.Errorf("Graph write after the restore: %s %s", r.Method, r.Path)
 		}
@@ -150,8 +151,8 @@ func TestE2ERestoredDatabaseIsNotResumed(t *testing.T) {
 	}
 }
 
-func threadHas(w *world, card store.Ref, text string) bool {
-	for _, m := range w.slack.Thread(card.Channel, card.TS) {
+func threadHas(w *demo.World, card store.Ref, text string) bool {
+	for _, m := range w.Slack().Thread(card.Channel, card.TS) {
 		if strings.Contains(m.Text, text) || strings.Contains(string(m.Blocks), text) {
 			return true
 		}

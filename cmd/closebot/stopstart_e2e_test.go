@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/closebot/closebot/closure"
+	"github.com/closebot/closebot/internal/demo"
 )
 
 // Issue 11 item 4, end to end: the stop file put in place while closebot
@@ -24,13 +25,13 @@ func TestE2EStopFileAtStartUpResumesNothing(t *testing.T) {
 		return startClosebot(ctx, t, w, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}
 	p, stop := start()
-	h := &humans{w: w, db: p.db, clock: clock, say: func(string, ...any) {}, done: map[string]bool{}}
+	h := demo.NewHumans(w, p.db, clock, func(string, ...any) {})
 	waitFor := func(what string, ok func(*closure.Request) bool) *closure.Request {
 		t.Helper()
 		var r *closure.Request
-		err := w.slack.WaitFor(30*time.Second, func() bool {
+		err := w.Slack().WaitFor(30*time.Second, func() bool {
 			var err error
-			r, err = p.db.Get(ctx, h.id)
+			r, err = p.db.Get(ctx, h.ID())
 			return err == nil && ok(r)
 		})
 		if err != nil {
@@ -38,17 +39,17 @@ func TestE2EStopFileAtStartUpResumesNothing(t *testing.T) {
 		}
 		return r
 	}
-	if _, err := h.open(ctx, "Company dissolved"); err != nil {
+	if _, err := h.Open(ctx, "Company dissolved"); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.slack.WaitFor(10*time.Second, func() bool { _, ok, _ := p.db.Ref(ctx, h.id, "card"); return ok }); err != nil {
+	if err := w.Slack().WaitFor(10*time.Second, func() bool { _, ok, _ := p.db.Ref(ctx, h.ID(), "card"); return ok }); err != nil {
 		t.Fatal("no card")
 	}
 	r := waitFor("card", func(*closure.Request) bool { return true })
-	if err := h.approve(ctx, r); err != nil {
+	if err := h.Approve(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.slack.WaitFor(10*time.Second, func() bool { acted, _ := h.signIn(ctx); return acted }); err != nil {
+	if err := w.Slack().WaitFor(10*time.Second, func() bool { acted, _ := h.SignIn(ctx); return acted }); err != nil {
 		t.Fatal("no sign-in code for carol")
 	}
 	waitFor("abort window", func(r *closure.Request) bool { return r.State == closure.StateWaitingWindow })
@@ -60,23 +61,23 @@ func TestE2EStopFileAtStartUpResumesNothing(t *testing.T) {
 
 	// While closebot is down, the operator creates the stop file, and the
 	// gate's users are freed: a resumed re-check would delete them at once.
-	if err := os.WriteFile(filepath.Join(w.dir, "closebot.db.stop"), nil, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(w.Dir(), "closebot.db.stop"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.tenant.RemoveFromRestrictedUnits(strings.Split(r.BlockingGates()[0].Params["ids"], ",")...); err != nil {
+	if err := w.Tenant().RemoveFromRestrictedUnits(strings.Split(r.BlockingGates()[0].Params["ids"], ",")...); err != nil {
 		t.Fatal(err)
 	}
 	// Only the check at start-up can catch it: the next poll is an hour away.
 	poll := stopPoll
 	stopPoll = time.Hour
 	t.Cleanup(func() { stopPoll = poll })
-	graphFrom := len(w.graph.Requests())
+	graphFrom := len(w.Graph().Requests())
 	p, _ = start()
-	h.db = p.db
+	h.SetDB(p.db)
 	waitFor("paused at start-up", func(r *closure.Request) bool { return r.State == closure.StatePaused })
 	clock.FastForward(time.Hour) // re-checks would be due many times over
 	time.Sleep(3 * time.Second)
-	for _, q := range w.graph.Requests()[graphFrom:] {
+	for _, q := range w.Graph().Requests()[graphFrom:] {
 		if q.Kind == "graph" && q.Method != http.MethodGet {
 			t.Errorf("Graph write while the stop file exists: %s %s", q.Method, q.Path)
 		}

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -16,14 +16,17 @@ import (
 	"github.com/closebot/closebot/store"
 )
 
-// humans plays the people of a closure against the emulators, only through
+// Humans plays the people of a closure against the emulators, only through
 // what they could really do: Slack (slash command, clicks, the approval
 // modal) and the Microsoft portals (the Graph emulator's human actions and
 // device sign-in). alice asks, bob approves, carol is the kept admin.
-type humans struct {
-	w     *world
+//
+// A Humans is made by NewHumans; a test that restarts closebot points it at
+// the new store with SetDB.
+type Humans struct {
+	w     *World
 	db    *store.DB
-	clock *demoClock
+	clock *Clock
 	say   func(format string, args ...any)
 
 	id      string
@@ -32,13 +35,25 @@ type humans struct {
 	idleFor int
 }
 
+// NewHumans plays the people of w against closebot's store db; say
+// narrates what they do (a no-op for tests).
+func NewHumans(w *World, db *store.DB, clock *Clock, say func(format string, args ...any)) *Humans {
+	return &Humans{w: w, db: db, clock: clock, say: say, done: map[string]bool{}}
+}
+
+// SetDB points the people at closebot's store after a restart reopened it.
+func (h *Humans) SetDB(db *store.DB) { h.db = db }
+
+// ID is the request alice opened ("" before Open).
+func (h *Humans) ID() string { return h.id }
+
 // errHalted is a request that ended without closing.
 var errHalted = errors.New("the request ended without closing")
 
-// open is alice's slash command; it returns the new request's id.
-func (h *humans) open(ctx context.Context, reason string) (string, error) {
+// Open is alice's slash command; it returns the new request's id.
+func (h *Humans) Open(ctx context.Context, reason string) (string, error) {
 	h.say("alice types: /close-tenant %s %s", h.w.tenant.Domain, reason)
-	env, err := h.w.slack.Slash(worldAlice, worldChannel, h.w.tenant.Domain+" "+reason)
+	env, err := h.w.slack.Slash(Alice, Channel, h.w.tenant.Domain+" "+reason)
 	if err != nil {
 		return "", err
 	}
@@ -59,9 +74,9 @@ func (h *humans) open(ctx context.Context, reason string) (string, error) {
 	return "", ctx.Err()
 }
 
-// play acts on the request until it is closed: whatever it waits for, the
+// Play acts on the request until it is closed: whatever it waits for, the
 // right person does.
-func (h *humans) play(ctx context.Context) error {
+func (h *Humans) Play(ctx context.Context) error {
 	h.done = map[string]bool{}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -91,12 +106,12 @@ func (h *humans) play(ctx context.Context) error {
 	}
 }
 
-func (h *humans) step(ctx context.Context, req *closure.Request) (bool, error) {
+func (h *Humans) step(ctx context.Context, req *closure.Request) (bool, error) {
 	switch req.State {
 	case closure.StatePending:
-		return h.once(fmt.Sprintf("approve.%d", req.PendingSince), func() error { return h.approve(ctx, req) })
+		return h.once(fmt.Sprintf("approve.%d", req.PendingSince), func() error { return h.Approve(ctx, req) })
 	case closure.StateProving:
-		return h.signIn(ctx)
+		return h.SignIn(ctx)
 	case closure.StateWaitingWindow:
 		if d := req.WindowEndsAt.Sub(h.clock.Now()); d > 0 {
 			h.say("⏩ the %s abort window passes", d.Round(time.Minute))
@@ -107,7 +122,7 @@ func (h *humans) step(ctx context.Context, req *closure.Request) (bool, error) {
 		if req.AwaitingConfirmation() {
 			return h.once(fmt.Sprintf("confirm.%d", req.ConfirmSince), func() error {
 				h.say("bob presses Approve on step 5 (the point of no return)")
-				return h.click(ctx, worldBob, "step.5", blocks.ActionConfirmStep5)
+				return h.Click(ctx, Bob, "step.5", blocks.ActionConfirmStep5)
 			})
 		}
 		for _, g := range req.Gates {
@@ -124,7 +139,7 @@ func (h *humans) step(ctx context.Context, req *closure.Request) (bool, error) {
 }
 
 // once runs f the first time key is seen.
-func (h *humans) once(key string, f func() error) (bool, error) {
+func (h *Humans) once(key string, f func() error) (bool, error) {
 	if h.done[key] {
 		return false, nil
 	}
@@ -132,14 +147,14 @@ func (h *humans) once(key string, f func() error) (bool, error) {
 	return true, f()
 }
 
-// approve is bob pressing Approve and filling in the modal as the card says.
-func (h *humans) approve(ctx context.Context, req *closure.Request) error {
+// Approve is bob pressing Approve and filling in the modal as the card says.
+func (h *Humans) Approve(ctx context.Context, req *closure.Request) error {
 	if req.Plan == nil {
 		return fmt.Errorf("%s has no plan summary to approve", req.ID)
 	}
 	h.say("bob presses Approve on the card")
 	views := len(h.w.slack.Views())
-	if err := h.click(ctx, worldBob, "card", blocks.ActionApprove); err != nil {
+	if err := h.Click(ctx, Bob, "card", blocks.ActionApprove); err != nil {
 		return err
 	}
 	var view slacktest.View
@@ -147,7 +162,7 @@ func (h *humans) approve(ctx context.Context, req *closure.Request) error {
 		vs := h.w.slack.Views()
 		// A re-approval's modal first says the tenant is being read
 		// again; bob fills it in once the form replaces that note.
-		if len(vs) > views && vs[len(vs)-1].User == worldBob && vs[len(vs)-1].Open &&
+		if len(vs) > views && vs[len(vs)-1].User == Bob && vs[len(vs)-1].Open &&
 			strings.Contains(string(vs[len(vs)-1].Blocks), blocks.BlockModalDomain) {
 			view = vs[len(vs)-1]
 			return true
@@ -162,12 +177,12 @@ func (h *humans) approve(ctx context.Context, req *closure.Request) error {
 	if fresh, err := h.db.Get(ctx, req.ID); err == nil && fresh.Plan != nil {
 		req = fresh
 	}
-	values, err := fillApproval(view, req.TenantDomain, req.Plan.UsersToDelete)
+	values, err := FillApproval(view, req.TenantDomain, req.Plan.UsersToDelete)
 	if err != nil {
 		return err
 	}
 	h.say("bob types %s and %d users, ticks every box, submits", req.TenantDomain, req.Plan.UsersToDelete)
-	env, err := h.w.slack.Submit(worldBob, view.ID, values)
+	env, err := h.w.slack.Submit(Bob, view.ID, values)
 	if err != nil {
 		return err
 	}
@@ -175,9 +190,9 @@ func (h *humans) approve(ctx context.Context, req *closure.Request) error {
 	return err
 }
 
-// fillApproval answers the approval modal: the domain, the count, and every
+// FillApproval answers the approval modal: the domain, the count, and every
 // checkbox of every input block.
-func fillApproval(v slacktest.View, domain string, users int) (map[string]map[string]any, error) {
+func FillApproval(v slacktest.View, domain string, users int) (map[string]map[string]any, error) {
 	var bs []struct {
 		Type    string `json:"type"`
 		BlockID string `json:"block_id"`
@@ -213,13 +228,13 @@ func fillApproval(v slacktest.View, domain string, users int) (map[string]map[st
 	return values, nil
 }
 
-// signIn is carol finishing the device-code sign-in closebot DMed her, with MFA.
-func (h *humans) signIn(ctx context.Context) (bool, error) {
+// SignIn is carol finishing the device-code sign-in closebot DMed her, with MFA.
+func (h *Humans) SignIn(ctx context.Context) (bool, error) {
 	for _, dc := range h.w.graph.PendingDeviceCodes() {
 		if h.done["signin."+dc.UserCode] || dc.State != "pending" {
 			continue
 		}
-		if !h.dmMentions(worldCarol, dc.UserCode) {
+		if !h.dmMentions(Carol, dc.UserCode) {
 			continue // not delivered to carol yet
 		}
 		h.done["signin."+dc.UserCode] = true
@@ -229,7 +244,7 @@ func (h *humans) signIn(ctx context.Context) (bool, error) {
 	return false, nil
 }
 
-func (h *humans) dmMentions(user, text string) bool {
+func (h *Humans) dmMentions(user, text string) bool {
 	for _, m := range h.w.slack.DMs(user) {
 		if strings.Contains(m.Text, text) || strings.Contains(string(m.Blocks), text) {
 			return true
@@ -239,7 +254,7 @@ func (h *humans) dmMentions(user, text string) bool {
 }
 
 // gate is carol (or the partner, or Microsoft's lifecycle) doing what a gate asks.
-func (h *humans) gate(ctx context.Context, req *closure.Request, g closure.Gate) (bool, error) {
+func (h *Humans) gate(ctx context.Context, req *closure.Request, g closure.Gate) (bool, error) {
 	t := h.w.tenant
 	for _, s := range g.Attest {
 		if !req.Attested(g.ID, s) {
@@ -252,7 +267,7 @@ func (h *humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 					}
 				}
 				h.say("carol presses “%s”", closure.Sentences[s])
-				return h.clickValue(ctx, worldCarol, "gate."+g.ID, blocks.ActionAttest, s)
+				return h.clickValue(ctx, Carol, "gate."+g.ID, blocks.ActionAttest, s)
 			})
 		}
 	}
@@ -260,7 +275,7 @@ func (h *humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 	case closure.GateSyncOff:
 		return h.once("act."+g.ID, func() error {
 			h.say("carol runs Set-EntraDirSyncEnabled to turn directory sync off")
-			return errors.Join(t.TurnSyncOff(), h.recheck(ctx, g.ID))
+			return errors.Join(t.TurnSyncOff(), h.Recheck(ctx, g.ID))
 		})
 	case closure.GateRestrictedAdminUnit:
 		return h.once("act."+g.ID, func() error {
@@ -271,7 +286,7 @@ func (h *humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 					ids = append(ids, u.ID)
 				}
 			}
-			return errors.Join(t.RemoveFromRestrictedUnits(ids...), h.recheck(ctx, g.ID))
+			return errors.Join(t.RemoveFromRestrictedUnits(ids...), h.Recheck(ctx, g.ID))
 		})
 	case closure.GateSubscriptionDirect, closure.GateSubscriptionCSP, closure.GateSubscriptionMCA:
 		return h.once("act."+g.ID, func() error {
@@ -296,7 +311,7 @@ func (h *humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 					}
 				}
 			}
-			return h.recheck(ctx, g.ID)
+			return h.Recheck(ctx, g.ID)
 		})
 	case closure.GateSelfService:
 		return h.once("act."+g.ID, func() error {
@@ -306,7 +321,7 @@ func (h *humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 					return err
 				}
 			}
-			return h.recheck(ctx, g.ID)
+			return h.Recheck(ctx, g.ID)
 		})
 	case closure.GateDeleteSubscriptions:
 		return h.once("act."+g.ID, func() error {
@@ -327,7 +342,7 @@ func (h *humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 			}
 			h.say("⏩ 72 hours of deprovisioning pass")
 			h.clock.FastForward(72 * time.Hour)
-			return h.recheck(ctx, g.ID)
+			return h.Recheck(ctx, g.ID)
 		})
 	case closure.GateDeleteTenant:
 		return h.once("act."+g.ID, func() error {
@@ -350,14 +365,14 @@ func subscription(subs []graphtest.SubscriptionInfo, id string) graphtest.Subscr
 	return graphtest.SubscriptionInfo{ID: id, Status: "Deleted"}
 }
 
-// recheck presses Re-check on a gate's message, unless closebot's own
+// Recheck presses Re-check on a gate's message, unless closebot's own
 // re-check got there first and the button is gone.
-func (h *humans) recheck(ctx context.Context, gateID string) error {
+func (h *Humans) Recheck(ctx context.Context, gateID string) error {
 	// A message still on its way to the version with the button (Slack's
 	// per-channel pace on a busy thread) is waited for, up to a minute.
 	deadline := time.Now().Add(time.Minute)
 	for {
-		err := h.click(ctx, worldCarol, "gate."+gateID, blocks.ActionRecheck)
+		err := h.Click(ctx, Carol, "gate."+gateID, blocks.ActionRecheck)
 		if !errors.Is(err, slacktest.ErrNotFound) {
 			return err
 		}
@@ -373,14 +388,14 @@ func (h *humans) recheck(ctx context.Context, gateID string) error {
 	}
 }
 
-// click presses the button with actionID on the request's message ref.
-func (h *humans) click(ctx context.Context, user, ref, actionID string) error {
+// Click presses the button with actionID on the request's message ref.
+func (h *Humans) Click(ctx context.Context, user, ref, actionID string) error {
 	return h.clickValue(ctx, user, ref, actionID, "")
 }
 
 // clickValue presses a button; with sentence set, the attestation button
 // for that sentence.
-func (h *humans) clickValue(ctx context.Context, user, ref, actionID, sentence string) error {
+func (h *Humans) clickValue(ctx context.Context, user, ref, actionID, sentence string) error {
 	// A gate's buttons are on its thread message and on the DM to the
 	// person who must act; whichever Slack delivered first will do.
 	names := []string{ref}
@@ -419,7 +434,7 @@ func (h *humans) clickValue(ctx context.Context, user, ref, actionID, sentence s
 }
 
 // clickAttest finds the attestation button for a sentence in the message.
-func (h *humans) clickAttest(user string, r store.Ref, sentence string) error {
+func (h *Humans) clickAttest(user string, r store.Ref, sentence string) error {
 	m, ok := h.w.slack.Message(r.Channel, r.TS)
 	if !ok {
 		return fmt.Errorf("message %s/%s is gone", r.Channel, r.TS)
@@ -452,7 +467,7 @@ func (h *humans) clickAttest(user string, r store.Ref, sentence string) error {
 // narrator prints the channel, the request's thread and the DMs as they
 // unfold, one line per new message and per changed text.
 type narrator struct {
-	w    *world
+	w    *World
 	out  io.Writer
 	seen map[string]string // channel/ts → text printed
 }
@@ -474,13 +489,13 @@ func (n *narrator) poll() {
 		n.seen[k] = text
 		fmt.Fprintf(n.out, "%s%-8s %s\n", verb, where, oneLine(text, 160))
 	}
-	for _, m := range n.w.slack.Messages(worldChannel) {
+	for _, m := range n.w.slack.Messages(Channel) {
 		show("#it-ops", m)
-		for _, r := range n.w.slack.Thread(worldChannel, m.TS) {
+		for _, r := range n.w.slack.Thread(Channel, m.TS) {
 			show("thread", r)
 		}
 	}
-	for _, u := range []string{worldAlice, worldBob, worldCarol} {
+	for _, u := range []string{Alice, Bob, Carol} {
 		for _, m := range n.w.slack.DMs(u) {
 			show("DM "+u[2:], m)
 		}

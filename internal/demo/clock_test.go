@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 
 func TestDemoClockScalesAndFastForwards(t *testing.T) {
 	epoch := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	c := newDemoClock(epoch, 60)
+	c := NewClock(epoch, 60)
 	defer c.Close()
 	far := c.After(72 * time.Hour)
 	soon := c.After(30 * time.Second) // half a second of wall time at 60×

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"encoding/json"
@@ -17,14 +17,14 @@ var (
 	stepHead = regexp.MustCompile(`\*Step (\d) of \d`)
 )
 
-// threadOrderProblems reads a request's thread back from the Slack
+// ThreadOrderProblems reads a request's thread back from the Slack
 // emulator's log of chat.postMessage calls (the order Slack stored the
 // replies in) and checks that it reads in audit order: each new post sits
 // at the audit event it mirrors (an event line at its own sequence number,
 // a step's message at the event that started the step, a gate's at the
 // event that opened it, the plan at the request's opening, the summary at
 // its closing), and those sequence numbers never go down.
-func threadOrderProblems(calls []slacktest.Call, channel, cardTS string, events []closure.Event) []string {
+func ThreadOrderProblems(calls []slacktest.Call, channel, cardTS string, events []closure.Event) []string {
 	opened := map[string]uint64{} // "step.N" / "gate.ID" / "summary" → seq
 	for _, ev := range events {
 		switch ev.Action {

@@ -1,16 +1,16 @@
-package main
+package demo
 
 import (
 	"sync"
 	"time"
 )
 
-// demoClock is emulated time for `closebot demo` and the end-to-end tests:
+// Clock is emulated time for `closebot demo` and the end-to-end tests:
 // it runs Scale times faster than the wall clock, and FastForward skips the
 // long waits (an abort window, 72 hours of deprovisioning) in an instant.
 // The emulators, the domain and the runner all read it, so a wait the
 // runner schedules ends when emulated time gets there, however it got there.
-type demoClock struct {
+type Clock struct {
 	mu      sync.Mutex
 	epoch   time.Time // emulated time at start
 	start   time.Time // wall time at start
@@ -26,25 +26,27 @@ type clockWaiter struct {
 	ch chan time.Time
 }
 
-func newDemoClock(epoch time.Time, scale float64) *demoClock {
-	c := &demoClock{epoch: epoch, start: time.Now(), scale: scale, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+// NewClock starts a clock at emulated time epoch, running scale emulated
+// seconds per wall second; Close stops it.
+func NewClock(epoch time.Time, scale float64) *Clock {
+	c := &Clock{epoch: epoch, start: time.Now(), scale: scale, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	go c.loop()
 	return c
 }
 
 // Now is the emulated time.
-func (c *demoClock) Now() time.Time {
+func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.nowLocked()
 }
 
-func (c *demoClock) nowLocked() time.Time {
+func (c *Clock) nowLocked() time.Time {
 	return c.epoch.Add(time.Duration(float64(time.Since(c.start))*c.scale) + c.skipped)
 }
 
 // FastForward moves emulated time on by d at once.
-func (c *demoClock) FastForward(d time.Duration) {
+func (c *Clock) FastForward(d time.Duration) {
 	c.mu.Lock()
 	c.skipped += d
 	c.mu.Unlock()
@@ -52,7 +54,7 @@ func (c *demoClock) FastForward(d time.Duration) {
 }
 
 // After fires when emulated time has moved on by d (closure.Runner.After).
-func (c *demoClock) After(d time.Duration) <-chan time.Time {
+func (c *Clock) After(d time.Duration) <-chan time.Time {
 	ch := make(chan time.Time, 1)
 	c.mu.Lock()
 	c.waiters = append(c.waiters, clockWaiter{at: c.nowLocked().Add(d), ch: ch})
@@ -62,9 +64,9 @@ func (c *demoClock) After(d time.Duration) <-chan time.Time {
 }
 
 // Close stops the clock's timer goroutine.
-func (c *demoClock) Close() { close(c.stop) }
+func (c *Clock) Close() { close(c.stop) }
 
-func (c *demoClock) poke() {
+func (c *Clock) poke() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -72,7 +74,7 @@ func (c *demoClock) poke() {
 }
 
 // loop fires due waiters, sleeping until the next one is due in wall time.
-func (c *demoClock) loop() {
+func (c *Clock) loop() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
