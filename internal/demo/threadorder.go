@@ -28,15 +28,15 @@ func ThreadOrderProblems(calls []slacktest.Call, channel, cardTS string, events 
 	opened := map[string]uint64{} // "step.N" / "gate.ID" / "summary" → seq
 	for _, ev := range events {
 		switch ev.Action {
-		case "steps.start":
+		case closure.EvStepsStart:
 			opened["step.1"] = ev.Seq
-		case "step.done":
+		case closure.EvStepDone:
 			if n, err := strconv.Atoi(ev.Detail["step"]); err == nil {
 				opened["step."+strconv.Itoa(n+1)] = ev.Seq
 			}
-		case "gate.open":
+		case closure.EvGateOpen:
 			opened["gate."+ev.Detail["gate"]] = ev.Seq
-		case "closed":
+		case closure.EvClosed:
 			opened["summary"] = ev.Seq
 		}
 	}
