@@ -3,11 +3,8 @@ package bot
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/slack-go/slack"
 
 	"github.com/closebot/closebot/bot/blocks"
 	"github.com/closebot/closebot/closure"
@@ -21,44 +18,11 @@ func (r *Reporter) AnnounceConfigChanges(ctx context.Context, channels, lines []
 	if len(lines) == 0 {
 		return nil
 	}
-	msg := configChangeMessage(lines)
+	msg := blocks.ConfigChanges(lines)
 	for _, ch := range channels {
 		r.enqueueMessage(ch, msg)
 	}
 	return nil
-}
-
-func configChangeMessage(lines []string) blocks.Message {
-	var b strings.Builder
-	b.WriteString("*Since closebot last ran:*")
-	budget := 2800
-	for i, l := range lines {
-		item := "\n• " + mentionIDs(l)
-		if b.Len()+len(item) > budget {
-			fmt.Fprintf(&b, "\n+%d more (see `closebot config check`)", len(lines)-i)
-			break
-		}
-		b.WriteString(item)
-	}
-	text := "Since closebot last ran: " + blocks.Escape(clipRunes(strings.Join(lines, "; "), 3000))
-	return blocks.Message{Text: text, Blocks: []slack.Block{
-		slack.NewSectionBlock(mdText(b.String()), nil, nil, slack.SectionBlockOptionBlockID(BlockAnnounce)),
-	}}
-}
-
-// mentionIDs escapes a config line word by word, turning valid Slack user
-// and group ids into mentions.
-func mentionIDs(line string) string {
-	words := strings.Split(line, " ")
-	for i, w := range words {
-		core := strings.TrimRight(w, ",;:")
-		if blocks.ValidUserID(core) || blocks.ValidGroupID(core) {
-			words[i] = blocks.Mention(core) + blocks.Escape(w[len(core):])
-			continue
-		}
-		words[i] = blocks.Escape(w)
-	}
-	return strings.Join(words, " ")
 }
 
 // ReminderEvery is how often an open gate's assignee is reminded.
@@ -144,15 +108,11 @@ func (m *Reminders) Due(ctx context.Context) (int, error) {
 // remind queues a gate reminder: a DM to the assignee and a thread reply.
 func (r *Reporter) remind(req *closure.Request, g closure.Gate, now time.Time) {
 	req = r.observe(req)
-	in := closure.InstructionFor(g)
-	who := "The kept admin"
-	if blocks.ValidUserID(g.Assignee) {
-		who = blocks.Mention(g.Assignee)
-	}
-	line := fmt.Sprintf("Reminder: %s, step %d's gate “%s” of %s (%s) is still open since %s. The instructions are in the thread; press Re-check when done.",
-		who, g.Step, blocks.Escape(in.Title), blocks.Escape(req.ID), blocks.Escape(clipRunes(req.TenantDomain, 300)), blocks.Date(g.OpenedAt))
 	ev := r.lastEvent(context.Background(), req.ID)
-	msg := eventMessage(req.ID, line, ev)
+	msg := blocks.Reminder(blocks.ReminderView{
+		RequestID: req.ID, TenantDomain: req.TenantDomain, Assignee: g.Assignee, Step: g.Step,
+		GateTitle: closure.InstructionFor(g).Title, OpenedAt: g.OpenedAt, Seq: ev.Seq, MAC: ev.MAC,
+	})
 	stamp := fmt.Sprint(now.Unix())
 	r.enqueue(key(req.ID, "remind."+g.ID+"."+stamp), PriorityAction,
 		target{reqID: req.ID, channel: req.Channel, thread: true},

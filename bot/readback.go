@@ -241,7 +241,7 @@ func highest(posted []store.Posted) store.Posted {
 // Audit references closebot shows, by block id: "CT-n · #seq · mac xxxxxxxx"
 // on event, step and gate messages, and the chain head on the summary.
 var (
-	auditRefBlocks = map[string]bool{BlockEventAudit: true, blocks.BlockStepAudit: true, blocks.BlockGateAudit: true}
+	auditRefBlocks = map[string]bool{blocks.BlockEventAudit: true, blocks.BlockStepAudit: true, blocks.BlockGateAudit: true}
 	auditRefText   = regexp.MustCompile(`^#([0-9]{1,19}) · mac ([0-9a-f]{8})$`)
 	summaryRefText = regexp.MustCompile(`^Audit chain head #([0-9]{1,19}) · mac ([0-9a-f]{8}) · `)
 )

@@ -55,7 +55,7 @@ func TestReadBackHoldsARequestBehindSlack(t *testing.T) {
 	thread := h.emu.Thread(card.Channel, card.TS)
 	var audit []string
 	for _, m := range thread[1:] {
-		if strings.Contains(string(m.Blocks), `"block_id":"`+BlockEventAudit+`"`) {
+		if strings.Contains(string(m.Blocks), `"block_id":"`+blocks.BlockEventAudit+`"`) {
 			audit = append(audit, joined(t, m.Blocks))
 		}
 	}
@@ -105,7 +105,7 @@ func TestReadBackIgnoresOthersMessages(t *testing.T) {
 	req := approvedThenAborted(h)
 	h.restoreAs(req, closure.StateApproved)
 	card := h.ref(req, refCard)
-	fake, err := json.Marshal([]slack.Block{slack.NewContextBlock(BlockEventAudit,
+	fake, err := json.Marshal([]slack.Block{slack.NewContextBlock(blocks.BlockEventAudit,
 		slack.NewTextBlockObject(slack.MarkdownType, req.ID+" · #99 · mac deadbeef", false, true))})
 	require.NoError(t, err)
 	_, err = h.emu.PostAs(uAlice, card.Channel, card.TS, req.ID+" · #99 · mac deadbeef", fake)
@@ -167,19 +167,19 @@ func TestPostedRefs(t *testing.T) {
 		return slack.Blocks{BlockSet: []slack.Block{slack.NewContextBlock(id, slack.NewTextBlockObject(slack.MarkdownType, text, false, true))}}
 	}
 	msgs := []slack.Message{
-		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "1.1", Blocks: ctxBlock(BlockEventAudit, "CT-4 · #2 · mac 1a2b3c4d")}},
+		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "1.1", Blocks: ctxBlock(blocks.BlockEventAudit, "CT-4 · #2 · mac 1a2b3c4d")}},
 		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "1.2", Blocks: ctxBlock(blocks.BlockStepAudit, "CT-4 · #7 · mac 0000ffff")}},
 		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "1.3", Blocks: ctxBlock(blocks.BlockGateAudit, "CT-4 · #5 · mac abcdef01")}},
 		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "1.4", Blocks: ctxBlock(blocks.BlockSummaryAudit,
 			"Audit chain head #9 · mac 99999999 · check with `closebot audit verify`, export with `closebot audit export CT-4`")}},
 		// Not counted: another request, a person, another app, another block, not hex, "????????".
-		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "2.1", Blocks: ctxBlock(BlockEventAudit, "CT-40 · #20 · mac 1a2b3c4d")}},
-		{Msg: slack.Msg{User: "U0ALICE", Timestamp: "2.2", Blocks: ctxBlock(BlockEventAudit, "CT-4 · #99 · mac deadbeef")}},
-		{Msg: slack.Msg{BotID: "B0OTHER", User: "U0OTHER", Timestamp: "2.3", Blocks: ctxBlock(BlockEventAudit, "CT-4 · #98 · mac deadbeef")}},
+		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "2.1", Blocks: ctxBlock(blocks.BlockEventAudit, "CT-40 · #20 · mac 1a2b3c4d")}},
+		{Msg: slack.Msg{User: "U0ALICE", Timestamp: "2.2", Blocks: ctxBlock(blocks.BlockEventAudit, "CT-4 · #99 · mac deadbeef")}},
+		{Msg: slack.Msg{BotID: "B0OTHER", User: "U0OTHER", Timestamp: "2.3", Blocks: ctxBlock(blocks.BlockEventAudit, "CT-4 · #98 · mac deadbeef")}},
 		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "2.4", Blocks: ctxBlock("card_context", "CT-4 · #97 · mac deadbeef")}},
-		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "2.5", Blocks: ctxBlock(BlockEventAudit, "CT-4 · #96 · mac DEADBEEF")}},
-		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "2.6", Blocks: ctxBlock(BlockEventAudit, "CT-4 · #95 · mac ????????")}},
-		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "2.7", Blocks: ctxBlock(BlockEventAudit, "CT-4 · #94 · mac deadbeef and more")}},
+		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "2.5", Blocks: ctxBlock(blocks.BlockEventAudit, "CT-4 · #96 · mac DEADBEEF")}},
+		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "2.6", Blocks: ctxBlock(blocks.BlockEventAudit, "CT-4 · #95 · mac ????????")}},
+		{Msg: slack.Msg{BotID: "B0BOT", User: "U0BOT", Timestamp: "2.7", Blocks: ctxBlock(blocks.BlockEventAudit, "CT-4 · #94 · mac deadbeef and more")}},
 	}
 	got := postedRefs("CT-4", msgs, "U0BOT", "B0BOT")
 	assert.Equal(t, []store.Posted{

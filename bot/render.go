@@ -7,9 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
-
-	"github.com/slack-go/slack"
 
 	"github.com/closebot/closebot/bot/blocks"
 	"github.com/closebot/closebot/closure"
@@ -295,75 +292,6 @@ func (r *Reporter) renderSignIn(req *closure.Request, userID, message string) bl
 	})
 }
 
-// eventLine is what a thread reply says about ev (mrkdwn: user text is
-// escaped with blocks.Escape, people are blocks.Mention of validated ids),
-// or false for events the step, gate or card messages already show.
-func eventLine(req *closure.Request, ev closure.Event, p *closure.Policy) (string, bool) {
-	who := "closebot"
-	if ev.Actor != "" && ev.Actor != "closebot" {
-		who = blocks.Mention(ev.Actor)
-	}
-	detail := func(k string) string { return blocks.Escape(clipRunes(ev.Detail[k], 1500)) }
-	switch ev.Action {
-	case closure.EvApprove:
-		return fmt.Sprintf("%s approved (%d of %d).", who, len(validApprovers(req)), p.Required), true
-	case closure.EvReject:
-		return fmt.Sprintf("%s rejected the request: %s", who, blocks.Escape(clipRunes(req.RejectReason, 1500))), true
-	case closure.EvCancel:
-		return who + " cancelled the request.", true
-	case closure.EvPause:
-		if ev.Detail["why"] != "" {
-			return who + " paused the closure: " + detail("why"), true
-		}
-		return who + " paused the closure.", true
-	case closure.EvResume:
-		return who + " resumed the closure.", true
-	case closure.EvAbort:
-		return who + " aborted the closure.", true
-	case closure.EvRetry:
-		return who + " asked to retry.", true
-	case closure.EvConfirm:
-		return fmt.Sprintf("%s approved step 5's point of no return (%d of %d).", who, len(req.Confirmations), p.Required), true
-	case closure.EvPurge:
-		return who + " asked to purge this request's deleted objects.", true
-	case closure.EvRestore:
-		return who + " asked to restore the deleted users.", true
-	case closure.EvAttest:
-		s := closure.Sentences[ev.Detail["sentence"]]
-		if s == "" {
-			return who + " attested.", true
-		}
-		return fmt.Sprintf("%s attested “%s”.", who, blocks.Escape(s)), true
-	case closure.EvExpire:
-		return "The request expired without enough approvals.", true
-	case closure.EvProofStart:
-		return "The kept admin was sent a sign-in code by DM; nothing is deleted before their proof.", true
-	case closure.EvProofPassed:
-		return "The kept admin proved their sign-in with MFA; the abort window is open.", true
-	case closure.EvProofFailed:
-		return "The kept admin's sign-in proof failed: " + detail("why") + ". Approve again to retry.", true
-	case closure.EvStepsStart:
-		return "The abort window ended and the plan still matches: the steps start.", true
-	case closure.EvDrift:
-		var lines []string
-		for i := 1; ev.Detail["change."+fmt.Sprint(i)] != ""; i++ {
-			lines = append(lines, "• "+detail("change."+fmt.Sprint(i)))
-		}
-		return "The plan changed since it was approved; the request is pending again:\n" + strings.Join(lines, "\n"), true
-	case closure.EvStuck:
-		return "A manual gate is long past its ETA: the request is stuck. Open a Microsoft support case and attach `closebot audit export " + blocks.Escape(req.ID) + "`.", true
-	case closure.EvStepFailed:
-		return "A step failed: " + blocks.Escape(clipRunes(req.FailReason, 1500)), true
-	case closure.EvSyncOff:
-		return "closebot turned directory sync off (it was " + detail("previous") + ").", true
-	case closure.EvRestoreDone:
-		return "closebot restored the users this request deleted.", true
-	case closure.EvPurgeDone:
-		return "closebot purged this request's deleted objects.", true
-	}
-	return "", false
-}
-
 func orWord(s, def string) string {
 	if s == "" {
 		return def
@@ -371,52 +299,19 @@ func orWord(s, def string) string {
 	return s
 }
 
-func clipRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
-}
-
-// Block ids of event replies and requester DMs.
-const (
-	BlockEvent      = "event"
-	BlockEventAudit = "event_audit"
-	BlockAnnounce   = "announce"
-)
-
-// mdText is a verbatim mrkdwn object: nothing in it is auto-linked or
-// auto-mentioned; only the explicit <@U…> syntax built from ids renders.
-func mdText(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, clipRunes(s, 2900), false, true)
-}
-
-// eventMessage is the thread reply mirroring ev, with its seq and mac.
-func eventMessage(reqID, line string, ev closure.Event) blocks.Message {
-	audit := fmt.Sprintf("%s · #%d · mac %s", blocks.Escape(reqID), ev.Seq, blocks.MACPrefix(ev.MAC))
-	return blocks.Message{
-		Text: clipRunes(blocks.Escape(reqID)+": "+line, 3900),
-		Blocks: []slack.Block{
-			slack.NewSectionBlock(mdText(line), nil, nil, slack.SectionBlockOptionBlockID(BlockEvent)),
-			slack.NewContextBlock(BlockEventAudit, mdText(audit)),
-		},
+// eventViewOf is ev as its thread reply shows it, with req's counts after it.
+func eventViewOf(req *closure.Request, ev closure.Event, p *closure.Policy) blocks.EventView {
+	return blocks.EventView{
+		RequestID: req.ID, Action: ev.Action, Actor: ev.Actor, Detail: ev.Detail,
+		Approvals: len(validApprovers(req)), Confirmations: len(req.Confirmations), Required: p.Required,
+		RejectReason: req.RejectReason, FailReason: req.FailReason, Seq: ev.Seq, MAC: ev.MAC,
 	}
 }
 
-// requesterDM tells the requester their request ended (or failed).
-func requesterDM(req *closure.Request, ev closure.Event) blocks.Message {
-	line := fmt.Sprintf("Your request %s to close %s is now *%s*.", blocks.Escape(req.ID),
-		blocks.Escape(clipRunes(req.TenantDomain, 300)), blocks.StateLabel(ev.To))
-	switch ev.To {
-	case closure.StateRejected:
-		line += " Reason: " + blocks.Escape(clipRunes(req.RejectReason, 1500))
-	case closure.StateFailed:
-		line += " " + blocks.Escape(clipRunes(req.FailReason, 1500)) + " An approver may Retry; anyone may Abort."
-	}
-	if channelPattern.MatchString(req.Channel) {
-		line += " See the thread in <#" + req.Channel + ">."
-	}
-	return eventMessage(req.ID, line, ev)
+// requesterDMOf is the requester's DM about ev, which ended req (or failed it).
+func requesterDMOf(req *closure.Request, ev closure.Event) blocks.Message {
+	return blocks.RequesterDM(blocks.RequesterDMView{
+		RequestID: req.ID, TenantDomain: req.TenantDomain, To: ev.To,
+		RejectReason: req.RejectReason, FailReason: req.FailReason, Channel: req.Channel, Seq: ev.Seq, MAC: ev.MAC,
+	})
 }
-
-var channelPattern = regexp.MustCompile(`^[CG][A-Z0-9]{2,20}$`)

@@ -332,14 +332,13 @@ func (r *Reporter) RequestChanged(ctx context.Context, req *closure.Request, ev 
 		// after what came before it.
 		r.queueStep(req.ID, req.Channel, req.Step, PriorityAction)
 	}
-	if line, ok := eventLine(req, ev, r.cfg.Policy); ok {
-		msg := eventMessage(req.ID, line, ev)
+	if msg, ok := blocks.Event(eventViewOf(req, ev, r.cfg.Policy)); ok {
 		r.enqueue(key(req.ID, "event."+strconv.FormatUint(ev.Seq, 10)), PriorityAction,
 			target{reqID: req.ID, channel: req.Channel, thread: true},
 			func(context.Context) (blocks.Message, error) { return msg, nil })
 	}
 	if ev.From != ev.To && endsForRequester(ev.To) && blocks.ValidUserID(req.Requester) {
-		msg := requesterDM(req, ev)
+		msg := requesterDMOf(req, ev)
 		r.enqueue(key(req.ID, "dm.end."+strconv.FormatUint(ev.Seq, 10)), PriorityAction,
 			target{reqID: req.ID, channel: req.Requester},
 			func(context.Context) (blocks.Message, error) { return msg, nil })

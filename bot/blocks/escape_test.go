@@ -128,3 +128,35 @@ func TestMentionOnlyFromValidIDs(t *testing.T) {
 	assert.Equal(t, "9f8e7d6c", MACPrefix(mac))
 	assert.Equal(t, "????????", MACPrefix("<!channel>1234"))
 }
+
+// Thread replies, requester DMs, reminders and config notices quote user
+// text (reasons, failures, details, domains, config lines) escaped; the
+// only mentions in them are built from validated ids.
+func TestHostileEventLines(t *testing.T) {
+	escaped := "&lt;!channel&gt; &lt;@U0BOB&gt; &lt;https://evil.example|x&gt; *bold* AT&amp;T"
+	var msgs []Message
+	for _, a := range []closure.EventAction{closure.EvReject, closure.EvPause, closure.EvProofFailed, closure.EvDrift,
+		closure.EvStepFailed, closure.EvSyncOff} {
+		m, ok := Event(EventView{RequestID: "CT-12", Action: a, Actor: "closebot", RejectReason: hostile, FailReason: hostile,
+			Detail: map[string]string{"why": hostile, "change.1": hostile, "previous": hostile}, Seq: 1, MAC: mac})
+		require.True(t, ok, a)
+		msgs = append(msgs, m)
+	}
+	for _, to := range []closure.State{closure.StateRejected, closure.StateFailed} {
+		msgs = append(msgs, RequesterDM(RequesterDMView{RequestID: "CT-12", TenantDomain: "contoso.com", To: to,
+			RejectReason: hostile, FailReason: hostile, Channel: "C0OPS", Seq: 1, MAC: mac}))
+	}
+	msgs = append(msgs, Reminder(ReminderView{RequestID: "CT-12", TenantDomain: hostile, Step: 2, GateTitle: "Azure", Seq: 1, MAC: mac}),
+		ConfigChanges([]string{"reason " + hostile}))
+	for i, m := range msgs {
+		require.NoError(t, CheckMessage(m), i)
+		raw := string(marshal(t, m))
+		assert.Contains(t, raw, escaped, i)
+		assert.NotContains(t, raw, "<!channel>", i)
+		assert.NotContains(t, raw, "<@U0BOB>", "no mention can come from user text (%d)", i)
+		assert.NotContains(t, m.Text, "<!channel>", i)
+	}
+	// An actor that is no Slack id is shown inert, never as a mention.
+	m, _ := Event(EventView{RequestID: "CT-12", Action: closure.EvAbort, Actor: "<!here>", Seq: 1, MAC: mac})
+	assert.NotContains(t, string(marshal(t, m)), "<!here>")
+}

@@ -231,3 +231,81 @@ func modalFixture() ModalView {
 		Items: []Irreversible{ItemSyncOff, ItemDataBackedUp, ItemDevicesHandled, ItemMultiTenant},
 	}
 }
+
+// eventFixtures are the thread replies, one per event closebot tells the
+// thread about; user text in details and reasons is hostile.
+func eventFixtures() map[string]EventView {
+	base := EventView{RequestID: "CT-12", Actor: "U0BOB", Required: 2, Seq: 42, MAC: mac}
+	e := func(a closure.EventAction, f func(*EventView)) EventView {
+		v := base
+		v.Action = a
+		if f != nil {
+			f(&v)
+		}
+		return v
+	}
+	return map[string]EventView{
+		"event_approve": e(closure.EvApprove, func(v *EventView) { v.Approvals = 1 }),
+		"event_reject":  e(closure.EvReject, func(v *EventView) { v.RejectReason = "Wrong tenant " + hostile }),
+		"event_cancel":  e(closure.EvCancel, func(v *EventView) { v.Actor = "U0ALICE" }),
+		"event_pause":   e(closure.EvPause, nil),
+		"event_pause_why": e(closure.EvPause, func(v *EventView) {
+			v.Actor, v.Detail = "closebot", map[string]string{"why": "another instance " + hostile}
+		}),
+		"event_resume":       e(closure.EvResume, nil),
+		"event_abort":        e(closure.EvAbort, nil),
+		"event_retry":        e(closure.EvRetry, nil),
+		"event_confirm":      e(closure.EvConfirm, func(v *EventView) { v.Confirmations = 2 }),
+		"event_purge":        e(closure.EvPurge, nil),
+		"event_restore":      e(closure.EvRestore, nil),
+		"event_attest":       e(closure.EvAttest, func(v *EventView) { v.Detail = map[string]string{"sentence": closure.SentenceNoAzure} }),
+		"event_attest_other": e(closure.EvAttest, func(v *EventView) { v.Detail = map[string]string{"sentence": hostile} }),
+		"event_expire":       e(closure.EvExpire, func(v *EventView) { v.Actor = "" }),
+		"event_proof_start":  e(closure.EvProofStart, func(v *EventView) { v.Actor = "closebot" }),
+		"event_proof_passed": e(closure.EvProofPassed, func(v *EventView) { v.Actor = "closebot" }),
+		"event_proof_failed": e(closure.EvProofFailed, func(v *EventView) {
+			v.Actor, v.Detail = "closebot", map[string]string{"why": "AADSTS50076 " + hostile}
+		}),
+		"event_steps_start": e(closure.EvStepsStart, func(v *EventView) { v.Actor = "closebot" }),
+		"event_drift": e(closure.EvDrift, func(v *EventView) {
+			v.Actor, v.Detail = "closebot", map[string]string{"change.1": "app registration added: Payroll v2", "change.2": "user added: " + hostile}
+		}),
+		"event_stuck": e(closure.EvStuck, func(v *EventView) { v.Actor = "closebot" }),
+		"event_step_failed": e(closure.EvStepFailed, func(v *EventView) {
+			v.Actor, v.FailReason = "closebot", "delete user 42: 500 <html>oops</html> "+hostile
+		}),
+		"event_sync_off":     e(closure.EvSyncOff, func(v *EventView) { v.Actor, v.Detail = "closebot", map[string]string{"previous": "on <!here>"} }),
+		"event_restore_done": e(closure.EvRestoreDone, func(v *EventView) { v.Actor = "closebot" }),
+		"event_purge_done":   e(closure.EvPurgeDone, func(v *EventView) { v.Actor = "closebot" }),
+	}
+}
+
+// requesterDMFixtures are the DMs a requester gets when their request ends.
+func requesterDMFixtures() map[string]RequesterDMView {
+	base := RequesterDMView{RequestID: "CT-12", TenantDomain: "contoso.onmicrosoft.com", Channel: "C0OPS", Seq: 42, MAC: mac}
+	closed, rejected, failed, expired := base, base, base, base
+	closed.To = closure.StateClosed
+	rejected.To, rejected.RejectReason = closure.StateRejected, "Wrong tenant "+hostile
+	failed.To, failed.FailReason = closure.StateFailed, "delete user 42: 500 <html>oops</html>"
+	expired.To, expired.Channel = closure.StateExpired, "not a channel <!here>"
+	return map[string]RequesterDMView{
+		"dm_requester_closed": closed, "dm_requester_rejected": rejected,
+		"dm_requester_failed": failed, "dm_requester_expired": expired,
+	}
+}
+
+func reminderFixtures() map[string]ReminderView {
+	v := ReminderView{RequestID: "CT-12", TenantDomain: "contoso.onmicrosoft.com", Assignee: "U0CAROL", Step: 2,
+		GateTitle: closure.InstructionFor(closure.Gate{Kind: closure.GateAzure}).Title, OpenedAt: t0, Seq: 57, MAC: mac}
+	noUser := v
+	noUser.Assignee, noUser.TenantDomain = "", "contoso <!channel>.onmicrosoft.com"
+	return map[string]ReminderView{"reminder": v, "reminder_no_assignee": noUser}
+}
+
+// configChangeLines are config.DiffSnapshots lines, one of them hostile.
+var configChangeLines = []string{
+	"approvers: added U0DAVE, S0SECLEAD; removed U0EVE",
+	"required approvals: 1 → 2",
+	"tenant contoso.onmicrosoft.com: keep_slack_user U0CAROL",
+	"reason " + hostile,
+}

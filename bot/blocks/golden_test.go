@@ -103,6 +103,20 @@ func allMessages() map[string]Message {
 	for name, v := range gateFixtures() {
 		out[name] = Gate(v)
 	}
+	for name, v := range eventFixtures() {
+		m, ok := Event(v)
+		if !ok {
+			panic("no thread reply for fixture " + name)
+		}
+		out[name] = m
+	}
+	for name, v := range requesterDMFixtures() {
+		out[name] = RequesterDM(v)
+	}
+	for name, v := range reminderFixtures() {
+		out[name] = Reminder(v)
+	}
+	out["config_changes"] = ConfigChanges(configChangeLines)
 	out["summary"] = ClosingSummary(summaryFixture())
 	out["help"] = Help(usage)
 	out["refusal"] = Refusal("You requested CT-12, so you cannot approve it: " + hostile)
