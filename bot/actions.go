@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/slack-go/slack"
 
 	"github.com/closebot/closebot/bot/blocks"
+	"github.com/closebot/closebot/bot/outbound"
 	"github.com/closebot/closebot/closure"
 )
 
@@ -143,17 +143,11 @@ func (b *Bot) checkClickMessage(ctx context.Context, j *job, reqID string) error
 		return fmt.Errorf("refs of %s: %w", reqID, err)
 	}
 	for name, ref := range refs {
-		if buttonRef(name) && ref.TS == ts && ref.Channel == j.o.channel {
+		if outbound.ButtonRef(name) && ref.TS == ts && ref.Channel == j.o.channel {
 			return nil
 		}
 	}
 	return errForged
-}
-
-// buttonRef reports whether a ref names a message that carries buttons.
-func buttonRef(name string) bool {
-	return name == refCard || strings.HasPrefix(name, "step.") || strings.HasPrefix(name, "gate.") ||
-		strings.HasPrefix(name, "dm.gate.")
 }
 
 // openApproval checks with the cached groups that the clicker could

@@ -1,7 +1,8 @@
-// Package bot is closebot in Slack: the socket-mode event loop that turns
-// slash commands, clicks and modal submissions into calls on the domain
-// (closure.Service, closure.Runner), after checking the envelope, the actor
-// and the channel, and the Reporter that tells people what the domain did.
+// Package bot is closebot's inbound side in Slack: the socket-mode event
+// loop that turns slash commands, clicks and modal submissions into calls
+// on the domain (closure.Service, closure.Runner), after checking the
+// envelope, the actor and the channel. What the domain did is told by the
+// outbound side (package bot/outbound's Reporter), built by bot/blocks.
 package bot
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/closebot/closebot/bot/outbound"
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/commands"
 )
@@ -52,15 +54,9 @@ type Config struct {
 // envelope ids seen and small values kept across restarts (store.DB
 // implements it).
 type InboundStore interface {
-	RefStore
-	MetaStore
+	outbound.RefStore
+	outbound.MetaStore
 	SeenEnvelope(ctx context.Context, id string, now time.Time) (bool, error)
-}
-
-// MetaStore keeps small JSON values across restarts (store.DB's meta).
-type MetaStore interface {
-	GetMeta(ctx context.Context, name string, v any) (bool, error)
-	PutMeta(ctx context.Context, name string, v any) error
 }
 
 // Deps are the bot's collaborators; the caller has opened the store (and so
@@ -68,7 +64,7 @@ type MetaStore interface {
 type Deps struct {
 	Service  *closure.Service
 	Runner   *closure.Runner
-	Reporter *Reporter
+	Reporter *outbound.Reporter
 	Store    InboundStore
 	Policy   *closure.Policy
 	Tenants  []commands.Tenant
@@ -230,7 +226,7 @@ func (b *Bot) Run(ctx context.Context) error {
 func (b *Bot) sweep(ctx context.Context) {
 	t := time.NewTicker(b.cfg.Sweep)
 	defer t.Stop()
-	reminders := &Reminders{Reporter: b.deps.Reporter, Store: b.deps.Service.Store, Meta: b.deps.Store, Clock: b.deps.Clock}
+	reminders := &outbound.Reminders{Reporter: b.deps.Reporter, Store: b.deps.Service.Store, Meta: b.deps.Store, Clock: b.deps.Clock}
 	for {
 		select {
 		case <-ctx.Done():

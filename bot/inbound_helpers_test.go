@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/closebot/closebot/bot/blocks"
+	"github.com/closebot/closebot/bot/outbound"
 	"github.com/closebot/closebot/bot/slacktest"
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/closuretest"
@@ -130,7 +131,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 	logger := slog.New(slog.DiscardHandler)
 	api := slack.New(w.srv.Options().BotToken, slack.OptionAPIURL(w.srv.APIURL()))
 	gates := closure.GateConfig{RecheckEvery: 10 * time.Minute, GoneConfirmations: 3, GoneSpan: time.Hour}
-	rep := NewReporter(ReporterConfig{API: api, Refs: db, Store: db, Policy: w.policy, Clock: w.clock, Log: logger, Gates: gates})
+	rep := outbound.NewReporter(outbound.ReporterConfig{API: api, Refs: db, Store: db, Policy: w.policy, Clock: w.clock, Log: logger, Gates: gates})
 	w.svc = &closure.Service{Store: db, Clock: w.clock, Policy: w.policy, Reporter: rep, Log: logger}
 	w.runner = &closure.Runner{
 		Service: w.svc, Gates: gates, Log: logger,
@@ -261,7 +262,7 @@ func (w *world) cardWith(id, want string) slacktest.Message {
 	w.t.Helper()
 	var m slacktest.Message
 	require.NoError(w.t, w.srv.WaitFor(10*time.Second, func() bool {
-		ref, ok, err := w.db.Ref(context.Background(), id, refCard)
+		ref, ok, err := w.db.Ref(context.Background(), id, outbound.RefCard)
 		if err != nil || !ok {
 			return false
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/closebot/closebot/bot/blocks"
+	"github.com/closebot/closebot/bot/outbound"
 	"github.com/closebot/closebot/bot/slacktest"
 	"github.com/closebot/closebot/closure"
 )
@@ -117,7 +118,7 @@ func TestInboundGateButtonsInDM(t *testing.T) {
 	// Clicks count only on the request's own messages: wait until the
 	// Reporter has kept the DM's ref (it does right after the post).
 	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool {
-		ref, ok, err := w.db.Ref(context.Background(), req.ID, gateDMRef(g.ID))
+		ref, ok, err := w.db.Ref(context.Background(), req.ID, outbound.GateDMRef(g.ID))
 		return err == nil && ok && ref.TS == dm.TS && ref.Channel == dm.Channel
 	}), "gate DM ref kept")
 

@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/closebot/closebot/bot"
+	"github.com/closebot/closebot/bot/outbound"
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/msgraph"
 	"github.com/closebot/closebot/commands"
@@ -44,7 +45,7 @@ type product struct {
 	policy   *closure.Policy
 	service  *closure.Service
 	runner   *closure.Runner
-	reporter *bot.Reporter
+	reporter *outbound.Reporter
 	bot      *bot.Bot
 	log      *slog.Logger
 }
@@ -107,7 +108,7 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 	gates := closure.GateConfig{
 		RecheckEvery: cfg.Gates.RecheckEvery, GoneConfirmations: cfg.Gates.GoneConfirmations, GoneSpan: cfg.Gates.GoneSpan,
 	}
-	p.reporter = bot.NewReporter(bot.ReporterConfig{
+	p.reporter = outbound.NewReporter(outbound.ReporterConfig{
 		API: slack.New(cfg.Env.SlackBotToken.Reveal(), slackOpts...), Refs: db, Store: db,
 		Policy: p.policy, Clock: clock, Log: log.With("component", "reporter"), Gates: gates,
 	})

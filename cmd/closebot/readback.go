@@ -9,7 +9,7 @@ import (
 // database was just given its database head (rollbacks before that moment
 // cannot be seen in the file), then compares every open request's Slack
 // thread with the database; a request behind what closebot posted is held,
-// said in its thread and logged (bot.Reporter.CheckThreads).
+// said in its thread and logged (outbound.Reporter.CheckThreads).
 func (p *product) readBack(ctx context.Context) {
 	if n := p.db.Upgraded(); n > 0 {
 		text := fmt.Sprintf("closebot sealed a database head over the %d request(s) of %s (a file written before schema 2): from now on a request deleted or rolled back in the file is seen; before now it could not be. Start-up still compares every open request with its Slack thread.", n, p.db.Path())

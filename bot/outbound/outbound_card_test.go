@@ -1,4 +1,4 @@
-package bot
+package outbound
 
 import (
 	"strconv"
@@ -19,7 +19,7 @@ func TestOutboundCardEditedInPlaceThroughLifecycle(t *testing.T) {
 
 	msgs := h.emu.Messages(chOps)
 	require.Len(t, msgs, 1, "one card")
-	card := h.ref(req, refCard)
+	card := h.ref(req, RefCard)
 	assert.Equal(t, card.TS, msgs[0].TS)
 	pending := joined(t, msgs[0].Blocks)
 	assert.Contains(t, pending, "Pending approval")
@@ -103,7 +103,7 @@ func TestOutboundHostileTextEscapedAndVerbatim(t *testing.T) {
 	require.NoError(t, h.rep.PostPlan(h.ctx, req, plan))
 	h.flush()
 
-	card := h.ref(req, refCard)
+	card := h.ref(req, RefCard)
 	thread := h.emu.Thread(chOps, card.TS)
 	require.GreaterOrEqual(t, len(thread), 2, "card and plan")
 	escaped := "&lt;!channel&gt; &lt;@U0BOB&gt; &lt;https://evil.example|x&gt; *bold* AT&amp;T"

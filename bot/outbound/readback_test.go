@@ -1,4 +1,4 @@
-package bot
+package outbound
 
 import (
 	"context"
@@ -51,7 +51,7 @@ func TestReadBackHoldsARequestBehindSlack(t *testing.T) {
 	h := newOutHarness(t, harnessOpt{fast: true})
 	req := approvedThenAborted(h)
 	// The decision events are new thread messages with their seq and mac.
-	card := h.ref(req, refCard)
+	card := h.ref(req, RefCard)
 	thread := h.emu.Thread(card.Channel, card.TS)
 	var audit []string
 	for _, m := range thread[1:] {
@@ -104,7 +104,7 @@ func TestReadBackIgnoresOthersMessages(t *testing.T) {
 	h := newOutHarness(t, harnessOpt{fast: true})
 	req := approvedThenAborted(h)
 	h.restoreAs(req, closure.StateApproved)
-	card := h.ref(req, refCard)
+	card := h.ref(req, RefCard)
 	fake, err := json.Marshal([]slack.Block{slack.NewContextBlock(blocks.BlockEventAudit,
 		slack.NewTextBlockObject(slack.MarkdownType, req.ID+" · #99 · mac deadbeef", false, true))})
 	require.NoError(t, err)
@@ -146,7 +146,7 @@ func TestReadBackHoldsAnUnreadableThread(t *testing.T) {
 	assert.Equal(t, store.ReasonUnchecked, regs[0].Fault.Reason)
 	assert.Contains(t, regs[0].Fault.Detail, "channels:history and groups:history")
 	h.flush()
-	card := h.ref(req, refCard)
+	card := h.ref(req, RefCard)
 	last := h.emu.Thread(card.Channel, card.TS)
 	assert.Contains(t, joined(t, last[len(last)-1].Blocks), "will not resume "+req.ID+" until it can compare it with its database")
 }

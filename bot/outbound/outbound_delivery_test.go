@@ -1,4 +1,4 @@
-package bot
+package outbound
 
 import (
 	"context"
@@ -19,13 +19,13 @@ func TestOutboundLostCardRepostedAndRefUpdated(t *testing.T) {
 	h := newOutHarness(t, harnessOpt{fast: true})
 	req := h.open("Company dissolved", "Contoso")
 	h.flush()
-	old := h.ref(req, refCard)
+	old := h.ref(req, RefCard)
 
 	// Someone deleted the card: chat.update answers message_not_found.
 	h.emu.InjectError("chat.update", 1, "message_not_found")
 	req = h.change(req, uAlice, closure.EvCancel, func(r *closure.Request) { r.State = closure.StateCancelled })
 	h.flush()
-	card := h.ref(req, refCard)
+	card := h.ref(req, RefCard)
 	assert.NotEqual(t, old.TS, card.TS, "card re-posted, ref updated")
 	m, ok := h.emu.Message(chOps, card.TS)
 	require.True(t, ok)
@@ -35,11 +35,11 @@ func TestOutboundLostCardRepostedAndRefUpdated(t *testing.T) {
 	// The thread parent gone: the reply's post fails, the card is posted again and the reply goes under it.
 	req2 := h.running()
 	h.flush()
-	first := h.ref(req2, refCard)
+	first := h.ref(req2, RefCard)
 	h.emu.InjectError("chat.postMessage", 1, "thread_not_found")
 	req2 = h.change(req2, uBob, closure.EvPause, func(r *closure.Request) { r.State, r.PausedFrom = closure.StatePaused, closure.StateRunning })
 	h.flush()
-	second := h.ref(req2, refCard)
+	second := h.ref(req2, RefCard)
 	assert.NotEqual(t, first.TS, second.TS, "lost thread: card re-posted")
 	thread := h.emu.Thread(chOps, second.TS)
 	require.GreaterOrEqual(t, len(thread), 2)
@@ -61,7 +61,7 @@ func TestOutboundCoalescesBurstUnderRateLimits(t *testing.T) {
 	steps := stepMessages(t, h, req)
 	require.Len(t, steps[1], 1)
 	assert.Contains(t, steps[1][0], "200 of 200 done", "the final state is shown")
-	card, _ := h.emu.Message(chOps, h.ref(req, refCard).TS)
+	card, _ := h.emu.Message(chOps, h.ref(req, RefCard).TS)
 	assert.Contains(t, card.Text, "Running")
 	assert.Contains(t, string(card.Blocks), "version "+strconv.FormatUint(req.Version, 10), "the card shows the latest version")
 	sent, dropped := h.rep.Outbox().Stats()
@@ -83,7 +83,7 @@ func TestOutboundRetryAfterHonoured(t *testing.T) {
 	require.Len(t, calls, 2, "refused once with 429, then retried")
 	assert.Equal(t, 429, calls[0].Status)
 	assert.GreaterOrEqual(t, calls[1].Time.Sub(calls[0].Time), time.Second, "Retry-After honoured")
-	m, _ := h.emu.Message(chOps, h.ref(req, refCard).TS)
+	m, _ := h.emu.Message(chOps, h.ref(req, RefCard).TS)
 	assert.Contains(t, m.Text, "Cancelled")
 }
 

@@ -1,4 +1,4 @@
-package bot
+package outbound
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/slack-go/slack"
@@ -15,11 +16,18 @@ import (
 	"github.com/closebot/closebot/store"
 )
 
-// RefStore is the slice of store.DB the bot uses (store.DB implements it).
+// RefStore keeps where each request's Slack messages are (store.DB
+// implements it).
 type RefStore interface {
 	SetRef(ctx context.Context, requestID, name string, ref store.Ref) error
 	Ref(ctx context.Context, requestID, name string) (store.Ref, bool, error)
 	Refs(ctx context.Context, requestID string) (map[string]store.Ref, error)
+}
+
+// MetaStore keeps small JSON values across restarts (store.DB's meta).
+type MetaStore interface {
+	GetMeta(ctx context.Context, name string, v any) (bool, error)
+	PutMeta(ctx context.Context, name string, v any) error
 }
 
 // ReporterConfig is what the Reporter needs.
@@ -263,7 +271,7 @@ func wrap(what string, err error) error {
 // it was never posted (or again, with repost, when its thread is lost).
 func (r *Reporter) thread(ctx context.Context, id string, repost bool) (string, error) {
 	if !repost {
-		ref, ok, err := r.cfg.Refs.Ref(ctx, id, refCard)
+		ref, ok, err := r.cfg.Refs.Ref(ctx, id, RefCard)
 		if err != nil {
 			return "", err
 		}
@@ -283,7 +291,7 @@ func (r *Reporter) thread(ctx context.Context, id string, repost bool) (string, 
 	if err != nil {
 		return "", wrap("chat.postMessage card", err)
 	}
-	if err := r.cfg.Refs.SetRef(ctx, id, refCard, store.Ref{Channel: ch, TS: ts}); err != nil {
+	if err := r.cfg.Refs.SetRef(ctx, id, RefCard, store.Ref{Channel: ch, TS: ts}); err != nil {
 		return "", fmt.Errorf("keep card ref of %s: %w", id, err)
 	}
 	return ts, nil
@@ -291,14 +299,24 @@ func (r *Reporter) thread(ctx context.Context, id string, repost bool) (string, 
 
 // Ref names (store.Ref per request).
 const (
-	refCard    = "card"
+	// RefCard names the request card, whose thread holds the rest.
+	RefCard    = "card"
 	refSummary = "summary"
 	refSignIn  = "dm.signin"
 )
 
 func stepRefName(n int) string     { return "step." + strconv.Itoa(n) }
 func gateRefName(id string) string { return "gate." + id }
-func gateDMRef(id string) string   { return "dm.gate." + id }
+
+// GateDMRef names the DM of gate id to its assignee.
+func GateDMRef(id string) string { return "dm.gate." + id }
+
+// ButtonRef reports whether a ref names a message that carries buttons:
+// the card, a step's or a gate's thread message, a gate's DM.
+func ButtonRef(name string) bool {
+	return name == RefCard || strings.HasPrefix(name, "step.") || strings.HasPrefix(name, "gate.") ||
+		strings.HasPrefix(name, "dm.gate.")
+}
 func key(reqID, name string) string {
 	return reqID + "/" + name
 }
@@ -307,8 +325,8 @@ func key(reqID, name string) string {
 func (r *Reporter) queueCard(req *closure.Request) { r.queueCardAt(req, PriorityAction) }
 
 func (r *Reporter) queueCardAt(req *closure.Request, prio Priority) {
-	r.enqueue(key(req.ID, refCard), prio,
-		target{reqID: req.ID, ref: refCard, edit: true, channel: req.Channel},
+	r.enqueue(key(req.ID, RefCard), prio,
+		target{reqID: req.ID, ref: RefCard, edit: true, channel: req.Channel},
 		func(ctx context.Context) (blocks.Message, error) { return r.renderCard(ctx, req.ID) })
 }
 
@@ -362,7 +380,7 @@ func (r *Reporter) redrawButtons(ctx context.Context, req *closure.Request) {
 		if _, ok := refs[gateRefName(g.ID)]; ok {
 			r.queueGate(req, g.ID)
 		}
-		if ref, ok := refs[gateDMRef(g.ID)]; ok {
+		if ref, ok := refs[GateDMRef(g.ID)]; ok {
 			r.queueGateDM(req, g.ID, ref.Channel)
 		}
 	}
@@ -409,8 +427,8 @@ func (r *Reporter) GateOpened(ctx context.Context, req *closure.Request, g closu
 	req = r.observe(req)
 	r.queueGate(req, g.ID)
 	if blocks.ValidUserID(g.Assignee) {
-		r.enqueue(key(req.ID, gateDMRef(g.ID)), PriorityAction,
-			target{reqID: req.ID, ref: gateDMRef(g.ID), edit: true, channel: g.Assignee},
+		r.enqueue(key(req.ID, GateDMRef(g.ID)), PriorityAction,
+			target{reqID: req.ID, ref: GateDMRef(g.ID), edit: true, channel: g.Assignee},
 			func(ctx context.Context) (blocks.Message, error) { return r.renderGate(ctx, req.ID, g.ID) })
 	}
 	return nil
@@ -420,7 +438,7 @@ func (r *Reporter) GateOpened(ctx context.Context, req *closure.Request, g closu
 func (r *Reporter) GateUpdated(ctx context.Context, req *closure.Request, g closure.Gate) error {
 	req = r.observe(req)
 	r.queueGate(req, g.ID)
-	if ref, ok, err := r.cfg.Refs.Ref(ctx, req.ID, gateDMRef(g.ID)); err == nil && ok {
+	if ref, ok, err := r.cfg.Refs.Ref(ctx, req.ID, GateDMRef(g.ID)); err == nil && ok {
 		// Only edited: the DM exists (its D… channel is in the ref).
 		r.queueGateDM(req, g.ID, ref.Channel)
 	}
@@ -429,8 +447,8 @@ func (r *Reporter) GateUpdated(ctx context.Context, req *closure.Request, g clos
 
 // queueGateDM edits a gate's DM, posted earlier in the D… channel given.
 func (r *Reporter) queueGateDM(req *closure.Request, gateID, channel string) {
-	r.enqueue(key(req.ID, gateDMRef(gateID)), PriorityAction,
-		target{reqID: req.ID, ref: gateDMRef(gateID), edit: true, channel: channel},
+	r.enqueue(key(req.ID, GateDMRef(gateID)), PriorityAction,
+		target{reqID: req.ID, ref: GateDMRef(gateID), edit: true, channel: channel},
 		func(ctx context.Context) (blocks.Message, error) { return r.renderGate(ctx, req.ID, gateID) })
 }
 

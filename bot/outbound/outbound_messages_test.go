@@ -1,4 +1,4 @@
-package bot
+package outbound
 
 import (
 	"fmt"
@@ -38,7 +38,7 @@ func (h *outHarness) progress(req *closure.Request, n int, f func(*closure.StepP
 
 func stepMessages(t *testing.T, h *outHarness, req *closure.Request) map[int][]string {
 	out := map[int][]string{}
-	for _, m := range h.emu.Thread(chOps, h.ref(req, refCard).TS)[1:] {
+	for _, m := range h.emu.Thread(chOps, h.ref(req, RefCard).TS)[1:] {
 		for n := 1; n <= closure.NumSteps; n++ {
 			if strings.Contains(m.Text, fmt.Sprintf("Step %d of 5", n)) {
 				out[n] = append(out[n], joined(t, m.Blocks))
@@ -96,7 +96,7 @@ func TestOutboundGateMessageAndAssigneeDM(t *testing.T) {
 	gref := h.ref(req, gateRefName(g.ID))
 	gm, ok := h.emu.Message(chOps, gref.TS)
 	require.True(t, ok)
-	assert.Equal(t, h.ref(req, refCard).TS, gm.ThreadTS, "gate message in the request's thread")
+	assert.Equal(t, h.ref(req, RefCard).TS, gm.ThreadTS, "gate message in the request's thread")
 	body := joined(t, gm.Blocks)
 	assert.Contains(t, body, "<@U0CAROL> must act.")
 	assert.Contains(t, body, "Cancel subscriptions bought from Microsoft", "the domain's instruction title")
@@ -106,7 +106,7 @@ func TestOutboundGateMessageAndAssigneeDM(t *testing.T) {
 
 	dms := h.emu.DMs(uCarol)
 	require.Len(t, dms, 1, "the assignee is told by DM")
-	dref := h.ref(req, gateDMRef(g.ID))
+	dref := h.ref(req, GateDMRef(g.ID))
 	assert.True(t, strings.HasPrefix(dref.Channel, "D"), "DM ref keeps the D… channel, not the user id")
 
 	// Satisfied: the thread message and the DM are edited in place.

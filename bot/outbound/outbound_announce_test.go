@@ -1,4 +1,4 @@
-package bot
+package outbound
 
 import (
 	"strings"
@@ -67,7 +67,7 @@ func TestOutboundDailyGateReminders(t *testing.T) {
 	dms := h.emu.DMs(uCarol)
 	require.Len(t, dms, 2, "the gate DM, then the reminder")
 	assert.Contains(t, dms[1].Text, "Reminder: <@U0CAROL>, step 4's gate “Legacy MFA providers”")
-	thread := h.emu.Thread(chOps, h.ref(req, refCard).TS)
+	thread := h.emu.Thread(chOps, h.ref(req, RefCard).TS)
 	assert.True(t, strings.HasPrefix(thread[len(thread)-1].Text, "CT-1: Reminder:"))
 
 	h.clock.Advance(24 * time.Hour)

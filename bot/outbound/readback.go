@@ -1,4 +1,4 @@
-package bot
+package outbound
 
 import (
 	"context"
@@ -95,7 +95,7 @@ func (r *Reporter) CheckThreads(ctx context.Context, s ReadBackStore) ([]Regress
 		if ctx.Err() != nil {
 			return held, ctx.Err()
 		}
-		card, ok, err := s.Ref(ctx, req.ID, refCard)
+		card, ok, err := s.Ref(ctx, req.ID, RefCard)
 		if err != nil {
 			f, isFault := asFault(err)
 			if !isFault {
