@@ -170,7 +170,7 @@ func (x *exec) keepOK(ctx context.Context, keepID string) (string, error) {
 	if !u.Enabled {
 		return "the kept admin " + u.UPN + " is disabled", nil
 	}
-	rv, err := readRoles(ctx, x.dir)
+	rv, err := ReadRoles(ctx, x.dir)
 	if err != nil {
 		return "", fmt.Errorf("re-check the kept admin's role: %w", err)
 	}
@@ -230,7 +230,7 @@ func (x *exec) usersExceptKeep(ctx context.Context, keepID string) ([]User, erro
 
 // roleHolders are the principals holding any directory role, active or eligible.
 func (x *exec) roleHolders(ctx context.Context) (map[string]bool, error) {
-	rv, err := readRoles(ctx, x.dir)
+	rv, err := ReadRoles(ctx, x.dir)
 	if err != nil {
 		return nil, err
 	}

@@ -147,42 +147,74 @@ func Preflight(ctx context.Context, dir Directory, tenant TenantPolicy, now time
 // deleted: a listing that still shows them lags behind (Entra replicates
 // deletions with a delay), so they are left out.
 func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.Time, gone map[string]bool) (*Plan, []PreflightItem, error) {
-	org, err := dir.Organization(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read organization: %w", err)
-	}
-	domains, err := dir.Domains(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read domains: %w", err)
-	}
-	var users []User
-	if err := dir.Users(ctx, func(u User) error {
-		if !gone[lower(u.ID)] {
-			users = append(users, u)
-		}
-		return nil
-	}); err != nil {
-		return nil, nil, fmt.Errorf("read users: %w", err)
-	}
-	rv, err := readRoles(ctx, dir)
+	in, err := ReadTenant(ctx, dir, tenant, gone)
 	if err != nil {
 		return nil, nil, err
 	}
-	active, eligible := rv.Active, rv.Eligible
-	units, err := dir.AdministrativeUnits(ctx)
+	p, items := BuildPlan(tenant, in, now)
+	return p, items, nil
+}
+
+// TenantRead is everything a plan is built from, as read from the
+// Directory: the input of BuildPlan, with no I/O left to do.
+type TenantRead struct {
+	Organization     Organization
+	Domains          []Domain
+	Users            []User // without the users the request deleted
+	Roles            RoleView
+	Units            []AdministrativeUnit
+	Subscriptions    []CompanySubscription
+	SecurityDefaults bool
+	CAPolicies       []CAPolicy
+	Counts           DataCounts
+	Holds            []LegalHold
+	Apps             []Application
+	SPs              []ServicePrincipal
+	// Unavailable lists the display-only reads the tenant's licences do
+	// not allow ("what (needs ...)"), in read order; PIM's absence is
+	// told by Roles.PIM, not here.
+	Unavailable []string
+	// KeepMethods are the registered authentication method types of the
+	// kept admin (the user whose UPN is TenantPolicy.Keep); nil when no
+	// such user was read.
+	KeepMethods []string
+}
+
+// ReadTenant reads everything BuildPlan needs (read-only). gone names
+// users this request deleted: a listing that still shows them lags
+// behind (Entra replicates deletions with a delay), so they are left out.
+func ReadTenant(ctx context.Context, dir Directory, tenant TenantPolicy, gone map[string]bool) (TenantRead, error) {
+	var in TenantRead
+	org, err := dir.Organization(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read administrative units: %w", err)
+		return in, fmt.Errorf("read organization: %w", err)
 	}
-	subs, err := dir.Subscriptions(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read subscriptions: %w", err)
+	in.Organization = org
+	if in.Domains, err = dir.Domains(ctx); err != nil {
+		return in, fmt.Errorf("read domains: %w", err)
+	}
+	if err := dir.Users(ctx, func(u User) error {
+		if !gone[lower(u.ID)] {
+			in.Users = append(in.Users, u)
+		}
+		return nil
+	}); err != nil {
+		return in, fmt.Errorf("read users: %w", err)
+	}
+	if in.Roles, err = ReadRoles(ctx, dir); err != nil {
+		return in, err
+	}
+	if in.Units, err = dir.AdministrativeUnits(ctx); err != nil {
+		return in, fmt.Errorf("read administrative units: %w", err)
+	}
+	if in.Subscriptions, err = dir.Subscriptions(ctx); err != nil {
+		return in, fmt.Errorf("read subscriptions: %w", err)
 	}
 	// Display-only reads (DESIGN §5): a licence the tenant lacks makes them
 	// "not available on this tenant" in the plan; no step depends on them.
-	var unavailable []string
 	optional := func(what, needs string, err error) error {
 		if IsUnlicensed(err) {
-			unavailable = append(unavailable, what+" (needs "+needs+")")
+			in.Unavailable = append(in.Unavailable, what+" (needs "+needs+")")
 			return nil
 		}
 		if err != nil {
@@ -192,38 +224,73 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 	}
 	secDefaults, err := dir.SecurityDefaultsEnabled(ctx)
 	if err := optional("security defaults", "a licence this tenant lacks", err); err != nil {
-		return nil, nil, err
+		return in, err
 	}
+	in.SecurityDefaults = secDefaults
 	cas, err := dir.ConditionalAccessPolicies(ctx)
 	if err := optional("conditional access", "Microsoft Entra ID P1", err); err != nil {
-		return nil, nil, err
+		return in, err
 	}
+	in.CAPolicies = cas
 	counts, err := dir.Counts(ctx)
 	if err := optional("device and group counts", "a licence this tenant lacks", err); err != nil {
-		return nil, nil, err
+		return in, err
 	}
+	in.Counts = counts
 	holds, err := dir.LegalHolds(ctx)
 	if holdsUnreadable(err) {
-		unavailable = append(unavailable, "eDiscovery holds (need eDiscovery Premium; the approver attests to holds Graph cannot show)")
+		in.Unavailable = append(in.Unavailable, "eDiscovery holds (need eDiscovery Premium; the approver attests to holds Graph cannot show)")
 	} else if err != nil {
-		return nil, nil, fmt.Errorf("read legal holds: %w", err)
+		return in, fmt.Errorf("read legal holds: %w", err)
 	}
-	apps, err := dir.Applications(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read applications: %w", err)
+	in.Holds = holds
+	if in.Apps, err = dir.Applications(ctx); err != nil {
+		return in, fmt.Errorf("read applications: %w", err)
 	}
-	sps, err := dir.ServicePrincipals(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read service principals: %w", err)
+	if in.SPs, err = dir.ServicePrincipals(ctx); err != nil {
+		return in, fmt.Errorf("read service principals: %w", err)
 	}
+	if keep := in.keep(tenant); keep != nil {
+		methods, err := dir.AuthenticationMethods(ctx, keep.ID)
+		if err != nil {
+			return in, fmt.Errorf("read the kept admin's authentication methods: %w", err)
+		}
+		if methods == nil {
+			methods = []string{}
+		}
+		in.KeepMethods = methods
+	}
+	return in, nil
+}
 
-	if !rv.PIM {
+// keep is the kept admin among the users read, or nil.
+func (in *TenantRead) keep(tenant TenantPolicy) *User {
+	var keep *User
+	for i, u := range in.Users {
+		if strings.EqualFold(u.UPN, tenant.Keep) {
+			keep = &in.Users[i]
+		}
+	}
+	return keep
+}
+
+// BuildPlan builds the plan of a tenant from what ReadTenant read, and
+// lists the failed preflight items (DESIGN §5); it does no I/O. The plan
+// is built even when items fail: the runner's drift check uses it (a kept
+// admin who lost their role is drift).
+func BuildPlan(tenant TenantPolicy, in TenantRead, now time.Time) (*Plan, []PreflightItem) {
+	org, domains, users := in.Organization, in.Domains, in.Users
+	active, eligible := in.Roles.Active, in.Roles.Eligible
+	units, subs, cas, holds, apps, sps := in.Units, in.Subscriptions, in.CAPolicies, in.Holds, in.Apps, in.SPs
+	unavailable := slices.Clone(in.Unavailable)
+
+	if !in.Roles.PIM {
 		unavailable = append(unavailable, "PIM (needs Microsoft Entra ID P2 or ID Governance; every role assignment read is permanent and none eligible)")
 	}
 	p := &Plan{
 		TenantID: tenant.ID, TenantName: org.DisplayName, TenantType: org.TenantType,
 		InitialDomain: tenant.Domain, ReadAt: now, SyncEnabled: org.SyncEnabled, LastSync: org.LastSync,
-		SecurityDefaults: secDefaults, Counts: counts, Unavailable: unavailable, PIM: rv.PIM,
+		SecurityDefaults: in.SecurityDefaults, Counts: in.Counts, Unavailable: unavailable, PIM: in.Roles.PIM,
 	}
 	if org.ID != "" {
 		p.TenantID = org.ID
@@ -283,13 +350,10 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 	}
 
 	byID := map[string]User{}
-	var keep *User
-	for i, u := range users {
+	for _, u := range users {
 		byID[strings.ToLower(u.ID)] = u
-		if strings.EqualFold(u.UPN, tenant.Keep) {
-			keep = &users[i]
-		}
 	}
+	keep := in.keep(tenant)
 	restrictedOf := map[string]string{} // member id → unit name
 	for _, au := range units {
 		if !au.Restricted {
@@ -344,10 +408,7 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 			refuse(RefuseKeepNotGA, "the kept admin "+keep.UPN+" has no active, permanent, direct Global Administrator assignment at directory scope",
 				"assign Global Administrator to the account directly (not through a group or PIM activation), permanent, scope the whole directory")
 		}
-		methods, err := dir.AuthenticationMethods(ctx, keep.ID)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read the kept admin's authentication methods: %w", err)
-		}
+		methods := in.KeepMethods
 		// Soon the only Global Administrator: one lost phone must not lock
 		// the tenant (and its deletion) out.
 		if n := countMFACapable(methods); n < minKeepMFAMethods {
@@ -431,7 +492,7 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 	if len(p.Users) > 0 {
 		p.RestoreDeadline = now.Add(RestoreWindow)
 	}
-	return p, items, nil
+	return p, items
 }
 
 func userKind(u User, privileged bool) UserKind {

@@ -6,10 +6,10 @@ import (
 	"strings"
 )
 
-// roleView is what closebot knows of directory roles: the active
+// RoleView is what closebot knows of directory roles: the active
 // assignments every licence can read, refined by PIM where the tenant has
 // it (Entra ID P2 or ID Governance), and the PIM-eligible ones.
-type roleView struct {
+type RoleView struct {
 	Active   []RoleAssignment
 	Eligible []RoleAssignment
 	// PIM reports whether the PIM routes answered; without them every
@@ -17,21 +17,21 @@ type roleView struct {
 	PIM bool
 }
 
-// readRoles reads the role assignments (DESIGN §5: /roleAssignments on
+// ReadRoles reads the role assignments (DESIGN §5: /roleAssignments on
 // every licence, PIM only when it answers; the two cases are told apart by
 // the licence error, anything else is a failure).
-func readRoles(ctx context.Context, dir Directory) (roleView, error) {
+func ReadRoles(ctx context.Context, dir Directory) (RoleView, error) {
 	active, err := dir.RoleAssignments(ctx)
 	if err != nil {
-		return roleView{}, fmt.Errorf("read role assignments: %w", err)
+		return RoleView{}, fmt.Errorf("read role assignments: %w", err)
 	}
-	v := roleView{Active: active}
+	v := RoleView{Active: active}
 	sched, err := dir.ActiveSchedules(ctx)
 	switch {
 	case IsUnlicensed(err):
 		return v, nil
 	case err != nil:
-		return roleView{}, fmt.Errorf("read role assignment schedules: %w", err)
+		return RoleView{}, fmt.Errorf("read role assignment schedules: %w", err)
 	}
 	eligible, err := dir.EligibleAssignments(ctx)
 	switch {
@@ -39,7 +39,7 @@ func readRoles(ctx context.Context, dir Directory) (roleView, error) {
 		// Licence lost between the two reads: treat as no PIM.
 		return v, nil
 	case err != nil:
-		return roleView{}, fmt.Errorf("read role eligibility: %w", err)
+		return RoleView{}, fmt.Errorf("read role eligibility: %w", err)
 	}
 	v.PIM, v.Eligible = true, eligible
 	v.Active = overlaySchedules(active, sched)
