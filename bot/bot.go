@@ -1,6 +1,6 @@
 // Package bot is closebot in Slack: the socket-mode event loop that turns
 // slash commands, clicks and modal submissions into calls on the domain
-// (closure.Service, closure.Runner), after checking the envelope, the actor
+// (closure.Service, run.Runner), after checking the envelope, the actor
 // and the channel, and the Reporter that tells people what the domain did.
 package bot
 
@@ -18,6 +18,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/closebot/closebot/closure"
+	"github.com/closebot/closebot/closure/run"
 	"github.com/closebot/closebot/commands"
 )
 
@@ -67,7 +68,7 @@ type MetaStore interface {
 // holds the database lock) before Run opens the socket.
 type Deps struct {
 	Service  *closure.Service
-	Runner   *closure.Runner
+	Runner   *run.Runner
 	Reporter *Reporter
 	Store    InboundStore
 	Policy   *closure.Policy

@@ -10,6 +10,16 @@ import (
 	"github.com/closebot/closebot/closure"
 )
 
+const closebotApp = "11111111-1111-1111-1111-111111111111"
+
+// buildTenant is the configured tenant the builder tests plan for.
+func buildTenant() closure.TenantPolicy {
+	tp := testPolicy().Tenants[0]
+	tp.ClientID = closebotApp
+	tp.Keep = "admin@" + domain
+	return tp
+}
+
 // buildInput is a small tenant as ReadTenant would return it: the kept
 // admin (permanent direct Global Administrator with two MFA methods), a
 // member, a guest, a synced user and a privileged user; no I/O involved.
@@ -58,8 +68,7 @@ func buildInput() closure.TenantRead {
 // TestBuildPlanPure: the plan builder turns a read into the plan and its
 // preflight items without any Directory.
 func TestBuildPlanPure(t *testing.T) {
-	tp := keepTenant()
-	tp.Keep = "admin@" + domain
+	tp := buildTenant()
 	in := buildInput()
 	p, items := closure.BuildPlan(tp, in, t0)
 	require.Empty(t, items)
@@ -94,8 +103,7 @@ func TestBuildPlanPure(t *testing.T) {
 // TestBuildPlanItems: the builder lists the preflight items it can tell
 // from the read alone.
 func TestBuildPlanItems(t *testing.T) {
-	tp := keepTenant()
-	tp.Keep = "admin@" + domain
+	tp := buildTenant()
 	in := buildInput()
 	in.Organization.TenantType = "AADB2C"
 	in.Roles.Active = in.Roles.Active[1:]

@@ -1,7 +1,6 @@
 package closure
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -93,20 +92,6 @@ func pluralWord(n int, one, many string) string {
 	return many
 }
 
-// holdsUnreadable: the tenant cannot show eDiscovery holds to closebot (no
-// eDiscovery Premium: a licence refusal, or a 403 that is not a missing
-// permission). A missing permission is a failure that names it.
-func holdsUnreadable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if IsUnlicensed(err) {
-		return true
-	}
-	ae, ok := AsAPIError(err)
-	return ok && ae.Status == 403 && !IsPermissionDenied(err)
-}
-
 // holdProblem and holdFix say what an active hold is and how to release it.
 func holdProblem(h LegalHold) string {
 	what := map[string]string{
@@ -126,33 +111,6 @@ func holdFix(h LegalHold) string {
 		where = "Holds"
 	}
 	return "once legal agrees, release it in Microsoft Purview (eDiscovery → the case → " + where + ") and wait until it shows as not applied; closebot cannot override a hold"
-}
-
-// Preflight reads the tenant (read-only) and builds its plan, or refuses
-// with a *PreflightError listing every failed item of DESIGN §5.
-func Preflight(ctx context.Context, dir Directory, tenant TenantPolicy, now time.Time) (*Plan, error) {
-	p, items, err := readPlan(ctx, dir, tenant, now, nil)
-	if err != nil {
-		return nil, err
-	}
-	if len(items) > 0 {
-		return nil, &PreflightError{TenantID: tenant.ID, Items: items}
-	}
-	return p, nil
-}
-
-// readPlan reads everything the plan shows and lists the failed preflight
-// items; the runner's drift check uses the plan even when items fail (a
-// kept admin who lost their role is drift). gone names users this request
-// deleted: a listing that still shows them lags behind (Entra replicates
-// deletions with a delay), so they are left out.
-func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.Time, gone map[string]bool) (*Plan, []PreflightItem, error) {
-	in, err := ReadTenant(ctx, dir, tenant, gone)
-	if err != nil {
-		return nil, nil, err
-	}
-	p, items := BuildPlan(tenant, in, now)
-	return p, items, nil
 }
 
 // TenantRead is everything a plan is built from, as read from the
@@ -180,91 +138,9 @@ type TenantRead struct {
 	KeepMethods []string
 }
 
-// ReadTenant reads everything BuildPlan needs (read-only). gone names
-// users this request deleted: a listing that still shows them lags
-// behind (Entra replicates deletions with a delay), so they are left out.
-func ReadTenant(ctx context.Context, dir Directory, tenant TenantPolicy, gone map[string]bool) (TenantRead, error) {
-	var in TenantRead
-	org, err := dir.Organization(ctx)
-	if err != nil {
-		return in, fmt.Errorf("read organization: %w", err)
-	}
-	in.Organization = org
-	if in.Domains, err = dir.Domains(ctx); err != nil {
-		return in, fmt.Errorf("read domains: %w", err)
-	}
-	if err := dir.Users(ctx, func(u User) error {
-		if !gone[lower(u.ID)] {
-			in.Users = append(in.Users, u)
-		}
-		return nil
-	}); err != nil {
-		return in, fmt.Errorf("read users: %w", err)
-	}
-	if in.Roles, err = ReadRoles(ctx, dir); err != nil {
-		return in, err
-	}
-	if in.Units, err = dir.AdministrativeUnits(ctx); err != nil {
-		return in, fmt.Errorf("read administrative units: %w", err)
-	}
-	if in.Subscriptions, err = dir.Subscriptions(ctx); err != nil {
-		return in, fmt.Errorf("read subscriptions: %w", err)
-	}
-	// Display-only reads (DESIGN §5): a licence the tenant lacks makes them
-	// "not available on this tenant" in the plan; no step depends on them.
-	optional := func(what, needs string, err error) error {
-		if IsUnlicensed(err) {
-			in.Unavailable = append(in.Unavailable, what+" (needs "+needs+")")
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", what, err)
-		}
-		return nil
-	}
-	secDefaults, err := dir.SecurityDefaultsEnabled(ctx)
-	if err := optional("security defaults", "a licence this tenant lacks", err); err != nil {
-		return in, err
-	}
-	in.SecurityDefaults = secDefaults
-	cas, err := dir.ConditionalAccessPolicies(ctx)
-	if err := optional("conditional access", "Microsoft Entra ID P1", err); err != nil {
-		return in, err
-	}
-	in.CAPolicies = cas
-	counts, err := dir.Counts(ctx)
-	if err := optional("device and group counts", "a licence this tenant lacks", err); err != nil {
-		return in, err
-	}
-	in.Counts = counts
-	holds, err := dir.LegalHolds(ctx)
-	if holdsUnreadable(err) {
-		in.Unavailable = append(in.Unavailable, "eDiscovery holds (need eDiscovery Premium; the approver attests to holds Graph cannot show)")
-	} else if err != nil {
-		return in, fmt.Errorf("read legal holds: %w", err)
-	}
-	in.Holds = holds
-	if in.Apps, err = dir.Applications(ctx); err != nil {
-		return in, fmt.Errorf("read applications: %w", err)
-	}
-	if in.SPs, err = dir.ServicePrincipals(ctx); err != nil {
-		return in, fmt.Errorf("read service principals: %w", err)
-	}
-	if keep := in.keep(tenant); keep != nil {
-		methods, err := dir.AuthenticationMethods(ctx, keep.ID)
-		if err != nil {
-			return in, fmt.Errorf("read the kept admin's authentication methods: %w", err)
-		}
-		if methods == nil {
-			methods = []string{}
-		}
-		in.KeepMethods = methods
-	}
-	return in, nil
-}
-
-// keep is the kept admin among the users read, or nil.
-func (in *TenantRead) keep(tenant TenantPolicy) *User {
+// KeepUser is the kept admin (the user whose UPN is tenant.Keep) among
+// the users read, or nil.
+func (in *TenantRead) KeepUser(tenant TenantPolicy) *User {
 	var keep *User
 	for i, u := range in.Users {
 		if strings.EqualFold(u.UPN, tenant.Keep) {
@@ -353,7 +229,7 @@ func BuildPlan(tenant TenantPolicy, in TenantRead, now time.Time) (*Plan, []Pref
 	for _, u := range users {
 		byID[strings.ToLower(u.ID)] = u
 	}
-	keep := in.keep(tenant)
+	keep := in.KeepUser(tenant)
 	restrictedOf := map[string]string{} // member id → unit name
 	for _, au := range units {
 		if !au.Restricted {
@@ -399,7 +275,7 @@ func BuildPlan(tenant TenantPolicy, in TenantRead, now time.Time) (*Plan, []Pref
 				"remove the account from that administrative unit, or choose another kept admin")
 		}
 		for _, a := range active {
-			if permanentGlobalAdmin(a, keep.ID) {
+			if PermanentGlobalAdmin(a, keep.ID) {
 				p.KeepAssignmentID = a.ID
 				break
 			}
@@ -430,7 +306,7 @@ func BuildPlan(tenant TenantPolicy, in TenantRead, now time.Time) (*Plan, []Pref
 		}
 		pu := PlanUser{ID: u.ID, UPN: u.UPN, DisplayName: u.DisplayName, Synced: u.Synced, Enabled: u.Enabled,
 			Roles: roles[strings.ToLower(u.ID)], RestrictedUnit: restrictedOf[strings.ToLower(u.ID)]}
-		pu.Kind = userKind(u, len(pu.Roles) > 0)
+		pu.Kind = KindOf(u, len(pu.Roles) > 0)
 		p.Users = append(p.Users, pu)
 	}
 	slices.SortStableFunc(p.Users, func(a, b PlanUser) int {
@@ -442,14 +318,14 @@ func BuildPlan(tenant TenantPolicy, in TenantRead, now time.Time) (*Plan, []Pref
 
 	for _, s := range subs {
 		p.Subscriptions = append(p.Subscriptions, PlanSubscription{
-			ID: s.ID, SkuPartNumber: s.SkuPartNumber, Status: s.Status, Channel: channelOf(s, p.TenantID),
+			ID: s.ID, SkuPartNumber: s.SkuPartNumber, Status: s.Status, Channel: ChannelOf(s, p.TenantID),
 			OwnerTenantID: s.OwnerTenantID, IsTrial: s.IsTrial, TotalLicenses: s.TotalLicenses, ETA: s.NextLifecycle,
 		})
 	}
 	for _, a := range apps {
 		pa := PlanApp{ID: a.ID, AppID: a.AppID, Name: a.DisplayName, MultiTenant: a.MultiTenant(),
 			Closebot: tenant.ClientID != "" && strings.EqualFold(a.AppID, tenant.ClientID)}
-		pa.Delete = !untouchableApp(a.AppID, tenant.ClientID) && tenant.ClientID != ""
+		pa.Delete = !UntouchableApp(a.AppID, tenant.ClientID) && tenant.ClientID != ""
 		if pa.MultiTenant && pa.Delete {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("app registration %q is multi-tenant: deleting it breaks every other tenant using it", a.DisplayName))
 		}
@@ -458,9 +334,9 @@ func BuildPlan(tenant TenantPolicy, in TenantRead, now time.Time) (*Plan, []Pref
 	for _, sp := range sps {
 		psp := PlanServicePrincipal{ID: sp.ID, AppID: sp.AppID, Name: sp.DisplayName, Type: sp.Type}
 		switch {
-		case tenant.ClientID != "" && tenantOwnedApplicationSP(sp, p.TenantID, tenant.ClientID):
+		case tenant.ClientID != "" && TenantOwnedApplicationSP(sp, p.TenantID, tenant.ClientID):
 			p.ServicePrincipals = append(p.ServicePrincipals, psp)
-		case tenant.ClientID != "" && otherPublisherSP(sp, p.TenantID, tenant.ClientID):
+		case tenant.ClientID != "" && OtherPublisherSP(sp, p.TenantID, tenant.ClientID):
 			psp.Owner = sp.AppOwnerOrganizationID
 			p.OtherServicePrincipals = append(p.OtherServicePrincipals, psp)
 		default:
@@ -495,7 +371,9 @@ func BuildPlan(tenant TenantPolicy, in TenantRead, now time.Time) (*Plan, []Pref
 	return p, items
 }
 
-func userKind(u User, privileged bool) UserKind {
+// KindOf is the kind of a user other than the kept admin; privileged:
+// the user holds a directory role (active or eligible).
+func KindOf(u User, privileged bool) UserKind {
 	switch {
 	case privileged:
 		return KindPrivileged
