@@ -20,7 +20,7 @@ func buildTenant() closure.TenantPolicy {
 	return tp
 }
 
-// buildInput is a small tenant as ReadTenant would return it: the kept
+// buildInput is a small tenant as run.ReadTenant would return it: the kept
 // admin (permanent direct Global Administrator with two MFA methods), a
 // member, a guest, a synced user and a privileged user; no I/O involved.
 func buildInput() closure.TenantRead {

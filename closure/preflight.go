@@ -150,7 +150,7 @@ func (in *TenantRead) KeepUser(tenant TenantPolicy) *User {
 	return keep
 }
 
-// BuildPlan builds the plan of a tenant from what ReadTenant read, and
+// BuildPlan builds the plan of a tenant from what run.ReadTenant read, and
 // lists the failed preflight items (DESIGN §5); it does no I/O. The plan
 // is built even when items fail: the runner's drift check uses it (a kept
 // admin who lost their role is drift).

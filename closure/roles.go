@@ -2,9 +2,10 @@ package closure
 
 import "strings"
 
-// RoleView is what closebot knows of directory roles: the active
-// assignments every licence can read, refined by PIM where the tenant has
-// it (Entra ID P2 or ID Governance), and the PIM-eligible ones.
+// RoleView is what closebot knows of directory roles (run.ReadRoles reads
+// it): the active assignments every licence can read, refined by PIM where
+// the tenant has it (Entra ID P2 or ID Governance), and the PIM-eligible
+// ones.
 type RoleView struct {
 	Active   []RoleAssignment
 	Eligible []RoleAssignment

@@ -1,5 +1,9 @@
 package run_test
 
+// Fixtures shared with the core's tests (closure/helpers_test.go): the same
+// policy, people and Service harness, so the executor tests drive the
+// Runner over the core exactly as before the split.
+
 import (
 	"context"
 	"testing"

@@ -35,7 +35,7 @@ func readPlan(ctx context.Context, dir closure.Directory, tenant closure.TenantP
 	return p, items, nil
 }
 
-// ReadTenant reads everything BuildPlan needs (read-only). gone names
+// ReadTenant reads everything closure.BuildPlan needs (read-only). gone names
 // users this request deleted: a listing that still shows them lags
 // behind (Entra replicates deletions with a delay), so they are left out.
 func ReadTenant(ctx context.Context, dir closure.Directory, tenant closure.TenantPolicy, gone map[string]bool) (closure.TenantRead, error) {
