@@ -1,6 +1,6 @@
 // Package bot is closebot's inbound side in Slack: the socket-mode event
 // loop that turns slash commands, clicks and modal submissions into calls
-// on the domain (closure.Service, closure.Runner), after checking the
+// on the domain (closure.Service, run.Runner), after checking the
 // envelope, the actor and the channel. What the domain did is told by the
 // outbound side (package bot/outbound's Reporter), built by bot/blocks.
 package bot
@@ -20,6 +20,7 @@ import (
 
 	"github.com/closebot/closebot/bot/outbound"
 	"github.com/closebot/closebot/closure"
+	"github.com/closebot/closebot/closure/run"
 	"github.com/closebot/closebot/commands"
 )
 
@@ -63,7 +64,7 @@ type InboundStore interface {
 // holds the database lock) before Run opens the socket.
 type Deps struct {
 	Service  *closure.Service
-	Runner   *closure.Runner
+	Runner   *run.Runner
 	Reporter *outbound.Reporter
 	Store    InboundStore
 	Policy   *closure.Policy

@@ -21,6 +21,7 @@ import (
 	"github.com/closebot/closebot/bot/slacktest"
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/closuretest"
+	"github.com/closebot/closebot/closure/run"
 	"github.com/closebot/closebot/commands"
 	"github.com/closebot/closebot/store"
 )
@@ -56,7 +57,7 @@ type world struct {
 	clock  *closuretest.Clock
 	policy *closure.Policy
 	svc    *closure.Service
-	runner *closure.Runner
+	runner *run.Runner
 	dirs   map[string]*closuretest.Directory
 	bot    *Bot
 	cancel context.CancelFunc
@@ -133,7 +134,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 	gates := closure.GateConfig{RecheckEvery: 10 * time.Minute, GoneConfirmations: 3, GoneSpan: time.Hour}
 	rep := outbound.NewReporter(outbound.ReporterConfig{API: api, Refs: db, Store: db, Policy: w.policy, Clock: w.clock, Log: logger, Gates: gates})
 	w.svc = &closure.Service{Store: db, Clock: w.clock, Policy: w.policy, Reporter: rep, Log: logger}
-	w.runner = &closure.Runner{
+	w.runner = &run.Runner{
 		Service: w.svc, Gates: gates, Log: logger,
 		Dirs: func(id string) (closure.Directory, error) { return w.dirs[id], nil },
 	}

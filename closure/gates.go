@@ -145,3 +145,11 @@ func (r *Request) gateIndex(id string) int {
 	}
 	return -1
 }
+
+// GateConfig is gates.* of the configuration (DESIGN §8); stuck_after is
+// Policy.StuckAfter.
+type GateConfig struct {
+	RecheckEvery      time.Duration // how often open gates are re-checked
+	GoneConfirmations int           // AADSTS90002 answers needed to call the tenant gone
+	GoneSpan          time.Duration // ... spread over at least this long
+}

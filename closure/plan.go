@@ -222,8 +222,8 @@ func (p *Plan) Facts() PlanFacts {
 	return f
 }
 
-// channelOf classifies a subscription (see ChannelDirect).
-func channelOf(s CompanySubscription, tenantID string) string {
+// ChannelOf classifies a subscription (see ChannelDirect).
+func ChannelOf(s CompanySubscription, tenantID string) string {
 	switch {
 	case s.SelfService:
 		return ChannelSelfService
@@ -233,9 +233,9 @@ func channelOf(s CompanySubscription, tenantID string) string {
 	return ChannelDirect
 }
 
-// untouchableApp reports whether closebot must never delete an app or
+// UntouchableApp reports whether closebot must never delete an app or
 // service principal with this app id: closebot's own, or a first-party one.
-func untouchableApp(appID, closebotAppID string) bool {
+func UntouchableApp(appID, closebotAppID string) bool {
 	if appID == "" {
 		return false
 	}
@@ -266,22 +266,22 @@ func microsoftOwned(sp ServicePrincipal) bool {
 	return false
 }
 
-// otherPublisherSP reports whether a service principal is one step 5
+// OtherPublisherSP reports whether a service principal is one step 5
 // removes besides the tenant-owned Application ones: enabled, not
 // Microsoft's, not closebot's, not a managed identity (it goes with its
 // Azure resource).
-func otherPublisherSP(sp ServicePrincipal, tenantID, closebotAppID string) bool {
+func OtherPublisherSP(sp ServicePrincipal, tenantID, closebotAppID string) bool {
 	switch {
 	case !sp.AccountEnabled, sp.Type == "ManagedIdentity", microsoftOwned(sp),
-		untouchableApp(sp.AppID, closebotAppID), tenantOwnedApplicationSP(sp, tenantID, closebotAppID):
+		UntouchableApp(sp.AppID, closebotAppID), TenantOwnedApplicationSP(sp, tenantID, closebotAppID):
 		return false
 	}
 	return true
 }
 
-// tenantOwnedApplicationSP reports whether step 5 may delete a service
+// TenantOwnedApplicationSP reports whether step 5 may delete a service
 // principal: type Application, owned by this tenant, not untouchable.
-func tenantOwnedApplicationSP(sp ServicePrincipal, tenantID, closebotAppID string) bool {
+func TenantOwnedApplicationSP(sp ServicePrincipal, tenantID, closebotAppID string) bool {
 	if sp.Type != "Application" || !strings.EqualFold(sp.AppOwnerOrganizationID, tenantID) {
 		return false
 	}
@@ -290,5 +290,5 @@ func tenantOwnedApplicationSP(sp ServicePrincipal, tenantID, closebotAppID strin
 			return false
 		}
 	}
-	return !untouchableApp(sp.AppID, closebotAppID)
+	return !UntouchableApp(sp.AppID, closebotAppID)
 }

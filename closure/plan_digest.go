@@ -61,6 +61,8 @@ func (f PlanFacts) Digest() string {
 
 func lower(s string) string { return strings.ToLower(s) }
 
+func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
+
 func lowerAll(v []string) []string {
 	out := make([]string, len(v))
 	for i, s := range v {

@@ -1,7 +1,6 @@
 package closure
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -93,20 +92,6 @@ func pluralWord(n int, one, many string) string {
 	return many
 }
 
-// holdsUnreadable: the tenant cannot show eDiscovery holds to closebot (no
-// eDiscovery Premium: a licence refusal, or a 403 that is not a missing
-// permission). A missing permission is a failure that names it.
-func holdsUnreadable(err error) bool {
-	if err == nil {
-		return false
-	}
-	if IsUnlicensed(err) {
-		return true
-	}
-	ae, ok := AsAPIError(err)
-	return ok && ae.Status == 403 && !IsPermissionDenied(err)
-}
-
 // holdProblem and holdFix say what an active hold is and how to release it.
 func holdProblem(h LegalHold) string {
 	what := map[string]string{
@@ -128,102 +113,60 @@ func holdFix(h LegalHold) string {
 	return "once legal agrees, release it in Microsoft Purview (eDiscovery → the case → " + where + ") and wait until it shows as not applied; closebot cannot override a hold"
 }
 
-// Preflight reads the tenant (read-only) and builds its plan, or refuses
-// with a *PreflightError listing every failed item of DESIGN §5.
-func Preflight(ctx context.Context, dir Directory, tenant TenantPolicy, now time.Time) (*Plan, error) {
-	p, items, err := readPlan(ctx, dir, tenant, now, nil)
-	if err != nil {
-		return nil, err
-	}
-	if len(items) > 0 {
-		return nil, &PreflightError{TenantID: tenant.ID, Items: items}
-	}
-	return p, nil
+// TenantRead is everything a plan is built from, as read from the
+// Directory: the input of BuildPlan, with no I/O left to do.
+type TenantRead struct {
+	Organization     Organization
+	Domains          []Domain
+	Users            []User // without the users the request deleted
+	Roles            RoleView
+	Units            []AdministrativeUnit
+	Subscriptions    []CompanySubscription
+	SecurityDefaults bool
+	CAPolicies       []CAPolicy
+	Counts           DataCounts
+	Holds            []LegalHold
+	Apps             []Application
+	SPs              []ServicePrincipal
+	// Unavailable lists the display-only reads the tenant's licences do
+	// not allow ("what (needs ...)"), in read order; PIM's absence is
+	// told by Roles.PIM, not here.
+	Unavailable []string
+	// KeepMethods are the registered authentication method types of the
+	// kept admin (the user whose UPN is TenantPolicy.Keep); nil when no
+	// such user was read.
+	KeepMethods []string
 }
 
-// readPlan reads everything the plan shows and lists the failed preflight
-// items; the runner's drift check uses the plan even when items fail (a
-// kept admin who lost their role is drift). gone names users this request
-// deleted: a listing that still shows them lags behind (Entra replicates
-// deletions with a delay), so they are left out.
-func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.Time, gone map[string]bool) (*Plan, []PreflightItem, error) {
-	org, err := dir.Organization(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read organization: %w", err)
-	}
-	domains, err := dir.Domains(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read domains: %w", err)
-	}
-	var users []User
-	if err := dir.Users(ctx, func(u User) error {
-		if !gone[lower(u.ID)] {
-			users = append(users, u)
+// KeepUser is the kept admin (the user whose UPN is tenant.Keep) among
+// the users read, or nil.
+func (in *TenantRead) KeepUser(tenant TenantPolicy) *User {
+	var keep *User
+	for i, u := range in.Users {
+		if strings.EqualFold(u.UPN, tenant.Keep) {
+			keep = &in.Users[i]
 		}
-		return nil
-	}); err != nil {
-		return nil, nil, fmt.Errorf("read users: %w", err)
 	}
-	rv, err := readRoles(ctx, dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	active, eligible := rv.Active, rv.Eligible
-	units, err := dir.AdministrativeUnits(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read administrative units: %w", err)
-	}
-	subs, err := dir.Subscriptions(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read subscriptions: %w", err)
-	}
-	// Display-only reads (DESIGN §5): a licence the tenant lacks makes them
-	// "not available on this tenant" in the plan; no step depends on them.
-	var unavailable []string
-	optional := func(what, needs string, err error) error {
-		if IsUnlicensed(err) {
-			unavailable = append(unavailable, what+" (needs "+needs+")")
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", what, err)
-		}
-		return nil
-	}
-	secDefaults, err := dir.SecurityDefaultsEnabled(ctx)
-	if err := optional("security defaults", "a licence this tenant lacks", err); err != nil {
-		return nil, nil, err
-	}
-	cas, err := dir.ConditionalAccessPolicies(ctx)
-	if err := optional("conditional access", "Microsoft Entra ID P1", err); err != nil {
-		return nil, nil, err
-	}
-	counts, err := dir.Counts(ctx)
-	if err := optional("device and group counts", "a licence this tenant lacks", err); err != nil {
-		return nil, nil, err
-	}
-	holds, err := dir.LegalHolds(ctx)
-	if holdsUnreadable(err) {
-		unavailable = append(unavailable, "eDiscovery holds (need eDiscovery Premium; the approver attests to holds Graph cannot show)")
-	} else if err != nil {
-		return nil, nil, fmt.Errorf("read legal holds: %w", err)
-	}
-	apps, err := dir.Applications(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read applications: %w", err)
-	}
-	sps, err := dir.ServicePrincipals(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read service principals: %w", err)
-	}
+	return keep
+}
 
-	if !rv.PIM {
+// BuildPlan builds the plan of a tenant from what run.ReadTenant read, and
+// lists the failed preflight items (DESIGN §5); it does no I/O. The plan
+// is built even when items fail: the runner's drift check uses it (a kept
+// admin who lost their role is drift).
+func BuildPlan(tenant TenantPolicy, in TenantRead, now time.Time) (*Plan, []PreflightItem) {
+	org, domains, users := in.Organization, in.Domains, in.Users
+	active, eligible := in.Roles.Active, in.Roles.Eligible
+	units, subs, cas, holds, apps, sps := in.Units, in.Subscriptions, in.CAPolicies, in.Holds, in.Apps, in.SPs
+	unavailable := slices.Clone(in.Unavailable)
+
+	if !in.Roles.PIM {
 		unavailable = append(unavailable, "PIM (needs Microsoft Entra ID P2 or ID Governance; every role assignment read is permanent and none eligible)")
 	}
 	p := &Plan{
 		TenantID: tenant.ID, TenantName: org.DisplayName, TenantType: org.TenantType,
 		InitialDomain: tenant.Domain, ReadAt: now, SyncEnabled: org.SyncEnabled, LastSync: org.LastSync,
-		SecurityDefaults: secDefaults, Counts: counts, Unavailable: unavailable, PIM: rv.PIM,
+		SecurityDefaults: in.SecurityDefaults, Counts: in.Counts, Unavailable: unavailable, PIM: in.Roles.PIM,
 	}
 	if org.ID != "" {
 		p.TenantID = org.ID
@@ -283,13 +226,10 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 	}
 
 	byID := map[string]User{}
-	var keep *User
-	for i, u := range users {
+	for _, u := range users {
 		byID[strings.ToLower(u.ID)] = u
-		if strings.EqualFold(u.UPN, tenant.Keep) {
-			keep = &users[i]
-		}
 	}
+	keep := in.KeepUser(tenant)
 	restrictedOf := map[string]string{} // member id → unit name
 	for _, au := range units {
 		if !au.Restricted {
@@ -335,7 +275,7 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 				"remove the account from that administrative unit, or choose another kept admin")
 		}
 		for _, a := range active {
-			if permanentGlobalAdmin(a, keep.ID) {
+			if PermanentGlobalAdmin(a, keep.ID) {
 				p.KeepAssignmentID = a.ID
 				break
 			}
@@ -344,10 +284,7 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 			refuse(RefuseKeepNotGA, "the kept admin "+keep.UPN+" has no active, permanent, direct Global Administrator assignment at directory scope",
 				"assign Global Administrator to the account directly (not through a group or PIM activation), permanent, scope the whole directory")
 		}
-		methods, err := dir.AuthenticationMethods(ctx, keep.ID)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read the kept admin's authentication methods: %w", err)
-		}
+		methods := in.KeepMethods
 		// Soon the only Global Administrator: one lost phone must not lock
 		// the tenant (and its deletion) out.
 		if n := countMFACapable(methods); n < minKeepMFAMethods {
@@ -369,7 +306,7 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 		}
 		pu := PlanUser{ID: u.ID, UPN: u.UPN, DisplayName: u.DisplayName, Synced: u.Synced, Enabled: u.Enabled,
 			Roles: roles[strings.ToLower(u.ID)], RestrictedUnit: restrictedOf[strings.ToLower(u.ID)]}
-		pu.Kind = userKind(u, len(pu.Roles) > 0)
+		pu.Kind = KindOf(u, len(pu.Roles) > 0)
 		p.Users = append(p.Users, pu)
 	}
 	slices.SortStableFunc(p.Users, func(a, b PlanUser) int {
@@ -381,14 +318,14 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 
 	for _, s := range subs {
 		p.Subscriptions = append(p.Subscriptions, PlanSubscription{
-			ID: s.ID, SkuPartNumber: s.SkuPartNumber, Status: s.Status, Channel: channelOf(s, p.TenantID),
+			ID: s.ID, SkuPartNumber: s.SkuPartNumber, Status: s.Status, Channel: ChannelOf(s, p.TenantID),
 			OwnerTenantID: s.OwnerTenantID, IsTrial: s.IsTrial, TotalLicenses: s.TotalLicenses, ETA: s.NextLifecycle,
 		})
 	}
 	for _, a := range apps {
 		pa := PlanApp{ID: a.ID, AppID: a.AppID, Name: a.DisplayName, MultiTenant: a.MultiTenant(),
 			Closebot: tenant.ClientID != "" && strings.EqualFold(a.AppID, tenant.ClientID)}
-		pa.Delete = !untouchableApp(a.AppID, tenant.ClientID) && tenant.ClientID != ""
+		pa.Delete = !UntouchableApp(a.AppID, tenant.ClientID) && tenant.ClientID != ""
 		if pa.MultiTenant && pa.Delete {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("app registration %q is multi-tenant: deleting it breaks every other tenant using it", a.DisplayName))
 		}
@@ -397,9 +334,9 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 	for _, sp := range sps {
 		psp := PlanServicePrincipal{ID: sp.ID, AppID: sp.AppID, Name: sp.DisplayName, Type: sp.Type}
 		switch {
-		case tenant.ClientID != "" && tenantOwnedApplicationSP(sp, p.TenantID, tenant.ClientID):
+		case tenant.ClientID != "" && TenantOwnedApplicationSP(sp, p.TenantID, tenant.ClientID):
 			p.ServicePrincipals = append(p.ServicePrincipals, psp)
-		case tenant.ClientID != "" && otherPublisherSP(sp, p.TenantID, tenant.ClientID):
+		case tenant.ClientID != "" && OtherPublisherSP(sp, p.TenantID, tenant.ClientID):
 			psp.Owner = sp.AppOwnerOrganizationID
 			p.OtherServicePrincipals = append(p.OtherServicePrincipals, psp)
 		default:
@@ -431,10 +368,12 @@ func readPlan(ctx context.Context, dir Directory, tenant TenantPolicy, now time.
 	if len(p.Users) > 0 {
 		p.RestoreDeadline = now.Add(RestoreWindow)
 	}
-	return p, items, nil
+	return p, items
 }
 
-func userKind(u User, privileged bool) UserKind {
+// KindOf is the kind of a user other than the kept admin; privileged:
+// the user holds a directory role (active or eligible).
+func KindOf(u User, privileged bool) UserKind {
 	switch {
 	case privileged:
 		return KindPrivileged

@@ -1,15 +1,12 @@
 package closure
 
-import (
-	"context"
-	"fmt"
-	"strings"
-)
+import "strings"
 
-// roleView is what closebot knows of directory roles: the active
-// assignments every licence can read, refined by PIM where the tenant has
-// it (Entra ID P2 or ID Governance), and the PIM-eligible ones.
-type roleView struct {
+// RoleView is what closebot knows of directory roles (run.ReadRoles reads
+// it): the active assignments every licence can read, refined by PIM where
+// the tenant has it (Entra ID P2 or ID Governance), and the PIM-eligible
+// ones.
+type RoleView struct {
 	Active   []RoleAssignment
 	Eligible []RoleAssignment
 	// PIM reports whether the PIM routes answered; without them every
@@ -17,40 +14,11 @@ type roleView struct {
 	PIM bool
 }
 
-// readRoles reads the role assignments (DESIGN §5: /roleAssignments on
-// every licence, PIM only when it answers; the two cases are told apart by
-// the licence error, anything else is a failure).
-func readRoles(ctx context.Context, dir Directory) (roleView, error) {
-	active, err := dir.RoleAssignments(ctx)
-	if err != nil {
-		return roleView{}, fmt.Errorf("read role assignments: %w", err)
-	}
-	v := roleView{Active: active}
-	sched, err := dir.ActiveSchedules(ctx)
-	switch {
-	case IsUnlicensed(err):
-		return v, nil
-	case err != nil:
-		return roleView{}, fmt.Errorf("read role assignment schedules: %w", err)
-	}
-	eligible, err := dir.EligibleAssignments(ctx)
-	switch {
-	case IsUnlicensed(err):
-		// Licence lost between the two reads: treat as no PIM.
-		return v, nil
-	case err != nil:
-		return roleView{}, fmt.Errorf("read role eligibility: %w", err)
-	}
-	v.PIM, v.Eligible = true, eligible
-	v.Active = overlaySchedules(active, sched)
-	return v, nil
-}
-
-// overlaySchedules gives each active assignment PIM's view of it: an
+// OverlaySchedules gives each active assignment PIM's view of it: an
 // activation (AssignmentType Activated) or a time-bound assignment has an
 // End and is not permanent. Schedule instances with no match in the
 // assignments (a role held through a group, shown per member) are added.
-func overlaySchedules(active, sched []RoleAssignment) []RoleAssignment {
+func OverlaySchedules(active, sched []RoleAssignment) []RoleAssignment {
 	key := func(a RoleAssignment) string {
 		return lower(a.PrincipalID) + "|" + lower(a.RoleDefinitionID) + "|" + a.DirectoryScopeID
 	}
@@ -81,9 +49,9 @@ func overlaySchedules(active, sched []RoleAssignment) []RoleAssignment {
 	return out
 }
 
-// permanentGlobalAdmin reports whether a is an active, permanent, direct
+// PermanentGlobalAdmin reports whether a is an active, permanent, direct
 // Global Administrator assignment at directory scope for principal id.
-func permanentGlobalAdmin(a RoleAssignment, id string) bool {
+func PermanentGlobalAdmin(a RoleAssignment, id string) bool {
 	return strings.EqualFold(a.PrincipalID, id) && a.RoleDefinitionID == RoleGlobalAdministrator &&
 		a.AssignmentType == "Assigned" && a.MemberType == "Direct" && a.DirectoryScopeID == "/" && a.Permanent()
 }

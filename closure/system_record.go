@@ -26,7 +26,8 @@ type DeletedObject struct {
 	Privileged bool   `json:"privileged,omitempty"`
 }
 
-func (o DeletedObject) detail() map[string]string {
+// Detail is the event detail naming the object (intents and records).
+func (o DeletedObject) Detail() map[string]string {
 	d := map[string]string{"id": o.ID, "kind": o.Kind}
 	if o.Name != "" {
 		d["name"] = o.Name
@@ -53,7 +54,7 @@ func (s System) record(req *Request, step int, action EventAction, detail map[st
 // drift, it counts for Restore, and the first deletion starts the restore
 // deadline. The event names the user's id, UPN and kind.
 func (s System) UserRemoved(req *Request, u DeletedObject) (*Request, Event, error) {
-	detail := u.detail()
+	detail := u.Detail()
 	detail["user"] = u.ID // the key the first version of this event used
 	detail["privileged"] = strconv.FormatBool(u.Privileged)
 	next, ev, err := s.record(req, StepDeleteUsers, EvDeleteUser, detail, func(p *StepProgress) {
@@ -77,7 +78,7 @@ func (s System) UserRemoved(req *Request, u DeletedObject) (*Request, Event, err
 // UserGone records that a user a gate asked a person to remove is gone:
 // not drift, but not this request's deletion either (Restore leaves it).
 func (s System) UserGone(req *Request, u DeletedObject, gateID string) (*Request, Event, error) {
-	detail := u.detail()
+	detail := u.Detail()
 	detail["gate"] = gateID
 	next, ev, err := s.record(req, StepDeleteUsers, EvUserGone, detail, func(p *StepProgress) { p.Done++ })
 	if err != nil {
@@ -93,7 +94,7 @@ func (s System) UserGone(req *Request, u DeletedObject, gateID string) (*Request
 
 // AppRemoved records an app registration step 5 deleted.
 func (s System) AppRemoved(req *Request, a DeletedObject) (*Request, Event, error) {
-	detail := a.detail()
+	detail := a.Detail()
 	detail["app"] = a.ID
 	next, ev, err := s.record(req, StepDeleteDirectory, EvDeleteApp, detail, func(p *StepProgress) { p.Done++ })
 	if err == nil {
@@ -106,7 +107,7 @@ func (s System) AppRemoved(req *Request, a DeletedObject) (*Request, Event, erro
 // A service principal may hold a directory role: its disappearance from
 // the privileged principals is then this request's doing, not drift.
 func (s System) ServicePrincipalRemoved(req *Request, sp DeletedObject) (*Request, Event, error) {
-	next, ev, err := s.record(req, StepDeleteDirectory, EvDeleteSP, sp.detail(), func(p *StepProgress) { p.Done++ })
+	next, ev, err := s.record(req, StepDeleteDirectory, EvDeleteSP, sp.Detail(), func(p *StepProgress) { p.Done++ })
 	if err == nil {
 		next.Done.DeletedPrivileged = append(next.Done.DeletedPrivileged, sp.ID)
 	}
@@ -117,7 +118,7 @@ func (s System) ServicePrincipalRemoved(req *Request, sp DeletedObject) (*Reques
 // accountEnabled=false because Graph refused to delete it (a third-party
 // or legacy app the tenant cannot delete: Microsoft's "Delete a tenant").
 func (s System) ServicePrincipalDisabled(req *Request, sp DeletedObject) (*Request, Event, error) {
-	d := sp.detail()
+	d := sp.Detail()
 	d["previous"], d["now"] = "accountEnabled=true", "accountEnabled=false"
 	return s.record(req, StepDeleteDirectory, EvDisableSP, d, func(p *StepProgress) { p.Done++ })
 }
@@ -154,7 +155,7 @@ func (s System) GoneAnswer(req *Request, gone bool) (*Request, Event, error) {
 
 // UserRestored records a user Restore brought back (aborted requests).
 func (s System) UserRestored(req *Request, u DeletedObject) (*Request, Event, error) {
-	detail := u.detail()
+	detail := u.Detail()
 	return s.move(req, EvUserRestored, []State{StateAborted}, StateAborted, detail)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/closuretest"
 	"github.com/closebot/closebot/closure/graphtest"
+	"github.com/closebot/closebot/closure/run"
 	"github.com/closebot/closebot/store"
 )
 
@@ -53,7 +54,7 @@ type e2e struct {
 	rep    *closuretest.Reporter
 	pol    *closure.Policy
 	svc    *closure.Service
-	runner *closure.Runner
+	runner *run.Runner
 }
 
 // hookTransport lets a test act (as a person clicking in Slack) at the
@@ -131,7 +132,7 @@ func newE2E(t *testing.T, spec graphtest.TenantSpec, keep func(*graphtest.Tenant
 	e.rep = &closuretest.Reporter{}
 	e.svc = &closure.Service{Store: e.db, Clock: e.clock, Policy: e.pol, Reporter: e.rep,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	e.runner = &closure.Runner{
+	e.runner = &run.Runner{
 		Service: e.svc,
 		Dirs: func(id string) (closure.Directory, error) {
 			require.Equal(t, e.tn.ID, id)
@@ -191,7 +192,7 @@ func (e *e2e) signIn(user string, mfa bool) <-chan signedIn {
 // prove advances an approved request through the sign-in proof, the test
 // playing the person who signs in; it returns why Advance stopped and the
 // user code the person entered.
-func (e *e2e) prove(id, user string, mfa bool) (closure.Wait, string) {
+func (e *e2e) prove(id, user string, mfa bool) (run.Wait, string) {
 	e.t.Helper()
 	human := e.signIn(user, mfa)
 	w, err := e.runner.Advance(e.ctx(), id)

@@ -17,6 +17,7 @@ import (
 	"github.com/closebot/closebot/bot/outbound"
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/msgraph"
+	closurerun "github.com/closebot/closebot/closure/run"
 	"github.com/closebot/closebot/commands"
 	"github.com/closebot/closebot/config"
 	"github.com/closebot/closebot/store"
@@ -44,7 +45,7 @@ type product struct {
 	db       *store.DB
 	policy   *closure.Policy
 	service  *closure.Service
-	runner   *closure.Runner
+	runner   *closurerun.Runner
 	reporter *outbound.Reporter
 	bot      *bot.Bot
 	log      *slog.Logger
@@ -113,7 +114,7 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 		Policy: p.policy, Clock: clock, Log: log.With("component", "reporter"), Gates: gates,
 	})
 	p.service = &closure.Service{Store: db, Clock: clock, Policy: p.policy, Reporter: p.reporter, Log: log}
-	p.runner = &closure.Runner{
+	p.runner = &closurerun.Runner{
 		Service: p.service,
 		Dirs: func(id string) (closure.Directory, error) {
 			d, ok := dirs[id]

@@ -53,7 +53,7 @@ func (c *Clock) FastForward(d time.Duration) {
 	c.poke()
 }
 
-// After fires when emulated time has moved on by d (closure.Runner.After).
+// After fires when emulated time has moved on by d (run.Runner.After).
 func (c *Clock) After(d time.Duration) <-chan time.Time {
 	ch := make(chan time.Time, 1)
 	c.mu.Lock()

@@ -1,45 +1,47 @@
-package closure
+package run
 
 import (
 	"context"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/closebot/closebot/closure"
 )
 
 // removeSP deletes a service principal at step 5's safe point; where Graph
 // refuses, it sets accountEnabled=false instead. It reports whether it
 // disabled it, and in words what Graph refused outright.
-func (x *exec) removeSP(ctx context.Context, ok func(*Request) bool, sp ServicePrincipal) (bool, string, error) {
-	obj := DeletedObject{ID: sp.ID, Name: sp.DisplayName, Kind: KindServicePrincipal}
-	if err := x.intend(ctx, ok, EvIntentDelSP, obj.detail()); err != nil {
+func (x *exec) removeSP(ctx context.Context, ok func(*closure.Request) bool, sp closure.ServicePrincipal) (bool, string, error) {
+	obj := closure.DeletedObject{ID: sp.ID, Name: sp.DisplayName, Kind: closure.KindServicePrincipal}
+	if err := x.intend(ctx, ok, closure.EvIntentDelSP, obj.Detail()); err != nil {
 		return false, "", err
 	}
 	err := x.dir.DeleteServicePrincipal(ctx, sp.ID)
 	switch {
 	case err == nil:
-		_, err := x.commitStep(ctx, StepDeleteDirectory, func(s System, q *Request) (*Request, Event, error) {
+		_, err := x.commitStep(ctx, closure.StepDeleteDirectory, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 			return s.ServicePrincipalRemoved(q, obj)
 		})
 		return false, "", err
-	case IsPermissionDenied(err) && permissionOf(err) != "":
+	case closure.IsPermissionDenied(err) && permissionOf(err) != "":
 		return false, "", err // closebot lacks a grant: the failure names it
-	case !IsRefused(err):
+	case !closure.IsRefused(err):
 		return false, "", fmt.Errorf("delete service principal %s: %w", sp.ID, err)
 	}
 	if !sp.AccountEnabled {
 		return false, "", nil // cannot be deleted, already disabled
 	}
-	if err := x.intend(ctx, ok, EvIntentDisSP, obj.detail()); err != nil {
+	if err := x.intend(ctx, ok, closure.EvIntentDisSP, obj.Detail()); err != nil {
 		return false, "", err
 	}
 	if derr := x.dir.DisableServicePrincipal(ctx, sp.ID); derr != nil {
-		if IsRefused(derr) {
+		if closure.IsRefused(derr) {
 			return false, "service principal " + sp.DisplayName + " (delete: " + apiWords(err) + "; disable: " + apiWords(derr) + ")", nil
 		}
 		return false, "", fmt.Errorf("disable service principal %s: %w", sp.ID, derr)
 	}
-	_, cerr := x.commitStep(ctx, StepDeleteDirectory, func(s System, q *Request) (*Request, Event, error) {
+	_, cerr := x.commitStep(ctx, closure.StepDeleteDirectory, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.ServicePrincipalDisabled(q, obj)
 	})
 	return true, "", cerr
@@ -53,8 +55,8 @@ const deleteTenantGate = "5.delete_tenant"
 // check), then the deletion of tenant-owned Application service
 // principals and app registrations (never closebot's, never Microsoft's,
 // never the deny-list), then the kept admin's tenant deletion gate.
-func (x *exec) stepDirectory(ctx context.Context, req *Request) (*Wait, error) {
-	st := req.StepAt(StepDeleteDirectory)
+func (x *exec) stepDirectory(ctx context.Context, req *closure.Request) (*Wait, error) {
+	st := req.StepAt(closure.StepDeleteDirectory)
 	if _, ok := req.Gate(deleteTenantGate); ok {
 		return &Wait{Until: x.now().Add(x.r.recheckEvery()), Reason: "tenant deletion"}, nil
 	}
@@ -74,7 +76,7 @@ func (x *exec) stepDirectory(ctx context.Context, req *Request) (*Wait, error) {
 		if drifted, err := x.verify(ctx, req); err != nil || drifted {
 			return nil, err
 		}
-		_, err := x.commitStep(ctx, StepDeleteDirectory, System.AwaitConfirmation)
+		_, err := x.commitStep(ctx, closure.StepDeleteDirectory, closure.System.AwaitConfirmation)
 		return nil, err
 	}
 	// Confirmed: check once more, right before the deletions. The
@@ -89,9 +91,9 @@ func (x *exec) stepDirectory(ctx context.Context, req *Request) (*Wait, error) {
 		}
 		return nil, err
 	}
-	ok := func(r *Request) bool {
-		s := r.StepAt(StepDeleteDirectory)
-		return runningAt(StepDeleteDirectory)(r) && s != nil && s.Confirmed
+	ok := func(r *closure.Request) bool {
+		s := r.StepAt(closure.StepDeleteDirectory)
+		return runningAt(closure.StepDeleteDirectory)(r) && s != nil && s.Confirmed
 	}
 	var refused []string
 	sps, err := x.dir.ServicePrincipals(ctx)
@@ -104,7 +106,7 @@ func (x *exec) stepDirectory(ctx context.Context, req *Request) (*Wait, error) {
 	// (Microsoft's "Delete a tenant" how-to).
 	disabled := 0
 	for _, sp := range sps {
-		if !tenantOwnedApplicationSP(sp, req.TenantID, x.tenant.ClientID) && !otherPublisherSP(sp, req.TenantID, x.tenant.ClientID) {
+		if !closure.TenantOwnedApplicationSP(sp, req.TenantID, x.tenant.ClientID) && !closure.OtherPublisherSP(sp, req.TenantID, x.tenant.ClientID) {
 			continue
 		}
 		off, why, err := x.removeSP(ctx, ok, sp)
@@ -123,22 +125,24 @@ func (x *exec) stepDirectory(ctx context.Context, req *Request) (*Wait, error) {
 		return nil, fmt.Errorf("read applications: %w", err)
 	}
 	for _, a := range apps {
-		if untouchableApp(a.AppID, x.tenant.ClientID) {
+		if closure.UntouchableApp(a.AppID, x.tenant.ClientID) {
 			continue
 		}
-		obj := DeletedObject{ID: a.ID, Name: a.DisplayName, Kind: KindApplication}
-		if err := x.intend(ctx, ok, EvIntentDelApp, obj.detail()); err != nil {
+		obj := closure.DeletedObject{ID: a.ID, Name: a.DisplayName, Kind: closure.KindApplication}
+		if err := x.intend(ctx, ok, closure.EvIntentDelApp, obj.Detail()); err != nil {
 			return nil, err
 		}
 		err := x.dir.DeleteApplication(ctx, a.ID)
-		if IsRefused(err) {
+		if closure.IsRefused(err) {
 			refused = append(refused, "app registration "+a.DisplayName+" ("+apiWords(err)+")")
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("delete application %s: %w", a.ID, err)
 		}
-		if _, err := x.commitStep(ctx, StepDeleteDirectory, func(s System, q *Request) (*Request, Event, error) { return s.AppRemoved(q, obj) }); err != nil {
+		if _, err := x.commitStep(ctx, closure.StepDeleteDirectory, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+			return s.AppRemoved(q, obj)
+		}); err != nil {
 			return nil, err
 		}
 	}
@@ -150,7 +154,7 @@ func (x *exec) stepDirectory(ctx context.Context, req *Request) (*Wait, error) {
 	if len(refused) > 0 {
 		params["refused"] = strings.Join(refused, "; ")
 	}
-	_, err = x.openGate(ctx, Gate{ID: deleteTenantGate, Step: StepDeleteDirectory, Kind: GateDeleteTenant, Params: params})
+	_, err = x.openGate(ctx, closure.Gate{ID: deleteTenantGate, Step: closure.StepDeleteDirectory, Kind: closure.GateDeleteTenant, Params: params})
 	return nil, err
 }
 
@@ -164,7 +168,7 @@ func (x *exec) goneConfirmations() int {
 // finalChecks are the checks before step 5's point of no return: only
 // the kept admin is left, still an active permanent Global Administrator,
 // and every subscription is Deleted or gone. It returns what fails.
-func (x *exec) finalChecks(ctx context.Context, req *Request) (string, error) {
+func (x *exec) finalChecks(ctx context.Context, req *closure.Request) (string, error) {
 	users, err := x.usersLeft(ctx, req.Facts.KeepObjectID)
 	if err != nil {
 		return "", err
@@ -190,7 +194,7 @@ func (x *exec) finalChecks(ctx context.Context, req *Request) (string, error) {
 // recheckDeleteTenant is the re-check of step 5's last gate: carry out a
 // Purge request, then ask whether the tenant is gone; after
 // gone_confirmations answers over gone_span the request is closed.
-func (x *exec) recheckDeleteTenant(ctx context.Context, req *Request, g Gate) (bool, error) {
+func (x *exec) recheckDeleteTenant(ctx context.Context, req *closure.Request, g closure.Gate) (bool, error) {
 	if req.PurgeRequested != nil {
 		if err := x.purge(ctx, req); err != nil {
 			return false, err
@@ -200,27 +204,29 @@ func (x *exec) recheckDeleteTenant(ctx context.Context, req *Request, g Gate) (b
 	if err != nil {
 		return false, fmt.Errorf("ask whether the tenant is gone: %w", err)
 	}
-	st := req.StepAt(StepDeleteDirectory)
+	st := req.StepAt(closure.StepDeleteDirectory)
 	if !gone && st.GoneCount == 0 {
 		return false, nil
 	}
-	q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.GoneAnswer(q, gone) })
+	q, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+		return s.GoneAnswer(q, gone)
+	})
 	if err != nil || !gone {
 		return false, err
 	}
-	if q.State == StateStuck {
+	if q.State == closure.StateStuck {
 		// "Tenant not found" is progress: stuck → gate, from where it closes.
-		if q, err = x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+		if q, err = x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 			return s.GateProgress(q, g.ID, time.Time{}, "tenant not found")
 		}); err != nil {
 			return false, err
 		}
 	}
-	st = q.StepAt(StepDeleteDirectory)
+	st = q.StepAt(closure.StepDeleteDirectory)
 	if st.GoneCount < x.goneConfirmations() || x.now().Sub(st.GoneSince) < x.r.Gates.GoneSpan {
 		return false, nil
 	}
-	closed, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+	closed, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.Close(q, map[string]string{
 			"gone_confirmations": fmt.Sprint(st.GoneCount),
 			"gone_since":         st.GoneSince.UTC().Format(time.RFC3339),
@@ -232,7 +238,7 @@ func (x *exec) recheckDeleteTenant(ctx context.Context, req *Request, g Gate) (b
 	if rep := x.r.reporter(); rep != nil {
 		evs, err := x.r.store().Events(ctx, x.id)
 		if err == nil && len(evs) > 0 {
-			x.warn(ctx, "report summary", rep.Summary(ctx, closed, Summarise(closed, evs[len(evs)-1])))
+			x.warn(ctx, "report summary", rep.Summary(ctx, closed, closure.Summarise(closed, evs[len(evs)-1])))
 		}
 	}
 	return true, nil
@@ -240,9 +246,9 @@ func (x *exec) recheckDeleteTenant(ctx context.Context, req *Request, g Gate) (b
 
 // purge permanently deletes the objects this request deleted (an
 // approver's Purge at step 5's gate).
-func (x *exec) purge(ctx context.Context, req *Request) error {
-	if req.StepAt(StepDeleteDirectory).GoneCount > 0 {
-		_, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+func (x *exec) purge(ctx context.Context, req *closure.Request) error {
+	if req.StepAt(closure.StepDeleteDirectory).GoneCount > 0 {
+		_, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 			return s.Purged(q, nil, "the tenant is already gone")
 		})
 		return err
@@ -259,7 +265,7 @@ func (x *exec) purge(ctx context.Context, req *Request) error {
 	seen := map[string]bool{}
 	for _, ev := range evs {
 		switch ev.Action {
-		case EvDeleteUser, EvDeleteApp, EvDeleteSP:
+		case closure.EvDeleteUser, closure.EvDeleteApp, closure.EvDeleteSP:
 			id := firstOf(ev.Detail, "id", "user", "app")
 			if id != "" && !seen[lower(id)] {
 				seen[lower(id)] = true
@@ -269,7 +275,7 @@ func (x *exec) purge(ctx context.Context, req *Request) error {
 	}
 	var purged []string
 	for _, id := range ids {
-		if err := x.intend(ctx, gateAt(StepDeleteDirectory), EvIntentPurge, map[string]string{"id": id}); err != nil {
+		if err := x.intend(ctx, gateAt(closure.StepDeleteDirectory), closure.EvIntentPurge, map[string]string{"id": id}); err != nil {
 			return err
 		}
 		if err := x.dir.PurgeDeleted(ctx, id); err != nil && !isNotFound(err) {
@@ -277,6 +283,8 @@ func (x *exec) purge(ctx context.Context, req *Request) error {
 		}
 		purged = append(purged, id)
 	}
-	_, err = x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.Purged(q, purged, "") })
+	_, err = x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+		return s.Purged(q, purged, "")
+	})
 	return err
 }

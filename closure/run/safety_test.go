@@ -1,4 +1,4 @@
-package closure_test
+package run_test
 
 // Issue 11 (safety): a re-approval is a full approval, every writer stops.
 // Each test fails on the code before its fix.

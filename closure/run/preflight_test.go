@@ -1,4 +1,4 @@
-package closure_test
+package run_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/closuretest"
+	"github.com/closebot/closebot/closure/run"
 )
 
 func keepTenant() closure.TenantPolicy { return runnerPolicy().Tenants[0] }
@@ -86,7 +87,7 @@ func TestPreflightRefusals(t *testing.T) {
 			if c.tenant != nil {
 				c.tenant(&tp)
 			}
-			p, err := closure.Preflight(context.Background(), dir, tp, clock.Now())
+			p, err := run.Preflight(context.Background(), dir, tp, clock.Now())
 			assert.Nil(t, p)
 			var pe *closure.PreflightError
 			require.True(t, errors.As(err, &pe), "want a PreflightError, got %v", err)
@@ -108,7 +109,7 @@ func TestPreflightListsEveryItem(t *testing.T) {
 	dir.UpdateUser(closuretest.KeepID, func(u *closure.User) { u.Enabled = false })
 	dir.SetMethods(closuretest.KeepID, closuretest.Password)
 	dir.AddHold(closure.LegalHold{CaseName: "Audit", Source: closure.HoldCustodian, Name: "x@contoso.com", HoldStatus: "applying"})
-	_, err := closure.Preflight(context.Background(), dir, keepTenant(), clock.Now())
+	_, err := run.Preflight(context.Background(), dir, keepTenant(), clock.Now())
 	var pe *closure.PreflightError
 	require.True(t, errors.As(err, &pe))
 	assert.Len(t, pe.Items, 3)
@@ -122,7 +123,7 @@ func TestPlanContents(t *testing.T) {
 	seed.Restricted = 2
 	dir := closuretest.SeedTenant(clock, seed)
 	dir.AddHold(closure.LegalHold{CaseName: "Old", Source: closure.HoldCustodian, Name: "x@contoso.com", HoldStatus: "notApplied"})
-	p, err := closure.Preflight(context.Background(), dir, keepTenant(), clock.Now())
+	p, err := run.Preflight(context.Background(), dir, keepTenant(), clock.Now())
 	require.NoError(t, err)
 
 	assert.Equal(t, tenantID, p.TenantID)

@@ -1,4 +1,9 @@
-package closure
+// Package run is the executor of closure requests: the Runner performs
+// the Graph reads and writes of each step through closure.Directory and
+// commits every outcome as a decision of the pure core (closure.System,
+// closure.Service). The core never imports run; it reaches the executor
+// through the bot, which holds both.
+package run
 
 import (
 	"context"
@@ -8,15 +13,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-)
 
-// GateConfig is gates.* of the configuration (DESIGN §8); stuck_after is
-// Policy.StuckAfter.
-type GateConfig struct {
-	RecheckEvery      time.Duration // how often open gates are re-checked
-	GoneConfirmations int           // AADSTS90002 answers needed to call the tenant gone
-	GoneSpan          time.Duration // ... spread over at least this long
-}
+	"github.com/closebot/closebot/closure"
+)
 
 // Runner executes closure requests from their stored state.
 //
@@ -43,10 +42,10 @@ type GateConfig struct {
 // (drift → back to pending) right before step 1, on every (re)start of
 // Run, and before step 5's point of no return.
 type Runner struct {
-	Service *Service // Store, Clock, Policy and Reporter come from here
+	Service *closure.Service // Store, Clock, Policy and Reporter come from here
 	// Dirs returns the Directory of a configured tenant.
-	Dirs  func(tenantID string) (Directory, error)
-	Gates GateConfig
+	Dirs  func(tenantID string) (closure.Directory, error)
+	Gates closure.GateConfig
 	Log   *slog.Logger
 	// After returns a channel that fires after d (nil: time.After); tests
 	// inject one that advances their clock.
@@ -79,9 +78,9 @@ type failure struct{ why string }
 
 func (f *failure) Error() string { return f.why }
 
-func (r *Runner) store() Store       { return r.Service.Store }
-func (r *Runner) now() time.Time     { return r.Service.Clock.Now() }
-func (r *Runner) reporter() Reporter { return r.Service.Reporter }
+func (r *Runner) store() closure.Store       { return r.Service.Store }
+func (r *Runner) now() time.Time             { return r.Service.Clock.Now() }
+func (r *Runner) reporter() closure.Reporter { return r.Service.Reporter }
 
 func (r *Runner) logger() *slog.Logger {
 	if r.Log != nil {
@@ -99,10 +98,10 @@ func (r *Runner) recheckEvery() time.Duration {
 
 // Plan runs preflight for a configured tenant (id or initial domain) and
 // returns its plan: read-only, no request.
-func (r *Runner) Plan(ctx context.Context, tenant string) (*Plan, error) {
+func (r *Runner) Plan(ctx context.Context, tenant string) (*closure.Plan, error) {
 	t, ok := r.Service.Policy.Tenant(tenant)
 	if !ok {
-		return nil, deny(RuleUnknownTenant, ActPlan, "", "")
+		return nil, deny(closure.RuleUnknownTenant, closure.ActPlan, "", "")
 	}
 	dir, err := r.Dirs(t.ID)
 	if err != nil {
@@ -121,7 +120,7 @@ func (r *Runner) ResumeAll(ctx context.Context) ([]string, error) {
 	var started []string
 	for _, req := range open {
 		switch req.State {
-		case StatePending, StatePaused, StateFailed:
+		case closure.StatePending, closure.StatePaused, closure.StateFailed:
 			continue // a person moves these
 		}
 		id := req.ID
@@ -186,10 +185,10 @@ func (r *Runner) Run(ctx context.Context, id string) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, closure.ErrNotFound) {
 			return err
 		}
-		if errors.Is(err, ErrTampered) {
+		if errors.Is(err, closure.ErrTampered) {
 			// DESIGN §7: a chain that does not verify stops all work on
 			// the request, and says so; no retry.
 			r.chainBroken(ctx, id, err)
@@ -374,24 +373,24 @@ func (r *Runner) Advance(ctx context.Context, id string) (w Wait, err error) {
 			return Wait{}, fmt.Errorf("read %s: %w", id, err)
 		}
 		switch req.State {
-		case StateApproved:
-			err = r.commitErr(ctx, id, System.StartProof)
-		case StateProving:
+		case closure.StateApproved:
+			err = r.commitErr(ctx, id, closure.System.StartProof)
+		case closure.StateProving:
 			err = r.prove(ctx, req)
-		case StateWaitingWindow:
+		case closure.StateWaitingWindow:
 			if r.now().Before(req.WindowEndsAt) {
 				return Wait{Until: req.WindowEndsAt, Reason: "abort window"}, nil
 			}
-			err = r.commitErr(ctx, id, System.StartSteps)
+			err = r.commitErr(ctx, id, closure.System.StartSteps)
 			// The approval's drift check is repeated right before step 1.
 			r.setVerified(id, false)
-		case StateRunning, StateGate, StateStuck:
+		case closure.StateRunning, closure.StateGate, closure.StateStuck:
 			var w *Wait
 			w, err = r.advanceSteps(ctx, req, &rechecked)
 			if err == nil && w != nil {
 				return *w, nil
 			}
-		case StateAborted:
+		case closure.StateAborted:
 			if req.RestoreRequested == nil {
 				return Wait{Stop: true, Reason: "aborted"}, nil
 			}
@@ -419,16 +418,16 @@ func (r *Runner) settleError(ctx context.Context, id string, err error) error {
 		return ctx.Err()
 	case errors.As(err, &f):
 	default:
-		ae, ok := AsAPIError(err)
+		ae, ok := closure.AsAPIError(err)
 		if !ok || ae.Status >= 500 || ae.Status == 429 || ae.Status == 401 {
 			return err
 		}
 		f = &failure{why: err.Error()}
 	}
-	_, _, cerr := r.Service.System(ctx, id, func(s System, req *Request) (*Request, Event, error) {
+	_, _, cerr := r.Service.System(ctx, id, func(s closure.System, req *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.Fail(req, f.why)
 	})
-	if RuleOf(cerr) != "" {
+	if closure.RuleOf(cerr) != "" {
 		// Not running any more (gate, paused...): the re-check retries.
 		r.logger().WarnContext(ctx, "step failure while not running", "request", id, "why", f.why)
 		return err
@@ -437,7 +436,7 @@ func (r *Runner) settleError(ctx context.Context, id string, err error) error {
 }
 
 // advanceSteps runs, re-checks or waits a request in running, gate or stuck.
-func (r *Runner) advanceSteps(ctx context.Context, req *Request, rechecked *bool) (*Wait, error) {
+func (r *Runner) advanceSteps(ctx context.Context, req *closure.Request, rechecked *bool) (*Wait, error) {
 	x, err := r.exec(req)
 	if err != nil {
 		return nil, err
@@ -454,13 +453,13 @@ func (r *Runner) advanceSteps(ctx context.Context, req *Request, rechecked *bool
 		r.setVerified(req.ID, true)
 		return nil, nil
 	}
-	if req.State == StateRunning && req.Step <= StepDeleteSubscriptions {
+	if req.State == closure.StateRunning && req.Step <= closure.StepDeleteSubscriptions {
 		if opened, err := x.ensureBillingGates(ctx, req); err != nil || opened {
 			return nil, err
 		}
 	}
 	now := r.now()
-	if !*rechecked && (req.State != StateRunning || r.recheckDue(req.ID, now)) {
+	if !*rechecked && (req.State != closure.StateRunning || r.recheckDue(req.ID, now)) {
 		*rechecked = true
 		changed, err := x.recheckGates(ctx, req)
 		if err != nil || changed {
@@ -471,33 +470,33 @@ func (r *Runner) advanceSteps(ctx context.Context, req *Request, rechecked *bool
 			return nil, err
 		}
 	}
-	if req.State == StateRunning && len(req.BlockingGates()) > 0 {
+	if req.State == closure.StateRunning && len(req.BlockingGates()) > 0 {
 		// Back at a step whose gate is still open (a re-approval, a
 		// resume): the request waits at that gate instead of running the
 		// step's writes again.
-		_, err := x.commit(ctx, System.Settle)
+		_, err := x.commit(ctx, closure.System.Settle)
 		return nil, err
 	}
 	switch req.State {
-	case StateGate:
+	case closure.StateGate:
 		if req.StuckDue(r.now(), r.Service.Policy.StuckAfter) {
-			_, err := x.commit(ctx, System.MarkStuck)
+			_, err := x.commit(ctx, closure.System.MarkStuck)
 			return nil, err
 		}
 		return &Wait{Until: r.now().Add(r.recheckEvery()), Reason: "gate"}, nil
-	case StateStuck:
+	case closure.StateStuck:
 		return &Wait{Until: r.now().Add(r.recheckEvery()), Reason: "stuck"}, nil
 	}
 	switch req.Step {
-	case StepDeleteUsers:
+	case closure.StepDeleteUsers:
 		return x.stepUsers(ctx, req)
-	case StepCancelSubscriptions:
+	case closure.StepCancelSubscriptions:
 		return x.stepCancel(ctx, req)
-	case StepDeleteSubscriptions:
+	case closure.StepDeleteSubscriptions:
 		return x.stepDeleteSubscriptions(ctx, req)
-	case StepDisableMFA:
+	case closure.StepDisableMFA:
 		return x.stepMFA(ctx, req)
-	case StepDeleteDirectory:
+	case closure.StepDeleteDirectory:
 		return x.stepDirectory(ctx, req)
 	}
 	return nil, &failure{why: fmt.Sprintf("unknown step %d", req.Step)}
@@ -507,16 +506,16 @@ func (r *Runner) advanceSteps(ctx context.Context, req *Request, rechecked *bool
 // moved on becomes errStopped (the loop re-reads it). Any other refusal
 // is a bug in closebot's own decision and stays an error: it is logged
 // and retried, never taken for progress.
-func (r *Runner) commitErr(ctx context.Context, id string, f func(System, *Request) (*Request, Event, error)) error {
+func (r *Runner) commitErr(ctx context.Context, id string, f func(closure.System, *closure.Request) (*closure.Request, closure.Event, error)) error {
 	_, _, err := r.Service.System(ctx, id, f)
-	if RuleOf(err).MovedOn() {
+	if closure.RuleOf(err).MovedOn() {
 		return fmt.Errorf("%w: %v", errStopped, err)
 	}
 	return err
 }
 
 // prove runs the kept admin's sign-in proof (DESIGN §2.4).
-func (r *Runner) prove(ctx context.Context, req *Request) error {
+func (r *Runner) prove(ctx context.Context, req *closure.Request) error {
 	x, err := r.exec(req)
 	if err != nil {
 		return err
@@ -525,7 +524,7 @@ func (r *Runner) prove(ctx context.Context, req *Request) error {
 	if rep == nil {
 		return errors.New("no reporter to deliver the sign-in code")
 	}
-	proof, err := x.dir.ProveSignIn(ctx, func(dc DeviceCode) error {
+	proof, err := x.dir.ProveSignIn(ctx, func(dc closure.DeviceCode) error {
 		return rep.SignInCode(ctx, req, x.tenant.KeepSlackUser, dc.Message)
 	})
 	if ctx.Err() != nil {
@@ -543,7 +542,9 @@ func (r *Runner) prove(ctx context.Context, req *Request) error {
 		why = "the sign-in did not use multi-factor authentication (amr has no mfa)"
 	}
 	if why != "" {
-		return r.commitErr(ctx, req.ID, func(s System, q *Request) (*Request, Event, error) { return s.ProofFailed(q, why) })
+		return r.commitErr(ctx, req.ID, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+			return s.ProofFailed(q, why)
+		})
 	}
-	return r.commitErr(ctx, req.ID, System.ProofPassed)
+	return r.commitErr(ctx, req.ID, closure.System.ProofPassed)
 }

@@ -1,15 +1,17 @@
-package closure
+package run
 
 import (
 	"context"
 	"fmt"
+
+	"github.com/closebot/closebot/closure"
 )
 
 // recheckGates re-checks every open gate of the request (its own checks
 // and attestations) and reports whether the request's state changed.
-func (x *exec) recheckGates(ctx context.Context, req *Request) (bool, error) {
-	var subs []CompanySubscription
-	var org *Organization
+func (x *exec) recheckGates(ctx context.Context, req *closure.Request) (bool, error) {
+	var subs []closure.CompanySubscription
+	var org *closure.Organization
 	before := req.State
 	for _, g := range req.Gates {
 		if !g.IsOpen() {
@@ -20,12 +22,12 @@ func (x *exec) recheckGates(ctx context.Context, req *Request) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if cur.State != StateRunning && cur.State != StateGate && cur.State != StateStuck {
+		if cur.State != closure.StateRunning && cur.State != closure.StateGate && cur.State != closure.StateStuck {
 			return true, nil
 		}
 		changed := false
 		switch g.Kind {
-		case GateSyncOff:
+		case closure.GateSyncOff:
 			if org == nil {
 				o, err := x.dir.Organization(ctx)
 				if err != nil {
@@ -36,25 +38,25 @@ func (x *exec) recheckGates(ctx context.Context, req *Request) (bool, error) {
 			if !org.SyncEnabled {
 				changed, err = x.satisfy(ctx, g.ID)
 			}
-		case GateRestrictedAdminUnit, GateUserRefused:
+		case closure.GateRestrictedAdminUnit, closure.GateUserRefused:
 			changed, err = x.recheckUserGate(ctx, cur, g)
-		case GateSubscriptionDirect, GateSubscriptionCSP, GateSubscriptionMCA, GateSelfService, GateDeleteSubscriptions:
+		case closure.GateSubscriptionDirect, closure.GateSubscriptionCSP, closure.GateSubscriptionMCA, closure.GateSelfService, closure.GateDeleteSubscriptions:
 			if subs == nil {
 				if subs, err = x.subscriptions(ctx); err != nil {
 					return false, err
 				}
 				if subs == nil {
-					subs = []CompanySubscription{}
+					subs = []closure.CompanySubscription{}
 				}
 			}
 			changed, err = x.recheckSubscriptionGate(ctx, g, subs)
-		case GateAzure, GateLegacyMFA:
+		case closure.GateAzure, closure.GateLegacyMFA:
 			if len(cur.MissingAttestations(g.ID)) == 0 {
 				changed, err = x.satisfy(ctx, g.ID)
 			}
-		case GatePerUserMFA:
+		case closure.GatePerUserMFA:
 			changed, err = x.recheckMFAGate(ctx, g)
-		case GateDeleteTenant:
+		case closure.GateDeleteTenant:
 			changed, err = x.recheckDeleteTenant(ctx, cur, g)
 		}
 		if err != nil {
@@ -70,7 +72,9 @@ func (x *exec) recheckGates(ctx context.Context, req *Request) (bool, error) {
 }
 
 func (x *exec) satisfy(ctx context.Context, gateID string) (bool, error) {
-	q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.SatisfyGate(q, gateID) })
+	q, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+		return s.SatisfyGate(q, gateID)
+	})
 	x.gateChanged(ctx, q, gateID)
 	return true, err
 }

@@ -1,10 +1,12 @@
-package closure
+package run
 
 import (
 	"context"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/closebot/closebot/closure"
 )
 
 // stepUsers is step 1 (DESIGN §4): turn sync off if on, then delete every
@@ -12,7 +14,7 @@ import (
 // each of those after a re-check of the kept admin. Synced users wait until
 // they turn cloud-only. Refusals become gates. Done when only the kept
 // admin is left.
-func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
+func (x *exec) stepUsers(ctx context.Context, req *closure.Request) (*Wait, error) {
 	keepID := req.Facts.KeepObjectID
 	if keepID == "" {
 		return nil, &failure{why: "the approved plan names no kept admin; closebot deletes no user without one"}
@@ -26,16 +28,18 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 	}
 	var syncRefused error
 	if org.SyncEnabled && !req.Done.SyncOff {
-		if err := x.intend(ctx, runningAt(1), EvIntentSyncOff, map[string]string{"organization": org.ID, "previous": "true"}); err != nil {
+		if err := x.intend(ctx, runningAt(1), closure.EvIntentSyncOff, map[string]string{"organization": org.ID, "previous": "true"}); err != nil {
 			return nil, err
 		}
 		switch err := x.dir.DisableSync(ctx, org.ID); {
-		case IsRefused(err):
+		case closure.IsRefused(err):
 			syncRefused = err
 		case err != nil:
 			return nil, fmt.Errorf("turn sync off: %w", err)
 		default:
-			if _, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.SyncTurnedOff(q, "true") }); err != nil {
+			if _, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+				return s.SyncTurnedOff(q, "true")
+			}); err != nil {
 				return nil, err
 			}
 		}
@@ -52,7 +56,7 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 	if err != nil {
 		return nil, err
 	}
-	var users []User
+	var users []closure.User
 	for _, u := range listed {
 		if !gone[lower(u.ID)] {
 			users = append(users, u)
@@ -73,12 +77,12 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 		holders[lower(id)] = true
 	}
 	atGate := map[string]bool{} // users an open gate already retries
-	for _, g := range openGatesOf(req, GateRestrictedAdminUnit, GateUserRefused) {
+	for _, g := range openGatesOf(req, closure.GateRestrictedAdminUnit, closure.GateUserRefused) {
 		for _, id := range splitList(g.Params["ids"]) {
 			atGate[lower(id)] = true
 		}
 	}
-	var ordinary, privileged []User
+	var ordinary, privileged []closure.User
 	synced := 0
 	for _, u := range users {
 		switch {
@@ -95,7 +99,7 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 		return nil, err
 	}
 
-	var refused []User
+	var refused []closure.User
 	var refusedErr error
 	for i, u := range ordinary {
 		if i > 0 && i%safetyBatch == 0 {
@@ -104,7 +108,7 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 			}
 		}
 		err := x.deleteUser(ctx, runningAt(1), u, false)
-		if IsRefused(err) {
+		if closure.IsRefused(err) {
 			refused, refusedErr = append(refused, u), err
 			continue
 		}
@@ -121,7 +125,7 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 			return nil, &failure{why: why + "; no privileged user was deleted after this check"}
 		}
 		err = x.deleteUser(ctx, runningAt(1), u, true)
-		if IsRefused(err) {
+		if closure.IsRefused(err) {
 			refused, refusedErr = append(refused, u), err
 			continue
 		}
@@ -132,7 +136,7 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 
 	opened := false
 	if syncRefused != nil {
-		if _, err := x.openGate(ctx, Gate{ID: "1.sync_off", Step: 1, Kind: GateSyncOff,
+		if _, err := x.openGate(ctx, closure.Gate{ID: "1.sync_off", Step: 1, Kind: closure.GateSyncOff,
 			Params: map[string]string{"error": apiWords(syncRefused), "organization": org.ID}}); err != nil {
 			return nil, err
 		}
@@ -153,7 +157,7 @@ func (x *exec) stepUsers(ctx context.Context, req *Request) (*Wait, error) {
 		return nil, err
 	}
 	if len(left) == 0 {
-		_, err = x.commitStep(ctx, 1, func(s System, q *Request) (*Request, Event, error) {
+		_, err = x.commitStep(ctx, 1, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 			return s.StepDone(q, fmt.Sprintf("%d users deleted; only the kept admin remains", q.StepAt(1).Done))
 		})
 		return nil, err
@@ -174,7 +178,7 @@ const safetyBatch = 100
 // was read, the kept admin gone, disabled or no longer a permanent Global
 // Administrator. On any of them the plan is read again in full and the
 // request goes back for approval (errStopped), naming what changed.
-func (x *exec) stillSafe(ctx context.Context, req *Request) error {
+func (x *exec) stillSafe(ctx context.Context, req *closure.Request) error {
 	why := ""
 	holds, err := x.dir.LegalHolds(ctx)
 	switch {
@@ -214,7 +218,7 @@ func (x *exec) stillSafe(ctx context.Context, req *Request) error {
 // One this request deleted that a listing still shows (replication lag)
 // is read by id: gone (404) is gone; still there (restored by someone) is
 // left, and deleted again.
-func (x *exec) usersLeft(ctx context.Context, keepID string) ([]User, error) {
+func (x *exec) usersLeft(ctx context.Context, keepID string) ([]closure.User, error) {
 	listed, err := x.usersExceptKeep(ctx, keepID)
 	if err != nil {
 		return nil, err
@@ -223,7 +227,7 @@ func (x *exec) usersLeft(ctx context.Context, keepID string) ([]User, error) {
 	if err != nil {
 		return nil, err
 	}
-	var left []User
+	var left []closure.User
 	for _, u := range listed {
 		if gone[lower(u.ID)] {
 			_, err := x.dir.User(ctx, u.ID)
@@ -241,21 +245,23 @@ func (x *exec) usersLeft(ctx context.Context, keepID string) ([]User, error) {
 
 // deleteUser deletes one user at a safe point, recording the intent
 // before and the deletion (id, UPN, kind) after.
-func (x *exec) deleteUser(ctx context.Context, ok func(*Request) bool, u User, privileged bool) error {
-	obj := DeletedObject{ID: u.ID, Name: u.UPN, Kind: string(userKind(u, privileged)), Privileged: privileged}
-	if err := x.intend(ctx, ok, EvIntentDelUser, obj.detail()); err != nil {
+func (x *exec) deleteUser(ctx context.Context, ok func(*closure.Request) bool, u closure.User, privileged bool) error {
+	obj := closure.DeletedObject{ID: u.ID, Name: u.UPN, Kind: string(closure.KindOf(u, privileged)), Privileged: privileged}
+	if err := x.intend(ctx, ok, closure.EvIntentDelUser, obj.Detail()); err != nil {
 		return err
 	}
 	if err := x.dir.DeleteUser(ctx, u.ID); err != nil {
 		return err
 	}
-	_, err := x.commitStep(ctx, 1, func(s System, q *Request) (*Request, Event, error) { return s.UserRemoved(q, obj) })
+	_, err := x.commitStep(ctx, 1, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+		return s.UserRemoved(q, obj)
+	})
 	return err
 }
 
 // openUserGates opens one gate for refused users in restricted admin
 // units and one for the others.
-func (x *exec) openUserGates(ctx context.Context, refused []User, cause error) error {
+func (x *exec) openUserGates(ctx context.Context, refused []closure.User, cause error) error {
 	units, err := x.dir.AdministrativeUnits(ctx)
 	if err != nil {
 		return fmt.Errorf("read administrative units: %w", err)
@@ -268,7 +274,7 @@ func (x *exec) openUserGates(ctx context.Context, refused []User, cause error) e
 			}
 		}
 	}
-	var inAU, other []User
+	var inAU, other []closure.User
 	unitNames := map[string]bool{}
 	for _, u := range refused {
 		if n, ok := unitOf[lower(u.ID)]; ok {
@@ -281,21 +287,21 @@ func (x *exec) openUserGates(ctx context.Context, refused []User, cause error) e
 	if len(inAU) > 0 {
 		p := userParams(inAU)
 		p["units"] = strings.Join(sortedKeys(unitNames), ", ")
-		if _, err := x.openGate(ctx, Gate{ID: "1.restricted_au", Step: 1, Kind: GateRestrictedAdminUnit, Params: p}); err != nil {
+		if _, err := x.openGate(ctx, closure.Gate{ID: "1.restricted_au", Step: 1, Kind: closure.GateRestrictedAdminUnit, Params: p}); err != nil {
 			return err
 		}
 	}
 	if len(other) > 0 {
 		p := userParams(other)
 		p["error"] = apiWords(cause)
-		if _, err := x.openGate(ctx, Gate{ID: "1.refused", Step: 1, Kind: GateUserRefused, Params: p}); err != nil {
+		if _, err := x.openGate(ctx, closure.Gate{ID: "1.refused", Step: 1, Kind: closure.GateUserRefused, Params: p}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func userParams(us []User) map[string]string {
+func userParams(us []closure.User) map[string]string {
 	ids := make([]string, len(us))
 	upns := make([]string, len(us))
 	for i, u := range us {
@@ -306,7 +312,7 @@ func userParams(us []User) map[string]string {
 
 // apiWords is a refusal in the service's words, for a gate's text.
 func apiWords(err error) string {
-	if ae, ok := AsAPIError(err); ok {
+	if ae, ok := closure.AsAPIError(err); ok {
 		w := fmt.Sprintf("%d %s: %s", ae.Status, ae.Code, ae.Message)
 		if ae.Permission != "" {
 			w += "; closebot's app lacks " + ae.Permission + " in this tenant"
@@ -322,7 +328,7 @@ func apiWords(err error) string {
 // recheckUserGate retries the deletion of a step-1 gate's users; the
 // gate is satisfied once all are gone. It reports whether the request's
 // state changed.
-func (x *exec) recheckUserGate(ctx context.Context, req *Request, g Gate) (bool, error) {
+func (x *exec) recheckUserGate(ctx context.Context, req *closure.Request, g closure.Gate) (bool, error) {
 	if err := x.stillSafe(ctx, req); err != nil {
 		return false, err
 	}
@@ -334,17 +340,19 @@ func (x *exec) recheckUserGate(ctx context.Context, req *Request, g Gate) (bool,
 	if err != nil {
 		return false, err
 	}
-	var left []User
+	var left []closure.User
 	for _, id := range splitList(g.Params["ids"]) {
 		u, err := x.dir.User(ctx, id)
 		if isNotFound(err) {
 			if !deletedByUs[lower(id)] {
 				priv := containsFold(req.Facts.Privileged, id)
-				obj := DeletedObject{ID: id, Kind: string(KindMember), Privileged: priv}
+				obj := closure.DeletedObject{ID: id, Kind: string(closure.KindMember), Privileged: priv}
 				if priv {
-					obj.Kind = string(KindPrivileged)
+					obj.Kind = string(closure.KindPrivileged)
 				}
-				if _, err := x.commitStep(ctx, 1, func(s System, q *Request) (*Request, Event, error) { return s.UserGone(q, obj, g.ID) }); err != nil {
+				if _, err := x.commitStep(ctx, 1, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+					return s.UserGone(q, obj, g.ID)
+				}); err != nil {
 					return false, err
 				}
 				deletedByUs[lower(id)] = true
@@ -366,7 +374,7 @@ func (x *exec) recheckUserGate(ctx context.Context, req *Request, g Gate) (bool,
 			}
 		}
 		err = x.deleteUser(ctx, gateAt(1), u, priv)
-		if IsRefused(err) {
+		if closure.IsRefused(err) {
 			left = append(left, u)
 			continue
 		}
@@ -375,12 +383,14 @@ func (x *exec) recheckUserGate(ctx context.Context, req *Request, g Gate) (bool,
 		}
 	}
 	if len(left) == 0 {
-		q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.SatisfyGate(q, g.ID) })
+		q, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+			return s.SatisfyGate(q, g.ID)
+		})
 		x.gateChanged(ctx, q, g.ID)
 		return true, err
 	}
 	if p := userParams(left); p["ids"] != g.Params["ids"] {
-		q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+		q, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 			return s.GateUpdate(q, g.ID, time.Time{}, p, fmt.Sprintf("%d users left", len(left)))
 		})
 		x.gateChanged(ctx, q, g.ID)
@@ -397,7 +407,7 @@ func (x *exec) deletedUserIDs(ctx context.Context) (map[string]bool, error) {
 	}
 	out := map[string]bool{}
 	for _, ev := range evs {
-		if ev.Action == EvDeleteUser || ev.Action == EvUserGone {
+		if ev.Action == closure.EvDeleteUser || ev.Action == closure.EvUserGone {
 			out[lower(firstOf(ev.Detail, "id", "user"))] = true
 		}
 	}

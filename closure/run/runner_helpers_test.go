@@ -1,4 +1,4 @@
-package closure_test
+package run_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/closuretest"
+	"github.com/closebot/closebot/closure/run"
 )
 
 const closebotApp = "11111111-1111-1111-1111-111111111111"
@@ -31,7 +32,7 @@ func defaultSeed() closuretest.Seed {
 type rig struct {
 	*harness
 	dir    *closuretest.Directory
-	runner *closure.Runner
+	runner *run.Runner
 }
 
 func newRig(t *testing.T, seed closuretest.Seed) *rig {
@@ -44,8 +45,8 @@ func newRig(t *testing.T, seed closuretest.Seed) *rig {
 	return rg
 }
 
-func (rg *rig) newRunner() *closure.Runner {
-	return &closure.Runner{
+func (rg *rig) newRunner() *run.Runner {
+	return &run.Runner{
 		Service: rg.svc,
 		Dirs:    func(string) (closure.Directory, error) { return rg.dir, nil },
 		Gates:   closure.GateConfig{RecheckEvery: 10 * time.Minute, GoneConfirmations: 3, GoneSpan: time.Hour},

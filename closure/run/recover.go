@@ -1,38 +1,40 @@
-package closure
+package run
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/closebot/closebot/closure"
 )
 
 // completionOf pairs each intent action with the action recording it done.
-var completionOf = map[EventAction]EventAction{
-	EvIntentDelUser: EvDeleteUser,
-	EvIntentSyncOff: EvSyncOff,
-	EvIntentDelApp:  EvDeleteApp,
-	EvIntentDelSP:   EvDeleteSP,
-	EvIntentMFA:     EvMFADisabled,
-	EvIntentDisSP:   EvDisableSP,
+var completionOf = map[closure.EventAction]closure.EventAction{
+	closure.EvIntentDelUser: closure.EvDeleteUser,
+	closure.EvIntentSyncOff: closure.EvSyncOff,
+	closure.EvIntentDelApp:  closure.EvDeleteApp,
+	closure.EvIntentDelSP:   closure.EvDeleteSP,
+	closure.EvIntentMFA:     closure.EvMFADisabled,
+	closure.EvIntentDisSP:   closure.EvDisableSP,
 }
 
 // resolvedBy are the events, besides an intent's completion, after which
 // an intended user deletion is no longer this request's to record: a
 // person removed the user at a gate.
-var resolvedBy = map[EventAction]EventAction{EvUserGone: EvIntentDelUser}
+var resolvedBy = map[closure.EventAction]closure.EventAction{closure.EvUserGone: closure.EvIntentDelUser}
 
 // orphanIntents returns the intents of the audit log with no recorded
 // completion: writes a crash may have made without recording them. Per
 // object only the last intent counts: an earlier one was refused or never
 // sent (a crash before the call) and was superseded by the retry, whose
 // own completion records the write once.
-func orphanIntents(evs []Event) []Event {
-	key := func(intent EventAction, ev Event) string {
+func orphanIntents(evs []closure.Event) []closure.Event {
+	key := func(intent closure.EventAction, ev closure.Event) string {
 		// Sync-off has no object id: all its intents share one key.
 		return string(intent) + "|" + lower(ev.Detail["id"])
 	}
-	completes := map[EventAction]EventAction{} // completion action → intent
+	completes := map[closure.EventAction]closure.EventAction{} // completion action → intent
 	for intent, completion := range completionOf {
 		completes[completion] = intent
 	}
@@ -54,7 +56,7 @@ func orphanIntents(evs []Event) []Event {
 		idx = append(idx, i)
 	}
 	slices.Sort(idx)
-	out := make([]Event, len(idx))
+	out := make([]closure.Event, len(idx))
 	for j, i := range idx {
 		out[j] = evs[i]
 	}
@@ -78,10 +80,10 @@ func (x *exec) reconcile(ctx context.Context) error {
 	var sps map[string]bool
 	for _, ev := range orphans {
 		id := ev.Detail["id"]
-		var record func(System, *Request) (*Request, Event, error)
-		step := StepDeleteUsers
+		var record func(closure.System, *closure.Request) (*closure.Request, closure.Event, error)
+		step := closure.StepDeleteUsers
 		switch ev.Action {
-		case EvIntentDelUser:
+		case closure.EvIntentDelUser:
 			_, err := x.dir.User(ctx, id)
 			if !isNotFound(err) {
 				if err != nil {
@@ -89,9 +91,11 @@ func (x *exec) reconcile(ctx context.Context) error {
 				}
 				continue
 			}
-			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: ev.Detail["kind"], Privileged: ev.Detail["privileged"] == "true"}
-			record = func(s System, q *Request) (*Request, Event, error) { return s.UserRemoved(q, obj) }
-		case EvIntentSyncOff:
+			obj := closure.DeletedObject{ID: id, Name: ev.Detail["name"], Kind: ev.Detail["kind"], Privileged: ev.Detail["privileged"] == "true"}
+			record = func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+				return s.UserRemoved(q, obj)
+			}
+		case closure.EvIntentSyncOff:
 			org, err := x.dir.Organization(ctx)
 			if err != nil {
 				return fmt.Errorf("read organization: %w", err)
@@ -99,13 +103,13 @@ func (x *exec) reconcile(ctx context.Context) error {
 			if org.SyncEnabled {
 				continue
 			}
-			record = func(s System, q *Request) (*Request, Event, error) {
+			record = func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 				if q.Done.SyncOff {
-					return nil, Event{}, deny(RuleNotDue, "", q.State, "already recorded")
+					return nil, closure.Event{}, deny(closure.RuleNotDue, "", q.State, "already recorded")
 				}
 				return s.SyncTurnedOff(q, ev.Detail["previous"])
 			}
-		case EvIntentDelApp:
+		case closure.EvIntentDelApp:
 			if apps == nil {
 				list, err := x.dir.Applications(ctx)
 				if err != nil {
@@ -119,10 +123,12 @@ func (x *exec) reconcile(ctx context.Context) error {
 			if apps[lower(id)] {
 				continue
 			}
-			step = StepDeleteDirectory
-			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: KindApplication}
-			record = func(s System, q *Request) (*Request, Event, error) { return s.AppRemoved(q, obj) }
-		case EvIntentDelSP:
+			step = closure.StepDeleteDirectory
+			obj := closure.DeletedObject{ID: id, Name: ev.Detail["name"], Kind: closure.KindApplication}
+			record = func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+				return s.AppRemoved(q, obj)
+			}
+		case closure.EvIntentDelSP:
 			if sps == nil {
 				list, err := x.dir.ServicePrincipals(ctx)
 				if err != nil {
@@ -136,22 +142,26 @@ func (x *exec) reconcile(ctx context.Context) error {
 			if sps[lower(id)] {
 				continue
 			}
-			step = StepDeleteDirectory
-			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: KindServicePrincipal}
-			record = func(s System, q *Request) (*Request, Event, error) { return s.ServicePrincipalRemoved(q, obj) }
-		case EvIntentDisSP:
+			step = closure.StepDeleteDirectory
+			obj := closure.DeletedObject{ID: id, Name: ev.Detail["name"], Kind: closure.KindServicePrincipal}
+			record = func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+				return s.ServicePrincipalRemoved(q, obj)
+			}
+		case closure.EvIntentDisSP:
 			list, err := x.dir.ServicePrincipals(ctx)
 			if err != nil {
 				return fmt.Errorf("read service principals: %w", err)
 			}
-			i := slices.IndexFunc(list, func(sp ServicePrincipal) bool { return equalFold(sp.ID, id) })
+			i := slices.IndexFunc(list, func(sp closure.ServicePrincipal) bool { return equalFold(sp.ID, id) })
 			if i < 0 || list[i].AccountEnabled {
 				continue // gone, or not disabled: the step does it again
 			}
-			step = StepDeleteDirectory
-			obj := DeletedObject{ID: id, Name: ev.Detail["name"], Kind: KindServicePrincipal}
-			record = func(s System, q *Request) (*Request, Event, error) { return s.ServicePrincipalDisabled(q, obj) }
-		case EvIntentMFA:
+			step = closure.StepDeleteDirectory
+			obj := closure.DeletedObject{ID: id, Name: ev.Detail["name"], Kind: closure.KindServicePrincipal}
+			record = func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+				return s.ServicePrincipalDisabled(q, obj)
+			}
+		case closure.EvIntentMFA:
 			state, err := x.dir.PerUserMFA(ctx, id)
 			if err != nil && !isNotFound(err) {
 				return fmt.Errorf("read per-user MFA of %s: %w", id, err)
@@ -159,8 +169,8 @@ func (x *exec) reconcile(ctx context.Context) error {
 			if err == nil && mfaOn(state) {
 				continue
 			}
-			step = StepDisableMFA
-			record = func(s System, q *Request) (*Request, Event, error) {
+			step = closure.StepDisableMFA
+			record = func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 				return s.MFADisabled(q, id, ev.Detail["name"], ev.Detail["previous"])
 			}
 		}

@@ -1,8 +1,10 @@
-package closure
+package run
 
 import (
 	"context"
 	"fmt"
+
+	"github.com/closebot/closebot/closure"
 )
 
 // PrepareApproval reads the tenant again for a request back for approval
@@ -13,12 +15,12 @@ import (
 // (System.Replan), so the approver confirms the tenant as it is now, and
 // the modal's typed checks use the current numbers. It returns the request
 // to approve.
-func (r *Runner) PrepareApproval(ctx context.Context, id string) (*Request, error) {
+func (r *Runner) PrepareApproval(ctx context.Context, id string) (*closure.Request, error) {
 	req, err := r.store().Get(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", id, err)
 	}
-	if req.State != StatePending || req.Interrupted == nil {
+	if req.State != closure.StatePending || req.Interrupted == nil {
 		return req, nil
 	}
 	x, err := r.exec(req)
@@ -34,14 +36,14 @@ func (r *Runner) PrepareApproval(ctx context.Context, id string) (*Request, erro
 		return nil, fmt.Errorf("read the plan again: %w", err)
 	}
 	if len(items) > 0 {
-		return nil, &PreflightError{TenantID: req.TenantID, Items: items}
+		return nil, &closure.PreflightError{TenantID: req.TenantID, Items: items}
 	}
 	fresh := p.Facts()
 	summary := p.Summary()
 	if fresh.Digest() == req.PlanDigest && summary.SameApproval(req.Plan) {
 		return req, nil
 	}
-	got, _, err := r.Service.System(ctx, id, func(s System, q *Request) (*Request, Event, error) {
+	got, _, err := r.Service.System(ctx, id, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.Replan(q, fresh, &summary)
 	})
 	return got, err

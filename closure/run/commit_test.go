@@ -1,4 +1,4 @@
-package closure_test
+package run_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/closebot/closebot/closure"
+	"github.com/closebot/closebot/closure/run"
 )
 
 // TestCommitErrOnlyMovedOnStops: a refusal of the runner's own decision
@@ -22,14 +23,14 @@ func TestCommitErrOnlyMovedOnStops(t *testing.T) {
 
 	// Not in its abort window any more (never was): wrong_state, moved on.
 	err := commit(ctx, r.ID, closure.System.StartSteps)
-	require.ErrorIs(t, err, closure.ErrStopped)
+	require.ErrorIs(t, err, run.ErrStopped)
 
 	bug := func(closure.System, *closure.Request) (*closure.Request, closure.Event, error) {
 		return nil, closure.Event{}, &closure.Denied{Rule: closure.RuleBadInput, Detail: "no step 9"}
 	}
 	err = commit(ctx, r.ID, bug)
 	require.Error(t, err)
-	assert.NotErrorIs(t, err, closure.ErrStopped, "a bug is not the request moving on")
+	assert.NotErrorIs(t, err, run.ErrStopped, "a bug is not the request moving on")
 	assert.Equal(t, closure.RuleBadInput, closure.RuleOf(err))
 	assert.Equal(t, closure.StateApproved, rg.get(t, r.ID).State, "nothing committed")
 }

@@ -1,4 +1,4 @@
-package closure
+package run
 
 import (
 	"context"
@@ -6,13 +6,15 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/closebot/closebot/closure"
 )
 
 // Steps 2 and 3 have no API (DESIGN §4, graph-wire §0): closebot opens
 // their gates when execution starts, because cancellations can take
 // months, re-checks them on its own, and finishes the steps in order.
 
-func (x *exec) subscriptions(ctx context.Context) ([]CompanySubscription, error) {
+func (x *exec) subscriptions(ctx context.Context) ([]closure.CompanySubscription, error) {
 	subs, err := x.dir.Subscriptions(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read subscriptions: %w", err)
@@ -20,22 +22,24 @@ func (x *exec) subscriptions(ctx context.Context) ([]CompanySubscription, error)
 	return subs, nil
 }
 
-func subActive(s CompanySubscription) bool { return s.Status == "Enabled" || s.Status == "Warning" }
+func subActive(s closure.CompanySubscription) bool {
+	return s.Status == "Enabled" || s.Status == "Warning"
+}
 
 // channelGate is the gate kind of a channel.
-func channelGate(channel string) GateKind {
+func channelGate(channel string) closure.GateKind {
 	switch channel {
-	case ChannelCSP:
-		return GateSubscriptionCSP
-	case ChannelSelfService:
-		return GateSelfService
+	case closure.ChannelCSP:
+		return closure.GateSubscriptionCSP
+	case closure.ChannelSelfService:
+		return closure.GateSelfService
 	}
-	return GateSubscriptionDirect
+	return closure.GateSubscriptionDirect
 }
 
 // subParams describes subscriptions for a gate: ids (for the re-check),
 // a readable list, partner tenants and the latest ETA.
-func subParams(subs []CompanySubscription) (map[string]string, time.Time) {
+func subParams(subs []closure.CompanySubscription) (map[string]string, time.Time) {
 	sort.Slice(subs, func(i, j int) bool { return subs[i].ID < subs[j].ID })
 	var ids, lines []string
 	partners := map[string]bool{}
@@ -69,8 +73,8 @@ func subParams(subs []CompanySubscription) (map[string]string, time.Time) {
 
 // ensureBillingGates opens the gates of steps 2 and 3 once, when
 // execution starts. It reports whether it opened any.
-func (x *exec) ensureBillingGates(ctx context.Context, req *Request) (bool, error) {
-	if hasGateOf(req, GateAzure) {
+func (x *exec) ensureBillingGates(ctx context.Context, req *closure.Request) (bool, error) {
+	if hasGateOf(req, closure.GateAzure) {
 		return false, nil
 	}
 	subs, err := x.subscriptions(ctx)
@@ -80,8 +84,8 @@ func (x *exec) ensureBillingGates(ctx context.Context, req *Request) (bool, erro
 	if err := x.openChannelGates(ctx, req, subs); err != nil {
 		return false, err
 	}
-	if _, err := x.openGate(ctx, Gate{ID: "2.azure", Step: StepCancelSubscriptions, Kind: GateAzure,
-		Attest: []string{SentenceNoAzure}}); err != nil {
+	if _, err := x.openGate(ctx, closure.Gate{ID: "2.azure", Step: closure.StepCancelSubscriptions, Kind: closure.GateAzure,
+		Attest: []string{closure.SentenceNoAzure}}); err != nil {
 		return false, err
 	}
 	if err := x.openDeleteGate(ctx, req, subs); err != nil {
@@ -92,14 +96,14 @@ func (x *exec) ensureBillingGates(ctx context.Context, req *Request) (bool, erro
 
 // openChannelGates opens a step-2 gate per channel that has active
 // subscriptions and no open gate.
-func (x *exec) openChannelGates(ctx context.Context, req *Request, subs []CompanySubscription) error {
-	byChannel := map[string][]CompanySubscription{}
+func (x *exec) openChannelGates(ctx context.Context, req *closure.Request, subs []closure.CompanySubscription) error {
+	byChannel := map[string][]closure.CompanySubscription{}
 	for _, s := range subs {
 		// A self-service product waits until it is removed (Deleted or
 		// gone), since its removal is one action in Entra, not a Billing
 		// cancellation followed by a deletion.
 		if subActive(s) || (s.SelfService && s.Status != "Deleted") {
-			c := channelOf(s, req.TenantID)
+			c := closure.ChannelOf(s, req.TenantID)
 			byChannel[c] = append(byChannel[c], s)
 		}
 	}
@@ -110,7 +114,7 @@ func (x *exec) openChannelGates(ctx context.Context, req *Request, subs []Compan
 		}
 		p, eta := subParams(byChannel[c])
 		p["channel"] = c
-		if _, err := x.openGate(ctx, Gate{ID: "2." + c, Step: StepCancelSubscriptions, Kind: kind, Params: p, ETA: eta}); err != nil {
+		if _, err := x.openGate(ctx, closure.Gate{ID: "2." + c, Step: closure.StepCancelSubscriptions, Kind: kind, Params: p, ETA: eta}); err != nil {
 			return err
 		}
 	}
@@ -118,24 +122,24 @@ func (x *exec) openChannelGates(ctx context.Context, req *Request, subs []Compan
 }
 
 // openDeleteGate opens step 3's gate when a subscription is not Deleted.
-func (x *exec) openDeleteGate(ctx context.Context, req *Request, subs []CompanySubscription) error {
-	var left []CompanySubscription
+func (x *exec) openDeleteGate(ctx context.Context, req *closure.Request, subs []closure.CompanySubscription) error {
+	var left []closure.CompanySubscription
 	for _, s := range subs {
 		if s.Status != "Deleted" && !s.SelfService { // removed at step 2's own gate
 			left = append(left, s)
 		}
 	}
-	if len(left) == 0 || len(openGatesOf(req, GateDeleteSubscriptions)) > 0 {
+	if len(left) == 0 || len(openGatesOf(req, closure.GateDeleteSubscriptions)) > 0 {
 		return nil
 	}
 	p, eta := subParams(left)
-	_, err := x.openGate(ctx, Gate{ID: "3.delete", Step: StepDeleteSubscriptions, Kind: GateDeleteSubscriptions, Params: p, ETA: eta})
+	_, err := x.openGate(ctx, closure.Gate{ID: "3.delete", Step: closure.StepDeleteSubscriptions, Kind: closure.GateDeleteSubscriptions, Params: p, ETA: eta})
 	return err
 }
 
 // stepCancel is step 2: done when no subscription is Enabled or Warning
 // and the Azure attestation's gate is satisfied.
-func (x *exec) stepCancel(ctx context.Context, req *Request) (*Wait, error) {
+func (x *exec) stepCancel(ctx context.Context, req *closure.Request) (*Wait, error) {
 	subs, err := x.subscriptions(ctx)
 	if err != nil {
 		return nil, err
@@ -143,12 +147,12 @@ func (x *exec) stepCancel(ctx context.Context, req *Request) (*Wait, error) {
 	if err := x.openChannelGates(ctx, req, subs); err != nil {
 		return nil, err
 	}
-	if !hasGateOf(req, GateAzure) {
-		if _, err := x.openGate(ctx, Gate{ID: "2.azure", Step: StepCancelSubscriptions, Kind: GateAzure, Attest: []string{SentenceNoAzure}}); err != nil {
+	if !hasGateOf(req, closure.GateAzure) {
+		if _, err := x.openGate(ctx, closure.Gate{ID: "2.azure", Step: closure.StepCancelSubscriptions, Kind: closure.GateAzure, Attest: []string{closure.SentenceNoAzure}}); err != nil {
 			return nil, err
 		}
 	}
-	return x.finishGatedStep(ctx, StepCancelSubscriptions, func() (bool, string) {
+	return x.finishGatedStep(ctx, closure.StepCancelSubscriptions, func() (bool, string) {
 		n := 0
 		for _, s := range subs {
 			if subActive(s) {
@@ -161,7 +165,7 @@ func (x *exec) stepCancel(ctx context.Context, req *Request) (*Wait, error) {
 
 // stepDeleteSubscriptions is step 3: done when every subscription is
 // Deleted or absent.
-func (x *exec) stepDeleteSubscriptions(ctx context.Context, req *Request) (*Wait, error) {
+func (x *exec) stepDeleteSubscriptions(ctx context.Context, req *closure.Request) (*Wait, error) {
 	subs, err := x.subscriptions(ctx)
 	if err != nil {
 		return nil, err
@@ -169,7 +173,7 @@ func (x *exec) stepDeleteSubscriptions(ctx context.Context, req *Request) (*Wait
 	if err := x.openDeleteGate(ctx, req, subs); err != nil {
 		return nil, err
 	}
-	return x.finishGatedStep(ctx, StepDeleteSubscriptions, func() (bool, string) {
+	return x.finishGatedStep(ctx, closure.StepDeleteSubscriptions, func() (bool, string) {
 		for _, s := range subs {
 			if s.Status != "Deleted" {
 				return false, ""
@@ -190,7 +194,7 @@ func (x *exec) finishGatedStep(ctx context.Context, step int, check func() (bool
 		return nil, errStopped
 	}
 	if len(req.BlockingGates()) > 0 {
-		_, err := x.commit(ctx, System.Settle)
+		_, err := x.commit(ctx, closure.System.Settle)
 		return nil, err
 	}
 	ok, note := check()
@@ -199,32 +203,36 @@ func (x *exec) finishGatedStep(ctx context.Context, step int, check func() (bool
 		// changed back; wait for the next re-check (drift catches the rest).
 		return &Wait{Until: x.now().Add(x.r.recheckEvery()), Reason: fmt.Sprintf("step %d check not met", step)}, nil
 	}
-	_, err = x.commitStep(ctx, step, func(s System, q *Request) (*Request, Event, error) { return s.StepDone(q, note) })
+	_, err = x.commitStep(ctx, step, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+		return s.StepDone(q, note)
+	})
 	return nil, err
 }
 
 // recheckSubscriptionGate satisfies a billing gate whose subscriptions
 // are done, or records progress (fewer left, a new ETA).
-func (x *exec) recheckSubscriptionGate(ctx context.Context, g Gate, subs []CompanySubscription) (bool, error) {
-	var left []CompanySubscription
+func (x *exec) recheckSubscriptionGate(ctx context.Context, g closure.Gate, subs []closure.CompanySubscription) (bool, error) {
+	var left []closure.CompanySubscription
 	for _, s := range subs {
 		switch g.Kind {
-		case GateDeleteSubscriptions:
+		case closure.GateDeleteSubscriptions:
 			if s.Status != "Deleted" && !s.SelfService {
 				left = append(left, s)
 			}
-		case GateSelfService:
+		case closure.GateSelfService:
 			if s.SelfService && s.Status != "Deleted" {
 				left = append(left, s)
 			}
 		default:
-			if subActive(s) && channelGate(channelOf(s, x.tenant.ID)) == g.Kind {
+			if subActive(s) && channelGate(closure.ChannelOf(s, x.tenant.ID)) == g.Kind {
 				left = append(left, s)
 			}
 		}
 	}
 	if len(left) == 0 {
-		q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) { return s.SatisfyGate(q, g.ID) })
+		q, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+			return s.SatisfyGate(q, g.ID)
+		})
 		x.gateChanged(ctx, q, g.ID)
 		return true, err
 	}
@@ -232,7 +240,7 @@ func (x *exec) recheckSubscriptionGate(ctx context.Context, g Gate, subs []Compa
 	if p["ids"] == g.Params["ids"] && eta.Equal(g.ETA) && p["subscriptions"] == g.Params["subscriptions"] {
 		return false, nil
 	}
-	q, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+	q, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.GateUpdate(q, g.ID, eta, p, fmt.Sprintf("%d subscriptions left", len(left)))
 	})
 	x.gateChanged(ctx, q, g.ID)

@@ -1,4 +1,4 @@
-package closure_test
+package run_test
 
 import (
 	"context"

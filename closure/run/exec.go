@@ -1,4 +1,4 @@
-package closure
+package run
 
 import (
 	"context"
@@ -6,17 +6,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/closebot/closebot/closure"
 )
 
 // exec is one request's work against its tenant's directory.
 type exec struct {
 	r      *Runner
 	id     string
-	tenant TenantPolicy
-	dir    Directory
+	tenant closure.TenantPolicy
+	dir    closure.Directory
 }
 
-func (r *Runner) exec(req *Request) (*exec, error) {
+func (r *Runner) exec(req *closure.Request) (*exec, error) {
 	t, ok := r.Service.Policy.Tenant(req.TenantID)
 	if !ok {
 		return nil, &failure{why: "tenant " + req.TenantID + " is no longer configured"}
@@ -28,24 +30,22 @@ func (r *Runner) exec(req *Request) (*exec, error) {
 	return &exec{r: r, id: req.ID, tenant: t, dir: dir}, nil
 }
 
-func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
-
 func (x *exec) now() time.Time { return x.r.now() }
 
 // commit applies a system decision and reports it (Service reports the
 // request change; steps and gates are reported here). Only a refusal
 // because the request moved on becomes errStopped; any other is a bug in
 // the decision and stays an error (see Runner.commitErr).
-func (x *exec) commit(ctx context.Context, f func(System, *Request) (*Request, Event, error)) (*Request, error) {
+func (x *exec) commit(ctx context.Context, f func(closure.System, *closure.Request) (*closure.Request, closure.Event, error)) (*closure.Request, error) {
 	req, _, err := x.r.Service.System(ctx, x.id, f)
-	if RuleOf(err).MovedOn() {
+	if closure.RuleOf(err).MovedOn() {
 		return nil, fmt.Errorf("%w: %v", errStopped, err)
 	}
 	return req, err
 }
 
 // commitStep commits and reports the step's progress.
-func (x *exec) commitStep(ctx context.Context, step int, f func(System, *Request) (*Request, Event, error)) (*Request, error) {
+func (x *exec) commitStep(ctx context.Context, step int, f func(closure.System, *closure.Request) (*closure.Request, closure.Event, error)) (*closure.Request, error) {
 	req, err := x.commit(ctx, f)
 	if err == nil {
 		if rep := x.r.reporter(); rep != nil {
@@ -64,12 +64,12 @@ func (x *exec) warn(ctx context.Context, what string, err error) {
 }
 
 // openGate opens a gate (a fresh id if base was used before) and reports it.
-func (x *exec) openGate(ctx context.Context, g Gate) (*Request, error) {
+func (x *exec) openGate(ctx context.Context, g closure.Gate) (*closure.Request, error) {
 	g.Assignee = x.tenant.KeepSlackUser
 	if g.Instructions == "" {
 		g.Instructions = string(g.Kind)
 	}
-	req, err := x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+	req, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 		g.ID = nextGateID(q, g.ID)
 		return s.OpenGate(q, g)
 	})
@@ -83,7 +83,7 @@ func (x *exec) openGate(ctx context.Context, g Gate) (*Request, error) {
 }
 
 // nextGateID returns base, or base.N when a gate already used it.
-func nextGateID(req *Request, base string) string {
+func nextGateID(req *closure.Request, base string) string {
 	id := base
 	for n := 2; ; n++ {
 		if _, used := req.Gate(id); !used {
@@ -94,7 +94,7 @@ func nextGateID(req *Request, base string) string {
 }
 
 // gateChanged reports a gate's update.
-func (x *exec) gateChanged(ctx context.Context, req *Request, gateID string) {
+func (x *exec) gateChanged(ctx context.Context, req *closure.Request, gateID string) {
 	if rep := x.r.reporter(); rep != nil && req != nil {
 		if g, ok := req.Gate(gateID); ok {
 			x.warn(ctx, "report gate", rep.GateUpdated(ctx, req, g))
@@ -103,8 +103,8 @@ func (x *exec) gateChanged(ctx context.Context, req *Request, gateID string) {
 }
 
 // openGateOf returns the open gates of a kind.
-func openGatesOf(req *Request, kinds ...GateKind) []Gate {
-	var out []Gate
+func openGatesOf(req *closure.Request, kinds ...closure.GateKind) []closure.Gate {
+	var out []closure.Gate
 	for _, g := range req.Gates {
 		if g.IsOpen() {
 			for _, k := range kinds {
@@ -117,7 +117,7 @@ func openGatesOf(req *Request, kinds ...GateKind) []Gate {
 	return out
 }
 
-func hasGateOf(req *Request, kind GateKind) bool {
+func hasGateOf(req *closure.Request, kind closure.GateKind) bool {
 	for _, g := range req.Gates {
 		if g.Kind == kind {
 			return true
@@ -128,7 +128,7 @@ func hasGateOf(req *Request, kind GateKind) bool {
 
 // intend is the safe point before a Graph write: it re-reads the stored
 // request (a pause or an abort stops here) and records the intended write.
-func (x *exec) intend(ctx context.Context, ok func(*Request) bool, action EventAction, detail map[string]string) error {
+func (x *exec) intend(ctx context.Context, ok func(*closure.Request) bool, action closure.EventAction, detail map[string]string) error {
 	if x.r.Halted() {
 		return errStopped
 	}
@@ -139,7 +139,7 @@ func (x *exec) intend(ctx context.Context, ok func(*Request) bool, action EventA
 	if !ok(req) {
 		return errStopped
 	}
-	_, err = x.r.store().Append(ctx, Event{Request: x.id, At: x.now(), Actor: SystemActor, Action: action, Detail: detail})
+	_, err = x.r.store().Append(ctx, closure.Event{Request: x.id, At: x.now(), Actor: closure.SystemActor, Action: action, Detail: detail})
 	if err != nil {
 		return fmt.Errorf("record %s: %w", action, err)
 	}
@@ -147,13 +147,15 @@ func (x *exec) intend(ctx context.Context, ok func(*Request) bool, action EventA
 }
 
 // runningAt is the safe-point condition of an automated step.
-func runningAt(step int) func(*Request) bool {
-	return func(r *Request) bool { return r.State == StateRunning && r.Step == step }
+func runningAt(step int) func(*closure.Request) bool {
+	return func(r *closure.Request) bool { return r.State == closure.StateRunning && r.Step == step }
 }
 
 // gateAt is the safe-point condition of a re-check that retries a write.
-func gateAt(step int) func(*Request) bool {
-	return func(r *Request) bool { return (r.State == StateGate || r.State == StateStuck) && r.Step == step }
+func gateAt(step int) func(*closure.Request) bool {
+	return func(r *closure.Request) bool {
+		return (r.State == closure.StateGate || r.State == closure.StateStuck) && r.Step == step
+	}
 }
 
 // keepOK re-checks the kept admin before a privileged deletion: still
@@ -161,7 +163,7 @@ func gateAt(step int) func(*Request) bool {
 // returns why not, or "".
 func (x *exec) keepOK(ctx context.Context, keepID string) (string, error) {
 	u, err := x.dir.User(ctx, keepID)
-	if ae, ok := AsAPIError(err); ok && ae.Status == 404 {
+	if ae, ok := closure.AsAPIError(err); ok && ae.Status == 404 {
 		return "the kept admin " + keepID + " no longer exists", nil
 	}
 	if err != nil {
@@ -170,12 +172,12 @@ func (x *exec) keepOK(ctx context.Context, keepID string) (string, error) {
 	if !u.Enabled {
 		return "the kept admin " + u.UPN + " is disabled", nil
 	}
-	rv, err := readRoles(ctx, x.dir)
+	rv, err := ReadRoles(ctx, x.dir)
 	if err != nil {
 		return "", fmt.Errorf("re-check the kept admin's role: %w", err)
 	}
 	for _, a := range rv.Active {
-		if permanentGlobalAdmin(a, keepID) {
+		if closure.PermanentGlobalAdmin(a, keepID) {
 			return "", nil
 		}
 	}
@@ -184,7 +186,7 @@ func (x *exec) keepOK(ctx context.Context, keepID string) (string, error) {
 
 // verify reads the plan again and sends the request back to pending when
 // it drifted (DESIGN §3, §8).
-func (x *exec) verify(ctx context.Context, req *Request) (bool, error) {
+func (x *exec) verify(ctx context.Context, req *closure.Request) (bool, error) {
 	if _, ok := req.Gate("5.delete_tenant"); ok {
 		// Only the kept admin's tenant deletion and the gone check remain;
 		// the tenant may already be unreadable.
@@ -202,21 +204,21 @@ func (x *exec) verify(ctx context.Context, req *Request) (bool, error) {
 	// Every preflight item is checked again on the fresh read (a hold
 	// placed since, a kept admin renamed, disabled or without MFA): any
 	// failure stops the request like drift does.
-	d := (System{Policy: x.r.Service.Policy, Now: x.now()}).Verify(req, fresh).WithPreflight(items)
+	d := (closure.System{Policy: x.r.Service.Policy, Now: x.now()}).Verify(req, fresh).WithPreflight(items)
 	if !d.Drifted() {
 		return false, nil
 	}
 	summary := p.Summary()
-	_, err = x.commit(ctx, func(s System, q *Request) (*Request, Event, error) {
+	_, err = x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.Repend(q, fresh, &summary, s.Verify(q, fresh).WithPreflight(items))
 	})
 	return true, err
 }
 
 // usersExceptKeep lists the directory's users other than the kept admin.
-func (x *exec) usersExceptKeep(ctx context.Context, keepID string) ([]User, error) {
-	var out []User
-	err := x.dir.Users(ctx, func(u User) error {
+func (x *exec) usersExceptKeep(ctx context.Context, keepID string) ([]closure.User, error) {
+	var out []closure.User
+	err := x.dir.Users(ctx, func(u closure.User) error {
 		if !equalFold(u.ID, keepID) {
 			out = append(out, u)
 		}
@@ -230,7 +232,7 @@ func (x *exec) usersExceptKeep(ctx context.Context, keepID string) ([]User, erro
 
 // roleHolders are the principals holding any directory role, active or eligible.
 func (x *exec) roleHolders(ctx context.Context) (map[string]bool, error) {
-	rv, err := readRoles(ctx, x.dir)
+	rv, err := ReadRoles(ctx, x.dir)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +244,7 @@ func (x *exec) roleHolders(ctx context.Context) (map[string]bool, error) {
 }
 
 func isNotFound(err error) bool {
-	ae, ok := AsAPIError(err)
+	ae, ok := closure.AsAPIError(err)
 	return ok && ae.Status == 404
 }
 
@@ -254,10 +256,12 @@ func splitList(s string) []string {
 }
 
 // note records a step's counters and result line when they changed.
-func (x *exec) note(ctx context.Context, req *Request, step, total int, note string) error {
+func (x *exec) note(ctx context.Context, req *closure.Request, step, total int, note string) error {
 	if st := req.StepAt(step); st != nil && st.Total == total && st.Note == note {
 		return nil
 	}
-	_, err := x.commitStep(ctx, step, func(s System, q *Request) (*Request, Event, error) { return s.StepNote(q, step, total, note) })
+	_, err := x.commitStep(ctx, step, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+		return s.StepNote(q, step, total, note)
+	})
 	return err
 }
