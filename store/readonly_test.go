@@ -37,6 +37,11 @@ func TestOpenReadOnlyBesideARunningWriter(t *testing.T) {
 				return
 			}
 			appends.Add(1)
+			// 500 commits a second: well above what closebot writes (its
+			// deletions are paced by Graph's ~20 writes a second), yet not
+			// a loop with no gap at all, which starves any reader that
+			// copies the file (a flake under -race on a busy machine).
+			time.Sleep(2 * time.Millisecond)
 		}
 	}()
 	deadline := time.Now().Add(500 * time.Millisecond)
