@@ -38,7 +38,7 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 	if err != nil {
 		return errForged
 	}
-	r, err := b.deps.Service.Store.Get(ctx, v.Request)
+	r, err := b.deps.Service.Lookup(ctx, v.Request)
 	if errors.Is(err, closure.ErrNotFound) {
 		return errForged
 	}
@@ -155,14 +155,8 @@ func (b *Bot) checkClickMessage(ctx context.Context, j *job, reqID string) error
 // modal pins the version the card was drawn at, so a card drawn before a
 // re-pend can never approve the new plan.
 func (b *Bot) openApproval(ctx context.Context, j *job, a closure.Actor, r *closure.Request, v blocks.Value) error {
-	if err := b.canDecide(a, closure.ActApprove, r, v); err != nil {
+	if err := b.deps.Service.Check(a, closure.ActApprove, r, v.Version); err != nil {
 		return err
-	}
-	if r.ExpiryDue(b.now()) {
-		return &closure.Denied{Rule: closure.RuleExpired, Action: closure.ActApprove, State: r.State}
-	}
-	if ap, ok := r.Approvals[a.UserID]; ok && ap.PlanDigest == r.PlanDigest && ap.ConfigDigest == r.ConfigDigest {
-		return &closure.Denied{Rule: closure.RuleAlreadyApproved, Action: closure.ActApprove, State: r.State}
 	}
 	if r.Plan == nil {
 		return errNoPlan
@@ -193,7 +187,7 @@ func (b *Bot) openReApproval(ctx context.Context, j *job, r *closure.Request) er
 		return fmt.Errorf("views.open: %w", err)
 	}
 	var next slack.ModalViewRequest
-	got, perr := b.deps.Runner.PrepareApproval(ctx, r.ID)
+	got, perr := b.deps.Service.PrepareApproval(ctx, r.ID)
 	switch {
 	case perr == nil && got.Plan != nil:
 		next = approvalModal(got, got.Version)
@@ -210,23 +204,10 @@ func (b *Bot) openReApproval(ctx context.Context, j *job, r *closure.Request) er
 
 // openReject opens the reject modal (a reason is required).
 func (b *Bot) openReject(ctx context.Context, j *job, a closure.Actor, r *closure.Request, v blocks.Value) error {
-	if err := b.canDecide(a, closure.ActReject, r, v); err != nil {
+	if err := b.deps.Service.Check(a, closure.ActReject, r, v.Version); err != nil {
 		return err
 	}
 	return b.openView(ctx, j, blocks.RejectModal(blocks.Metadata{Request: r.ID, Version: v.Version, Digest: r.PlanDigest}))
-}
-
-// canDecide is the pre-check before a modal: the authorisation table with
-// the cached groups, and a card drawn before the current pending round.
-func (b *Bot) canDecide(a closure.Actor, act closure.Action, r *closure.Request, v blocks.Value) error {
-	d := closure.Decider{Policy: b.deps.Policy, Actor: a, Now: b.now()}
-	if _, err := d.Can(act, r, ""); err != nil {
-		return err
-	}
-	if v.Version <= r.PendingSince {
-		return errStaleCard
-	}
-	return nil
 }
 
 func (b *Bot) openView(ctx context.Context, j *job, modal slack.ModalViewRequest) error {

@@ -1,6 +1,6 @@
 // Package bot is closebot's inbound side in Slack: the socket-mode event
 // loop that turns slash commands, clicks and modal submissions into calls
-// on the domain (closure.Service, run.Runner), after checking the
+// on the domain (the Domain and Executor ports), after checking the
 // envelope, the actor and the channel. What the domain did is told by the
 // outbound side (package bot/outbound's Reporter), built by bot/blocks.
 package bot
@@ -20,7 +20,6 @@ import (
 
 	"github.com/closebot/closebot/bot/outbound"
 	"github.com/closebot/closebot/closure"
-	"github.com/closebot/closebot/closure/run"
 	"github.com/closebot/closebot/commands"
 )
 
@@ -63,9 +62,9 @@ type InboundStore interface {
 // Deps are the bot's collaborators; the caller has opened the store (and so
 // holds the database lock) before Run opens the socket.
 type Deps struct {
-	Service  *closure.Service
-	Runner   *run.Runner
-	Reporter *outbound.Reporter
+	Service  Domain   // *closure.Service
+	Runner   Executor // *run.Runner
+	Reporter Outbound // *outbound.Reporter
 	Store    InboundStore
 	Policy   *closure.Policy
 	Tenants  []commands.Tenant
@@ -227,7 +226,7 @@ func (b *Bot) Run(ctx context.Context) error {
 func (b *Bot) sweep(ctx context.Context) {
 	t := time.NewTicker(b.cfg.Sweep)
 	defer t.Stop()
-	reminders := &outbound.Reminders{Reporter: b.deps.Reporter, Store: b.deps.Service.Store, Meta: b.deps.Store, Clock: b.deps.Clock}
+	reminders := b.deps.Reporter.NewReminders(b.deps.Store)
 	for {
 		select {
 		case <-ctx.Done():

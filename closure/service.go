@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -20,7 +21,18 @@ type Service struct {
 	Clock    Clock
 	Policy   *Policy
 	Reporter Reporter // optional: told about every committed change
-	Log      *slog.Logger
+	// Planner reads tenants for OpenTenant, PlanFor and PrepareApproval
+	// (the executor, run.Runner, implements it); optional otherwise.
+	Planner Planner
+	Log     *slog.Logger
+}
+
+// Planner is the executor's read side, the I/O the use cases need: a
+// tenant's plan (preflight) and the re-read of a request sent back for
+// approval before its approval modal opens.
+type Planner interface {
+	Plan(ctx context.Context, tenant string) (*Plan, error)
+	PrepareApproval(ctx context.Context, id string) (*Request, error)
 }
 
 // Decide is a decision on the request as read now.
@@ -98,6 +110,113 @@ func (s *Service) Open(ctx context.Context, a Actor, in OpenInput) (*Request, Ev
 	return got, gev, nil
 }
 
+// OpenCommand is /close-tenant's request to open: the tenant (configured
+// id or initial domain), the reason and the channel it was typed in.
+type OpenCommand struct {
+	Tenant  string
+	Reason  string
+	Channel string
+}
+
+// OpenTenant is the "open a request" use case: authorise the actor for the
+// tenant (before any Graph read), refuse a tenant an open request holds
+// (ErrTenantLocked naming it), read the plan through the Planner, and open
+// the request with its facts. reading, if set, is called once the checks
+// pass, before the read (the adapter says a read is under way). It returns
+// the request and the plan read.
+func (s *Service) OpenTenant(ctx context.Context, a Actor, in OpenCommand, reading func()) (*Request, *Plan, error) {
+	tenantID := in.Tenant
+	if t, ok := s.Policy.Tenant(in.Tenant); ok {
+		tenantID = t.ID
+	}
+	if _, err := s.decider(a, s.Clock.Now()).Can(ActOpen, nil, tenantID); err != nil {
+		return nil, nil, err // no Graph reads for someone who may not open
+	}
+	if held, err := s.LockHolder(ctx, tenantID); err != nil {
+		return nil, nil, err
+	} else if held != "" {
+		return nil, nil, fmt.Errorf("%w (%s)", ErrTenantLocked, held)
+	}
+	if reading != nil {
+		reading()
+	}
+	plan, err := s.planner().Plan(ctx, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	summary := plan.Summary()
+	req, _, err := s.Open(ctx, a, OpenInput{
+		Tenant: tenantID, Reason: in.Reason, Channel: in.Channel, Facts: plan.Facts(), Plan: &summary,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return req, plan, nil
+}
+
+// LockHolder names the open request holding a tenant, if any.
+func (s *Service) LockHolder(ctx context.Context, tenantID string) (string, error) {
+	open, err := s.Store.List(ctx, true, 0)
+	if err != nil {
+		return "", fmt.Errorf("list open requests: %w", err)
+	}
+	for _, r := range open {
+		if strings.EqualFold(r.TenantID, tenantID) && r.State.HoldsLock() {
+			return r.ID, nil
+		}
+	}
+	return "", nil
+}
+
+// PlanFor shows a tenant's plan to a requester: authorised, read-only, no
+// request.
+func (s *Service) PlanFor(ctx context.Context, a Actor, tenantID string) (*Plan, error) {
+	if _, err := s.decider(a, s.Clock.Now()).Can(ActPlan, nil, tenantID); err != nil {
+		return nil, err
+	}
+	return s.planner().Plan(ctx, tenantID)
+}
+
+// PrepareApproval reads the tenant again for a request sent back for
+// approval (see Planner) and returns the request to approve.
+func (s *Service) PrepareApproval(ctx context.Context, id string) (*Request, error) {
+	return s.planner().PrepareApproval(ctx, id)
+}
+
+func (s *Service) planner() Planner {
+	if s.Planner == nil {
+		return noPlanner{}
+	}
+	return s.Planner
+}
+
+type noPlanner struct{}
+
+func (noPlanner) Plan(context.Context, string) (*Plan, error) {
+	return nil, errors.New("closure: Service has no Planner")
+}
+
+func (noPlanner) PrepareApproval(context.Context, string) (*Request, error) {
+	return nil, errors.New("closure: Service has no Planner")
+}
+
+// Lookup reads a request so the adapter can check an inbound click or form
+// against it (its channel, its messages, the version drawn) before it
+// knows the actor; it authorises nothing and shows nothing to anyone.
+func (s *Service) Lookup(ctx context.Context, id string) (*Request, error) {
+	req, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", id, err)
+	}
+	return req, nil
+}
+
+// Check is the pre-check before a person's form opens for act on req (a
+// button drawn at version seen): see Decider.Check.
+func (s *Service) Check(a Actor, act Action, req *Request, seen uint64) error {
+	return s.decider(a, s.Clock.Now()).Check(act, req, seen)
+}
+
 // Get returns a request for `status` (requester role).
 func (s *Service) Get(ctx context.Context, a Actor, id string) (*Request, error) {
 	req, err := s.Store.Get(ctx, id)
@@ -125,10 +244,11 @@ func (s *Service) Approve(ctx context.Context, a Actor, id string, in ApproveInp
 	})
 }
 
-// Reject ends a pending request with the approver's reason.
-func (s *Service) Reject(ctx context.Context, a Actor, id, reason string) (*Request, Event, error) {
+// Reject ends a pending request with the approver's reason, if the reject
+// modal was drawn at the current round and plan.
+func (s *Service) Reject(ctx context.Context, a Actor, id string, in RejectInput) (*Request, Event, error) {
 	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
-		return s.decider(a, now).Reject(r, reason)
+		return s.decider(a, now).Reject(r, in)
 	})
 }
 
