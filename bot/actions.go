@@ -66,36 +66,23 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 		return b.openApproval(ctx, j, a, r, v)
 	case blocks.ActionReject:
 		return b.openReject(ctx, j, a, r, v)
+	// The Service wakes the runner after the decisions that need it.
 	case blocks.ActionCancel:
 		_, _, err = svc.Cancel(ctx, a, r.ID)
 	case blocks.ActionPause:
-		if _, _, err = svc.Pause(ctx, a, r.ID); err == nil {
-			b.deps.Runner.Poke(r.ID)
-		}
+		_, _, err = svc.Pause(ctx, a, r.ID)
 	case blocks.ActionAbort:
-		if _, _, err = svc.Abort(ctx, a, r.ID); err == nil {
-			b.deps.Runner.Poke(r.ID)
-		}
+		_, _, err = svc.Abort(ctx, a, r.ID)
 	case blocks.ActionResume:
-		if _, _, err = svc.Resume(ctx, a, r.ID, v.Version); err == nil {
-			b.runRequest(r.ID)
-		}
+		_, _, err = svc.Resume(ctx, a, r.ID, v.Version)
 	case blocks.ActionRetry:
-		if _, _, err = svc.Retry(ctx, a, r.ID, v.Version); err == nil {
-			b.runRequest(r.ID)
-		}
+		_, _, err = svc.Retry(ctx, a, r.ID, v.Version)
 	case blocks.ActionRestore:
-		if _, _, err = svc.Restore(ctx, a, r.ID, v.Version); err == nil {
-			b.runRequest(r.ID)
-		}
+		_, _, err = svc.Restore(ctx, a, r.ID, v.Version)
 	case blocks.ActionConfirmStep5:
-		if _, _, err = svc.Confirm(ctx, a, r.ID, v.Version); err == nil {
-			b.deps.Runner.Poke(r.ID)
-		}
+		_, _, err = svc.Confirm(ctx, a, r.ID, v.Version)
 	case blocks.ActionPurge:
-		if _, _, err = svc.Purge(ctx, a, r.ID, v.Version); err == nil {
-			b.deps.Runner.Poke(r.ID)
-		}
+		_, _, err = svc.Purge(ctx, a, r.ID, v.Version)
 	case blocks.ActionRecheck:
 		if v.Gate == "" {
 			return errForged
@@ -103,7 +90,6 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 		_, err = svc.Recheck(ctx, a, r.ID, v.Gate)
 		switch {
 		case err == nil:
-			b.deps.Runner.Poke(r.ID)
 			b.answer(ctx, j, blocks.Notice("Re-checking "+r.ID+" now; the gate's message will show the result."))
 		case closure.RuleOf(err) == closure.RuleGateSatisfied:
 			// closebot's own re-check got there first: what the person
@@ -115,9 +101,7 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 		if v.Gate == "" || v.Sentence == "" {
 			return errForged
 		}
-		if _, _, err = svc.Attest(ctx, a, r.ID, v.Gate, v.Sentence); err == nil {
-			b.deps.Runner.Poke(r.ID)
-		}
+		_, _, err = svc.Attest(ctx, a, r.ID, v.Gate, v.Sentence)
 	default:
 		return errForged
 	}

@@ -87,11 +87,10 @@ type Bot struct {
 	chans    channelCache
 
 	mu       sync.Mutex
-	appID    string // from the current connection's hello
-	conns    int    // num_connections of that hello
-	warned   bool   // the channels were told another instance is connected
-	runCtx   context.Context
-	runWG    sync.WaitGroup // Runner.Run goroutines the bot started
+	appID    string         // from the current connection's hello
+	conns    int            // num_connections of that hello
+	warned   bool           // the channels were told another instance is connected
+	runWG    sync.WaitGroup // announcement goroutines the bot started
 	started  bool
 	announce func(ctx context.Context, text string) // tests may watch; default Reporter.Announce in every channel
 	// after times the reconnects that re-read num_connections (tests
@@ -183,7 +182,6 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.started = true
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	b.runCtx = ctx
 	b.mu.Unlock()
 
 	var bg sync.WaitGroup
@@ -243,24 +241,6 @@ func (b *Bot) sweep(ctx context.Context) {
 			b.log.WarnContext(ctx, "gate reminders", "err", err)
 		}
 	}
-}
-
-// runRequest starts Runner.Run for a request that became runnable; a
-// second Run of the same request only wakes the first.
-func (b *Bot) runRequest(id string) {
-	b.mu.Lock()
-	ctx := b.runCtx
-	b.mu.Unlock()
-	if ctx == nil || ctx.Err() != nil {
-		return
-	}
-	b.runWG.Add(1)
-	go func() {
-		defer b.runWG.Done()
-		if err := b.deps.Runner.Run(ctx, id); err != nil && ctx.Err() == nil {
-			b.log.ErrorContext(ctx, "run request", "request", id, "err", err)
-		}
-	}()
 }
 
 func (b *Bot) now() time.Time { return b.deps.Clock.Now() }

@@ -41,10 +41,10 @@ type Domain interface {
 	MarkStuckDue(ctx context.Context) ([]*closure.Request, error)
 }
 
-// Executor runs requests (*run.Runner implements it).
+// Executor runs requests (*run.Runner implements it): the bot resumes
+// the open ones when it starts and waits for them when it stops; after a
+// decision the Service wakes it (closure.Waker).
 type Executor interface {
-	Run(ctx context.Context, id string) error
-	Poke(id string)
 	ResumeAll(ctx context.Context) ([]string, error)
 	Wait()
 }

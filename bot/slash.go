@@ -191,11 +191,6 @@ func (b *Bot) control(ctx context.Context, j *job, a closure.Actor, c commands.C
 	if err != nil {
 		return err
 	}
-	if c.Kind == commands.Resume {
-		b.runRequest(r.ID)
-	} else {
-		b.deps.Runner.Poke(r.ID) // a waiting Run sees the pause or abort now
-	}
 	b.answer(ctx, j, blocks.Notice(did+" "+r.ID+"."))
 	return nil
 }

@@ -136,7 +136,7 @@ func (b *Bot) approve(ctx context.Context, j *job) error {
 	}
 	switch got.State {
 	case closure.StateApproved, closure.StateRunning:
-		b.runRequest(got.ID)
+		// The Service has started the runner.
 	default:
 		b.answer(ctx, j, blocks.Notice(fmt.Sprintf("Your approval of %s is counted (%d of %d needed).",
 			got.ID, got.CountApprovals(got.ConfigDigest), b.deps.Policy.Required)))

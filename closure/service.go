@@ -24,7 +24,47 @@ type Service struct {
 	// Planner reads tenants for OpenTenant, PlanFor and PrepareApproval
 	// (the executor, run.Runner, implements it); optional otherwise.
 	Planner Planner
-	Log     *slog.Logger
+	// Waker wakes the executor after a person's decision (run.Runner
+	// implements it); optional.
+	Waker Waker
+	Log   *slog.Logger
+}
+
+// Waker wakes the executor after a decision: Wake starts (or wakes) the
+// Run of a request that became runnable (approved, resumed, retried,
+// restore asked); Poke wakes a waiting Run at once (a pause, an abort, a
+// confirmation, a purge, an attestation, a Re-check).
+type Waker interface {
+	Wake(id string)
+	Poke(id string)
+}
+
+func (s *Service) wake(id string) {
+	if s.Waker != nil {
+		s.Waker.Wake(id)
+	}
+}
+
+func (s *Service) poke(id string) {
+	if s.Waker != nil {
+		s.Waker.Poke(id)
+	}
+}
+
+// poked is a decision's result, after which the executor is poked.
+func (s *Service) poked(req *Request, ev Event, err error) (*Request, Event, error) {
+	if err == nil {
+		s.poke(req.ID)
+	}
+	return req, ev, err
+}
+
+// woken is a decision's result, after which the executor runs the request.
+func (s *Service) woken(req *Request, ev Event, err error) (*Request, Event, error) {
+	if err == nil {
+		s.wake(req.ID)
+	}
+	return req, ev, err
 }
 
 // Planner is the executor's read side, the I/O the use cases need: a
@@ -239,9 +279,13 @@ func (s *Service) List(ctx context.Context, a Actor, open bool, limit int) ([]*R
 
 // Approve counts an approval submitted through the modal.
 func (s *Service) Approve(ctx context.Context, a Actor, id string, in ApproveInput) (*Request, Event, error) {
-	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+	got, ev, err := s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
 		return s.decider(a, now).Approve(r, in)
 	})
+	if err == nil && (got.State == StateApproved || got.State == StateRunning) {
+		s.wake(got.ID)
+	}
+	return got, ev, err
 }
 
 // Reject ends a pending request with the approver's reason, if the reject
@@ -261,58 +305,58 @@ func (s *Service) Cancel(ctx context.Context, a Actor, id string) (*Request, Eve
 
 // Pause pauses a request at the next safe point.
 func (s *Service) Pause(ctx context.Context, a Actor, id string) (*Request, Event, error) {
-	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+	return s.poked(s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
 		return s.decider(a, now).Pause(r)
-	})
+	}))
 }
 
 // Resume returns a paused request to where it was.
 func (s *Service) Resume(ctx context.Context, a Actor, id string, seen uint64) (*Request, Event, error) {
-	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+	return s.woken(s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
 		return s.decider(a, now).Resume(r, seen)
-	})
+	}))
 }
 
 // Abort aborts a request.
 func (s *Service) Abort(ctx context.Context, a Actor, id string) (*Request, Event, error) {
-	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+	return s.poked(s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
 		return s.decider(a, now).Abort(r)
-	})
+	}))
 }
 
 // Retry runs a failed step again.
 func (s *Service) Retry(ctx context.Context, a Actor, id string, seen uint64) (*Request, Event, error) {
-	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+	return s.woken(s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
 		return s.decider(a, now).Retry(r, seen)
-	})
+	}))
 }
 
 // Confirm counts a step-5 point-of-no-return approval.
 func (s *Service) Confirm(ctx context.Context, a Actor, id string, version uint64) (*Request, Event, error) {
-	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+	return s.poked(s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
 		return s.decider(a, now).Confirm(r, version)
-	})
+	}))
 }
 
 // Purge asks for the deleted objects to be purged at step 5's gate.
 func (s *Service) Purge(ctx context.Context, a Actor, id string, seen uint64) (*Request, Event, error) {
-	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+	return s.poked(s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
 		return s.decider(a, now).Purge(r, seen)
-	})
+	}))
 }
 
 // Restore asks for this aborted request's deleted users to be restored.
 func (s *Service) Restore(ctx context.Context, a Actor, id string, seen uint64) (*Request, Event, error) {
-	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+	return s.woken(s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
 		return s.decider(a, now).Restore(r, seen)
-	})
+	}))
 }
 
 // Attest records an attestation of a gate's sentence.
 func (s *Service) Attest(ctx context.Context, a Actor, id, gateID, sentence string) (*Request, Event, error) {
-	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
+	return s.poked(s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
 		return s.decider(a, now).Attest(r, gateID, sentence)
-	})
+	}))
 }
 
 // Recheck authorises and records a person's Re-check of a gate; the
@@ -330,6 +374,7 @@ func (s *Service) Recheck(ctx context.Context, a Actor, id, gateID string) (Even
 	if err != nil {
 		return Event{}, fmt.Errorf("append %s: %w", id, err)
 	}
+	s.poke(id) // the runner performs the check
 	return got, nil
 }
 

@@ -133,6 +133,7 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 		Gates: gates, Log: log.With("component", "runner"), After: w.After,
 	}
 	p.service.Planner = p.runner // the use cases read tenants through the executor
+	p.service.Waker = p.runner   // and wake it after a decision
 
 	var tenants []commands.Tenant
 	for _, t := range cfg.Tenants {
