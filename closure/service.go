@@ -13,9 +13,14 @@ import (
 // retry follows a real change by someone else, so a few suffice.
 const maxAttempts = 16
 
-// Service applies decisions through the Store: read, decide, compare-and-set;
-// on ErrConflict it reads again and decides again, so racing clicks resolve
-// to one outcome and the loser gets the rule that now applies.
+// Service offers the use cases of the people who close tenants (open a
+// request, see one, the pre-check before a form, every decision) and
+// applies decisions through the Store: read, decide, compare-and-set; on
+// ErrConflict it reads again and decides again, so racing clicks resolve
+// to one outcome and the loser gets the rule that now applies. The rules
+// themselves (who may act, staleness, which approvals count) are the
+// Decider's; the I/O it needs goes through ports (Store, Planner, Waker,
+// Reporter). The Slack adapter (package bot) calls nothing else.
 type Service struct {
 	Store    Store
 	Clock    Clock

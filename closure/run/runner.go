@@ -194,7 +194,7 @@ func (r *Runner) Poke(id string) {
 
 // Run executes a request until a person must move it; see Runner.
 func (r *Runner) Run(ctx context.Context, id string) error {
-	// The bot calls Run after a Resume or re-approval: when a Run is
+	// Wake calls Run after a Resume or re-approval: when a Run is
 	// already there, claim wakes it and has it check the plan again.
 	poke, ok := r.claim(id)
 	if !ok {
