@@ -38,7 +38,7 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 	if err != nil {
 		return errForged
 	}
-	r, err := b.deps.Service.Store.Get(ctx, v.Request)
+	r, err := b.deps.Service.Lookup(ctx, v.Request)
 	if errors.Is(err, closure.ErrNotFound) {
 		return errForged
 	}
@@ -66,36 +66,23 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 		return b.openApproval(ctx, j, a, r, v)
 	case blocks.ActionReject:
 		return b.openReject(ctx, j, a, r, v)
+	// The Service wakes the runner after the decisions that need it.
 	case blocks.ActionCancel:
 		_, _, err = svc.Cancel(ctx, a, r.ID)
 	case blocks.ActionPause:
-		if _, _, err = svc.Pause(ctx, a, r.ID); err == nil {
-			b.deps.Runner.Poke(r.ID)
-		}
+		_, _, err = svc.Pause(ctx, a, r.ID)
 	case blocks.ActionAbort:
-		if _, _, err = svc.Abort(ctx, a, r.ID); err == nil {
-			b.deps.Runner.Poke(r.ID)
-		}
+		_, _, err = svc.Abort(ctx, a, r.ID)
 	case blocks.ActionResume:
-		if _, _, err = svc.Resume(ctx, a, r.ID, v.Version); err == nil {
-			b.runRequest(r.ID)
-		}
+		_, _, err = svc.Resume(ctx, a, r.ID, v.Version)
 	case blocks.ActionRetry:
-		if _, _, err = svc.Retry(ctx, a, r.ID, v.Version); err == nil {
-			b.runRequest(r.ID)
-		}
+		_, _, err = svc.Retry(ctx, a, r.ID, v.Version)
 	case blocks.ActionRestore:
-		if _, _, err = svc.Restore(ctx, a, r.ID, v.Version); err == nil {
-			b.runRequest(r.ID)
-		}
+		_, _, err = svc.Restore(ctx, a, r.ID, v.Version)
 	case blocks.ActionConfirmStep5:
-		if _, _, err = svc.Confirm(ctx, a, r.ID, v.Version); err == nil {
-			b.deps.Runner.Poke(r.ID)
-		}
+		_, _, err = svc.Confirm(ctx, a, r.ID, v.Version)
 	case blocks.ActionPurge:
-		if _, _, err = svc.Purge(ctx, a, r.ID, v.Version); err == nil {
-			b.deps.Runner.Poke(r.ID)
-		}
+		_, _, err = svc.Purge(ctx, a, r.ID, v.Version)
 	case blocks.ActionRecheck:
 		if v.Gate == "" {
 			return errForged
@@ -103,7 +90,6 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 		_, err = svc.Recheck(ctx, a, r.ID, v.Gate)
 		switch {
 		case err == nil:
-			b.deps.Runner.Poke(r.ID)
 			b.answer(ctx, j, blocks.Notice("Re-checking "+r.ID+" now; the gate's message will show the result."))
 		case closure.RuleOf(err) == closure.RuleGateSatisfied:
 			// closebot's own re-check got there first: what the person
@@ -115,9 +101,7 @@ func (b *Bot) action(ctx context.Context, j *job) error {
 		if v.Gate == "" || v.Sentence == "" {
 			return errForged
 		}
-		if _, _, err = svc.Attest(ctx, a, r.ID, v.Gate, v.Sentence); err == nil {
-			b.deps.Runner.Poke(r.ID)
-		}
+		_, _, err = svc.Attest(ctx, a, r.ID, v.Gate, v.Sentence)
 	default:
 		return errForged
 	}
@@ -155,14 +139,8 @@ func (b *Bot) checkClickMessage(ctx context.Context, j *job, reqID string) error
 // modal pins the version the card was drawn at, so a card drawn before a
 // re-pend can never approve the new plan.
 func (b *Bot) openApproval(ctx context.Context, j *job, a closure.Actor, r *closure.Request, v blocks.Value) error {
-	if err := b.canDecide(a, closure.ActApprove, r, v); err != nil {
+	if err := b.deps.Service.Check(a, closure.ActApprove, r, v.Version); err != nil {
 		return err
-	}
-	if r.ExpiryDue(b.now()) {
-		return &closure.Denied{Rule: closure.RuleExpired, Action: closure.ActApprove, State: r.State}
-	}
-	if ap, ok := r.Approvals[a.UserID]; ok && ap.PlanDigest == r.PlanDigest && ap.ConfigDigest == r.ConfigDigest {
-		return &closure.Denied{Rule: closure.RuleAlreadyApproved, Action: closure.ActApprove, State: r.State}
 	}
 	if r.Plan == nil {
 		return errNoPlan
@@ -193,7 +171,7 @@ func (b *Bot) openReApproval(ctx context.Context, j *job, r *closure.Request) er
 		return fmt.Errorf("views.open: %w", err)
 	}
 	var next slack.ModalViewRequest
-	got, perr := b.deps.Runner.PrepareApproval(ctx, r.ID)
+	got, perr := b.deps.Service.PrepareApproval(ctx, r.ID)
 	switch {
 	case perr == nil && got.Plan != nil:
 		next = approvalModal(got, got.Version)
@@ -210,23 +188,10 @@ func (b *Bot) openReApproval(ctx context.Context, j *job, r *closure.Request) er
 
 // openReject opens the reject modal (a reason is required).
 func (b *Bot) openReject(ctx context.Context, j *job, a closure.Actor, r *closure.Request, v blocks.Value) error {
-	if err := b.canDecide(a, closure.ActReject, r, v); err != nil {
+	if err := b.deps.Service.Check(a, closure.ActReject, r, v.Version); err != nil {
 		return err
 	}
 	return b.openView(ctx, j, blocks.RejectModal(blocks.Metadata{Request: r.ID, Version: v.Version, Digest: r.PlanDigest}))
-}
-
-// canDecide is the pre-check before a modal: the authorisation table with
-// the cached groups, and a card drawn before the current pending round.
-func (b *Bot) canDecide(a closure.Actor, act closure.Action, r *closure.Request, v blocks.Value) error {
-	d := closure.Decider{Policy: b.deps.Policy, Actor: a, Now: b.now()}
-	if _, err := d.Can(act, r, ""); err != nil {
-		return err
-	}
-	if v.Version <= r.PendingSince {
-		return errStaleCard
-	}
-	return nil
 }
 
 func (b *Bot) openView(ctx context.Context, j *job, modal slack.ModalViewRequest) error {

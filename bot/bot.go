@@ -1,6 +1,6 @@
 // Package bot is closebot's inbound side in Slack: the socket-mode event
 // loop that turns slash commands, clicks and modal submissions into calls
-// on the domain (closure.Service, run.Runner), after checking the
+// on the domain (the Domain and Executor ports), after checking the
 // envelope, the actor and the channel. What the domain did is told by the
 // outbound side (package bot/outbound's Reporter), built by bot/blocks.
 package bot
@@ -20,7 +20,6 @@ import (
 
 	"github.com/closebot/closebot/bot/outbound"
 	"github.com/closebot/closebot/closure"
-	"github.com/closebot/closebot/closure/run"
 	"github.com/closebot/closebot/commands"
 )
 
@@ -63,9 +62,9 @@ type InboundStore interface {
 // Deps are the bot's collaborators; the caller has opened the store (and so
 // holds the database lock) before Run opens the socket.
 type Deps struct {
-	Service  *closure.Service
-	Runner   *run.Runner
-	Reporter *outbound.Reporter
+	Service  Domain   // *closure.Service
+	Runner   Executor // *run.Runner
+	Reporter Outbound // *outbound.Reporter
 	Store    InboundStore
 	Policy   *closure.Policy
 	Tenants  []commands.Tenant
@@ -88,11 +87,10 @@ type Bot struct {
 	chans    channelCache
 
 	mu       sync.Mutex
-	appID    string // from the current connection's hello
-	conns    int    // num_connections of that hello
-	warned   bool   // the channels were told another instance is connected
-	runCtx   context.Context
-	runWG    sync.WaitGroup // Runner.Run goroutines the bot started
+	appID    string         // from the current connection's hello
+	conns    int            // num_connections of that hello
+	warned   bool           // the channels were told another instance is connected
+	runWG    sync.WaitGroup // announcement goroutines the bot started
 	started  bool
 	announce func(ctx context.Context, text string) // tests may watch; default Reporter.Announce in every channel
 	// after times the reconnects that re-read num_connections (tests
@@ -184,7 +182,6 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.started = true
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	b.runCtx = ctx
 	b.mu.Unlock()
 
 	var bg sync.WaitGroup
@@ -227,7 +224,7 @@ func (b *Bot) Run(ctx context.Context) error {
 func (b *Bot) sweep(ctx context.Context) {
 	t := time.NewTicker(b.cfg.Sweep)
 	defer t.Stop()
-	reminders := &outbound.Reminders{Reporter: b.deps.Reporter, Store: b.deps.Service.Store, Meta: b.deps.Store, Clock: b.deps.Clock}
+	reminders := b.deps.Reporter.NewReminders(b.deps.Store)
 	for {
 		select {
 		case <-ctx.Done():
@@ -244,24 +241,6 @@ func (b *Bot) sweep(ctx context.Context) {
 			b.log.WarnContext(ctx, "gate reminders", "err", err)
 		}
 	}
-}
-
-// runRequest starts Runner.Run for a request that became runnable; a
-// second Run of the same request only wakes the first.
-func (b *Bot) runRequest(id string) {
-	b.mu.Lock()
-	ctx := b.runCtx
-	b.mu.Unlock()
-	if ctx == nil || ctx.Err() != nil {
-		return
-	}
-	b.runWG.Add(1)
-	go func() {
-		defer b.runWG.Done()
-		if err := b.deps.Runner.Run(ctx, id); err != nil && ctx.Err() == nil {
-			b.log.ErrorContext(ctx, "run request", "request", id, "err", err)
-		}
-	}()
 }
 
 func (b *Bot) now() time.Time { return b.deps.Clock.Now() }

@@ -138,6 +138,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		Service: w.svc, Gates: gates, Log: logger,
 		Dirs: func(id string) (closure.Directory, error) { return w.dirs[id], nil },
 	}
+	w.svc.Planner, w.svc.Waker = w.runner, w.runner
 	b, err := New(Config{
 		TeamID: inTeam, Channels: []string{inOps, inOps2, inShared},
 		AppToken: w.srv.Options().AppToken, BotToken: w.srv.Options().BotToken, APIURL: w.srv.APIURL(),

@@ -52,6 +52,30 @@ func TestInboundRejectNeedsReason(t *testing.T) {
 	w.noWrites()
 }
 
+// A reject modal opened before the plan changed is refused by the domain's
+// staleness rule, in the card's words, and rejects nothing.
+func TestInboundStaleRejectIsRefused(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	req := w.open(inOps, domainA, "Company dissolved")
+	w.clickCard(bob, req.ID, blocks.ActionReject)
+	var view string
+	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool {
+		for _, v := range w.srv.Views() {
+			if v.User == bob && v.Open && v.CallbackID == blocks.CallbackReject {
+				view = v.ID
+				return true
+			}
+		}
+		return false
+	}))
+	w.repend(req.ID)
+	e, err := w.srv.Submit(bob, view, map[string]map[string]any{blocks.BlockRejectReason: {blocks.ActionRejectReason: "wrong tenant"}})
+	require.NoError(t, err)
+	assert.Nil(t, ackPayload(t, e))
+	w.refusalTo(bob, "out of date")
+	assert.Equal(t, closure.StatePending, w.get(req.ID).State)
+}
+
 // While paused by a second connection, clicks are refused too, before any
 // lookup or modal.
 func TestInboundPausedRefusesClicks(t *testing.T) {

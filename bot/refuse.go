@@ -26,7 +26,6 @@ var (
 	errForged        = &refusal{"That button or form does not match any request closebot drew it for, so nothing was done."}
 	errNotConfigured = &refusal{"closebot does not take requests in this conversation; use one of the configured channels."}
 	errSharedChannel = &refusal{"This channel is shared with another organisation, so closebot does not act in it."}
-	errStaleCard     = &refusal{"That message is out of date (the request changed since it was drawn); look at the current card and try again."}
 	errNoPlan        = &refusal{"This request has no plan summary to approve against; cancel it and open a new one."}
 	errNoAppID       = &refusal{"closebot has not finished connecting to Slack yet; try again in a moment."}
 )

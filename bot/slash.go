@@ -26,7 +26,7 @@ func (l lookup) Tenant(arg string) (commands.Tenant, bool) {
 // RequestExists answers true when the store cannot tell, so the action
 // reports its own error (commands.Lookup's contract).
 func (l lookup) RequestExists(id string) bool {
-	_, err := l.b.deps.Service.Store.Get(l.ctx, id)
+	_, err := l.b.deps.Service.Lookup(l.ctx, id)
 	return err == nil || !errors.Is(err, closure.ErrNotFound)
 }
 
@@ -73,26 +73,14 @@ func (b *Bot) slashCommand(ctx context.Context, j *job) error {
 	return nil
 }
 
-// open runs preflight and opens a request; the domain's commit makes the
-// Reporter post the card, then the full plan goes in its thread.
+// open is the domain's "open a request" use case (authorise, tenant lock,
+// preflight, open); its commit makes the Reporter post the card, then the
+// full plan goes in its thread.
 func (b *Bot) open(ctx context.Context, j *job, a closure.Actor, c commands.Command) error {
-	d := closure.Decider{Policy: b.deps.Policy, Actor: a, Now: b.now()}
-	if _, err := d.Can(closure.ActOpen, nil, c.Tenant.ID); err != nil {
-		return err // no Graph reads for someone who may not open
-	}
-	if held, err := b.lockHolder(ctx, c.Tenant.ID); err != nil {
-		return err
-	} else if held != "" {
-		return fmt.Errorf("%w (%s)", closure.ErrTenantLocked, held)
-	}
-	b.answer(ctx, j, blocks.Notice("Reading "+c.Tenant.Domain+" (read-only preflight); the request card follows."))
-	plan, err := b.deps.Runner.Plan(ctx, c.Tenant.ID)
-	if err != nil {
-		return err
-	}
-	summary := plan.Summary()
-	req, _, err := b.deps.Service.Open(ctx, a, closure.OpenInput{
-		Tenant: c.Tenant.ID, Reason: c.Reason, Channel: j.slash.ChannelID, Facts: plan.Facts(), Plan: &summary,
+	req, plan, err := b.deps.Service.OpenTenant(ctx, a, closure.OpenCommand{
+		Tenant: c.Tenant.ID, Reason: c.Reason, Channel: j.slash.ChannelID,
+	}, func() {
+		b.answer(ctx, j, blocks.Notice("Reading "+c.Tenant.Domain+" (read-only preflight); the request card follows."))
 	})
 	if err != nil {
 		return err
@@ -103,28 +91,10 @@ func (b *Bot) open(ctx context.Context, j *job, a closure.Actor, c commands.Comm
 	return nil
 }
 
-// lockHolder names the open request holding a tenant, if any.
-func (b *Bot) lockHolder(ctx context.Context, tenantID string) (string, error) {
-	open, err := b.deps.Service.Store.List(ctx, true, 0)
-	if err != nil {
-		return "", fmt.Errorf("list open requests: %w", err)
-	}
-	for _, r := range open {
-		if strings.EqualFold(r.TenantID, tenantID) && r.State.HoldsLock() {
-			return r.ID, nil
-		}
-	}
-	return "", nil
-}
-
 // plan shows a tenant's plan summary to the requester only: no request,
 // no writes.
 func (b *Bot) plan(ctx context.Context, j *job, a closure.Actor, c commands.Command) error {
-	d := closure.Decider{Policy: b.deps.Policy, Actor: a, Now: b.now()}
-	if _, err := d.Can(closure.ActPlan, nil, c.Tenant.ID); err != nil {
-		return err
-	}
-	plan, err := b.deps.Runner.Plan(ctx, c.Tenant.ID)
+	plan, err := b.deps.Service.PlanFor(ctx, a, c.Tenant.ID)
 	if err != nil {
 		return err
 	}
@@ -220,11 +190,6 @@ func (b *Bot) control(ctx context.Context, j *job, a closure.Actor, c commands.C
 	}
 	if err != nil {
 		return err
-	}
-	if c.Kind == commands.Resume {
-		b.runRequest(r.ID)
-	} else {
-		b.deps.Runner.Poke(r.ID) // a waiting Run sees the pause or abort now
 	}
 	b.answer(ctx, j, blocks.Notice(did+" "+r.ID+"."))
 	return nil

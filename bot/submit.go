@@ -45,7 +45,7 @@ func (b *Bot) submission(ctx context.Context, sm *socketmode.Client, req *socket
 			return true
 		}
 		j.replyIn = r.Channel
-		if meta.Version <= r.PendingSince || meta.Digest != r.PlanDigest {
+		if r.StaleForm(meta.Version, meta.Digest) != "" {
 			// Opened before the plan changed: the typed values are beside
 			// the point; the domain refuses it and says why.
 			b.ack(ctx, sm, req, nil)
@@ -105,9 +105,9 @@ func (b *Bot) submittedRequest(ctx context.Context, metadata string) (blocks.Met
 	if err != nil {
 		return blocks.Metadata{}, nil, errForged
 	}
-	r, err := b.deps.Service.Store.Get(ctx, meta.Request)
+	r, err := b.deps.Service.Lookup(ctx, meta.Request)
 	if err != nil {
-		return meta, nil, fmt.Errorf("read %s: %w", meta.Request, err)
+		return meta, nil, err
 	}
 	if meta.Version == 0 || meta.Version > r.Version {
 		return meta, r, errForged
@@ -118,9 +118,9 @@ func (b *Bot) submittedRequest(ctx context.Context, metadata string) (blocks.Met
 // approve decides a validated approval: the request's channel, a fresh
 // users.info and group membership, then the domain's compare-and-set.
 func (b *Bot) approve(ctx context.Context, j *job) error {
-	r, err := b.deps.Service.Store.Get(ctx, j.meta.Request)
+	r, err := b.deps.Service.Lookup(ctx, j.meta.Request)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", j.meta.Request, err)
+		return err
 	}
 	j.replyIn = r.Channel
 	if err := b.checkChannel(ctx, r.Channel); err != nil {
@@ -136,7 +136,7 @@ func (b *Bot) approve(ctx context.Context, j *job) error {
 	}
 	switch got.State {
 	case closure.StateApproved, closure.StateRunning:
-		b.runRequest(got.ID)
+		// The Service has started the runner.
 	default:
 		b.answer(ctx, j, blocks.Notice(fmt.Sprintf("Your approval of %s is counted (%d of %d needed).",
 			got.ID, got.CountApprovals(got.ConfigDigest), b.deps.Policy.Required)))
@@ -146,21 +146,18 @@ func (b *Bot) approve(ctx context.Context, j *job) error {
 
 // reject decides a reject submission.
 func (b *Bot) reject(ctx context.Context, j *job) error {
-	r, err := b.deps.Service.Store.Get(ctx, j.meta.Request)
+	r, err := b.deps.Service.Lookup(ctx, j.meta.Request)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", j.meta.Request, err)
+		return err
 	}
 	j.replyIn = r.Channel
 	if err := b.checkChannel(ctx, r.Channel); err != nil {
 		return err
 	}
-	if j.meta.Version <= r.PendingSince || j.meta.Digest != r.PlanDigest {
-		return errStaleCard
-	}
 	a, err := b.actorFor(ctx, j.o.user, freshGroups, closure.ActReject, r, "")
 	if err != nil {
 		return err
 	}
-	_, _, err = b.deps.Service.Reject(ctx, a, r.ID, j.reason)
+	_, _, err = b.deps.Service.Reject(ctx, a, r.ID, closure.RejectInput{Version: j.meta.Version, PlanDigest: j.meta.Digest, Reason: j.reason})
 	return err
 }

@@ -199,7 +199,7 @@ func decide(d closure.Decider, act closure.Action, req *closure.Request) (*closu
 		next, _, err := d.Approve(req, closure.ApproveInput{Version: req.Version, PlanDigest: req.PlanDigest})
 		return next, err
 	case closure.ActReject:
-		next, _, err := d.Reject(req, "wrong tenant")
+		next, _, err := d.Reject(req, closure.RejectInput{Version: req.Version, PlanDigest: req.PlanDigest, Reason: "wrong tenant"})
 		return next, err
 	case closure.ActCancel:
 		next, _, err := d.Cancel(req)

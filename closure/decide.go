@@ -97,12 +97,9 @@ func (d Decider) Approve(req *Request, in ApproveInput) (*Request, Event, error)
 	if req.Facts.KeepObjectID == "" {
 		return nil, Event{}, deny(RuleNoKeep, ActApprove, req.State, "")
 	}
-	if in.Version == 0 || in.Version > req.Version || (req.PendingSince != 0 && in.Version <= req.PendingSince) {
-		return nil, Event{}, deny(RuleStaleVersion, ActApprove, req.State, "")
-	}
 	cfg := d.Policy.ConfigDigest(req.TenantID)
-	if in.ConfigDigest != "" && in.ConfigDigest != cfg {
-		return nil, Event{}, deny(RuleConfigChanged, ActApprove, req.State, "")
+	if rule := staleRound(req, in, cfg); rule != "" {
+		return nil, Event{}, deny(rule, ActApprove, req.State, "")
 	}
 	valid, dropped := validApprovals(req.Approvals, req.PlanDigest, cfg)
 	if _, ok := valid[d.Actor.UserID]; ok {
@@ -171,19 +168,110 @@ func validApprovals(all map[string]Approval, plan, cfg string) (map[string]Appro
 	return valid, dropped
 }
 
+// staleRound is the one staleness rule for a decision on a pending round
+// made from a form (the approval or reject modal): the form must show the
+// request's current plan digest, have been drawn at a version the request
+// had since its current round began, and (when it carries one) under the
+// current config digest. It returns the rule that refuses it, or "".
+func staleRound(req *Request, in ApproveInput, cfg string) Rule {
+	switch {
+	case in.PlanDigest != req.PlanDigest:
+		return RulePlanChanged
+	case in.Version == 0 || in.Version > req.Version || (req.PendingSince != 0 && in.Version <= req.PendingSince):
+		return RuleStaleVersion
+	case in.ConfigDigest != "" && in.ConfigDigest != cfg:
+		return RuleConfigChanged
+	}
+	return ""
+}
+
+// StaleForm returns the rule refusing a decision from a form drawn at
+// version showing planDigest (the approval or reject modal), or "" when it
+// is current: the adapter asks it before validating the typed values of a
+// form the decision will refuse anyway.
+func (r *Request) StaleForm(version uint64, planDigest string) Rule {
+	return staleRound(r, ApproveInput{Version: version, PlanDigest: planDigest}, "")
+}
+
+// staleCard is the staleness rule for a button drawn on a card or message:
+// one drawn before the request's current pending round began is out of
+// date (RuleStaleCard).
+func staleCard(req *Request, act Action, seen uint64) error {
+	if seen <= req.PendingSince {
+		return deny(RuleStaleCard, act, req.State, "")
+	}
+	return nil
+}
+
+// CountedApprovers are the ids (sorted) of the approvals that count: given
+// under the request's plan digest and configDigest. It is the one rule for
+// "does this approval count?", used by decisions (with the policy's current
+// config digest) and by displays (with the request's).
+func (r *Request) CountedApprovers(configDigest string) []string {
+	v, _ := validApprovals(r.Approvals, r.PlanDigest, configDigest)
+	if len(v) == 0 {
+		return nil
+	}
+	return sortedKeys(v)
+}
+
 // CountApprovals returns how many approvals count under the current digests.
 func (r *Request) CountApprovals(configDigest string) int {
 	v, _ := validApprovals(r.Approvals, r.PlanDigest, configDigest)
 	return len(v)
 }
 
-// Reject ends a pending request; an approver other than the owner must say why.
-func (d Decider) Reject(req *Request, reason string) (*Request, Event, error) {
+// HasApproved reports whether user's approval counts under configDigest.
+func (r *Request) HasApproved(user, configDigest string) bool {
+	v, _ := validApprovals(r.Approvals, r.PlanDigest, configDigest)
+	_, ok := v[user]
+	return ok
+}
+
+// Check is the pre-check before a person's form opens for act (the
+// approval or reject modal, from a button drawn at version seen): the
+// authorisation table, a button drawn before the current round, and for
+// an approval the expiry and an approval already counted. The decision
+// at the form's submission checks everything again.
+func (d Decider) Check(act Action, req *Request, seen uint64) error {
+	if _, err := d.Policy.Authorize(d.Actor, act, req, ""); err != nil {
+		return err
+	}
+	if err := staleCard(req, act, seen); err != nil {
+		return err
+	}
+	if act != ActApprove {
+		return nil
+	}
+	if req.ExpiryDue(d.Now) {
+		return deny(RuleExpired, act, req.State, "")
+	}
+	if req.HasApproved(d.Actor.UserID, d.Policy.ConfigDigest(req.TenantID)) {
+		return deny(RuleAlreadyApproved, act, req.State, "")
+	}
+	return nil
+}
+
+// RejectInput is what the reject modal carried: the version and plan
+// digest it was drawn at, and the typed reason.
+type RejectInput struct {
+	Version    uint64
+	PlanDigest string
+	Reason     string
+}
+
+// Reject ends a pending request; an approver other than the owner must say
+// why. A form drawn before the current round or plan is refused like an
+// approval's (the same staleness rule), in the card's words (RuleStaleCard).
+func (d Decider) Reject(req *Request, in RejectInput) (*Request, Event, error) {
 	roles, err := d.Policy.Authorize(d.Actor, ActReject, req, "")
 	if err != nil {
 		return nil, Event{}, err
 	}
-	reason = strings.TrimSpace(reason)
+	if req.StaleForm(in.Version, in.PlanDigest) != "" {
+		return nil, Event{}, deny(RuleStaleCard, ActReject, req.State, "")
+	}
+	reason := strings.TrimSpace(in.Reason)
 	if reason == "" {
 		return nil, Event{}, deny(RuleReasonRequired, ActReject, req.State, "")
 	}

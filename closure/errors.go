@@ -32,6 +32,7 @@ const (
 	RuleWrongState       Rule = "wrong_state"
 	RuleStaleVersion     Rule = "stale_version"
 	RulePlanChanged      Rule = "plan_changed"
+	RuleStaleCard        Rule = "stale_card" // a button or form drawn before the current round
 	RuleConfigChanged    Rule = "config_changed"
 	RuleAlreadyApproved  Rule = "already_approved"
 	RuleExpired          Rule = "expired"
@@ -90,7 +91,7 @@ func RuleOf(err error) Rule {
 // where a decision expected it (another state, a newer version, a gate
 // already satisfied, a window still open): re-reading it resolves them.
 var movedOn = map[Rule]bool{
-	RuleWrongState: true, RuleStaleVersion: true, RulePlanChanged: true, RuleConfigChanged: true,
+	RuleWrongState: true, RuleStaleVersion: true, RuleStaleCard: true, RulePlanChanged: true, RuleConfigChanged: true,
 	RuleAlreadyApproved: true, RuleExpired: true, RuleNotAwaiting: true, RuleWrongStep: true,
 	RuleGateSatisfied: true, RuleAlreadyAttested: true, RuleWindowOpen: true, RuleNotDue: true,
 }
@@ -118,6 +119,7 @@ var messages = map[Rule]string{
 
 	RuleWrongState:       "%s is not possible now: the request is %s.",
 	RuleStaleVersion:     "The request changed after you opened this form; look at it again and retry.",
+	RuleStaleCard:        "That message is out of date (the request changed since it was drawn); look at the current card and try again.",
 	RulePlanChanged:      "The plan changed after you opened this form; review the new plan and approve again.",
 	RuleConfigChanged:    "The approval configuration changed; the request must be approved again under it.",
 	RuleAlreadyApproved:  "Your approval is already counted.",

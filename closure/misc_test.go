@@ -153,9 +153,9 @@ func TestOpenRefusals(t *testing.T) {
 func TestRejectAndAttestRules(t *testing.T) {
 	pol, req, now := caseFixture(roleSet{approver: true}, false, closure.StatePending)
 	d := closure.Decider{Policy: pol, Actor: person(me), Now: now}
-	_, _, err := d.Reject(req, " ")
+	_, _, err := d.Reject(req, closure.RejectInput{Version: req.Version, PlanDigest: req.PlanDigest, Reason: " "})
 	requireRule(t, closure.RuleReasonRequired, err)
-	next, ev, err := d.Reject(req, "wrong tenant")
+	next, ev, err := d.Reject(req, closure.RejectInput{Version: req.Version, PlanDigest: req.PlanDigest, Reason: "wrong tenant"})
 	require.NoError(t, err)
 	assert.Equal(t, closure.StateRejected, next.State)
 	assert.Equal(t, "wrong tenant", ev.Detail["reason"])

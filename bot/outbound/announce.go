@@ -123,3 +123,9 @@ func (r *Reporter) remind(req *closure.Request, g closure.Gate, now time.Time) {
 			func(context.Context) (blocks.Message, error) { return msg, nil })
 	}
 }
+
+// NewReminders builds the Reminders of this Reporter's store and clock,
+// keeping their schedule in meta.
+func (r *Reporter) NewReminders(meta MetaStore) *Reminders {
+	return &Reminders{Reporter: r, Store: r.cfg.Store, Meta: meta, Clock: r.cfg.Clock}
+}

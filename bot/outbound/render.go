@@ -28,7 +28,7 @@ func (r *Reporter) cardView(ctx context.Context, req *closure.Request) blocks.Ca
 		TenantDomain: req.TenantDomain, TenantID: req.TenantID,
 		Requester: req.Requester, Reason: req.Reason, State: req.State,
 		CreatedAt: req.CreatedAt, ExpiresAt: req.ExpiresAt, Now: r.cfg.Clock.Now(),
-		DriftLines: req.DriftLines, Approvers: p.Approvers, Approvals: validApprovers(req),
+		DriftLines: req.DriftLines, Approvers: p.Approvers, Approvals: req.CountedApprovers(req.ConfigDigest),
 		Required: p.Required, Step: req.Step, PausedFrom: req.PausedFrom, WindowEndsAt: req.WindowEndsAt,
 		ProofError: req.ProofError, RejectReason: req.RejectReason, FailReason: req.FailReason,
 		RestoreDeadline: req.RestoreDeadline, RestoredAt: req.RestoredAt, ClosedAt: req.ClosedAt,
@@ -41,19 +41,6 @@ func (r *Reporter) cardView(ctx context.Context, req *closure.Request) blocks.Ca
 		v.Summary, v.Top, v.Warnings = planCard(s)
 	}
 	return v
-}
-
-// validApprovers are the approvals of this round that still count: given
-// under the request's current plan and config digests.
-func validApprovers(req *closure.Request) []string {
-	var out []string
-	for id, a := range req.Approvals {
-		if a.PlanDigest == req.PlanDigest && a.ConfigDigest == req.ConfigDigest {
-			out = append(out, id)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // actorOf is who did the request's last action of that name.
@@ -303,7 +290,7 @@ func orWord(s, def string) string {
 func eventViewOf(req *closure.Request, ev closure.Event, p *closure.Policy) blocks.EventView {
 	return blocks.EventView{
 		RequestID: req.ID, Action: ev.Action, Actor: ev.Actor, Detail: ev.Detail,
-		Approvals: len(validApprovers(req)), Confirmations: len(req.Confirmations), Required: p.Required,
+		Approvals: req.CountApprovals(req.ConfigDigest), Confirmations: len(req.Confirmations), Required: p.Required,
 		RejectReason: req.RejectReason, FailReason: req.FailReason, Seq: ev.Seq, MAC: ev.MAC,
 	}
 }

@@ -19,14 +19,15 @@ import (
 
 // Runner executes closure requests from their stored state.
 //
-// The bot uses three entry points:
+// The bot and the Service use these entry points:
 //
 //   - Run(ctx, id) executes one request until it needs a person to move it
 //     (pending, paused, failed, aborted, or ended) and returns; it waits by
 //     itself for the abort window, gates, confirmations and the tenant's
 //     deletion. Call it in a goroutine whenever a request becomes runnable
 //     (approved, resumed, retried, restore asked); a second Run of the same
-//     request only wakes the first.
+//     request only wakes the first. Wake(id) does that for the Service
+//     (closure.Waker) once ResumeAll has given it a context.
 //   - Poke(id) wakes a waiting Run at once: call it after an attestation,
 //     a Re-check click, a step-5 confirmation or a Purge.
 //   - ResumeAll(ctx) at start-up starts Run for every open request, after
@@ -58,6 +59,7 @@ type Runner struct {
 	verified map[string]bool          // request → drift checked since this Run (re)started
 	checked  map[string]time.Time     // request → last gate re-check
 	wg       sync.WaitGroup
+	base     context.Context // ResumeAll's: the Runs Wake starts run under it
 }
 
 // Wait says why Advance stopped and when it wants to run again.
@@ -113,6 +115,9 @@ func (r *Runner) Plan(ctx context.Context, tenant string) (*closure.Plan, error)
 // ResumeAll starts Run for every open request (at start-up). Wait waits
 // for the Runs it started.
 func (r *Runner) ResumeAll(ctx context.Context) ([]string, error) {
+	r.mu.Lock()
+	r.base = ctx
+	r.mu.Unlock()
 	open, err := r.store().List(ctx, true, 0)
 	if err != nil {
 		return nil, fmt.Errorf("list open requests: %w", err)
@@ -136,7 +141,28 @@ func (r *Runner) ResumeAll(ctx context.Context) ([]string, error) {
 	return started, nil
 }
 
-// Wait waits for the Runs ResumeAll started.
+// Wake starts Run for a request that became runnable (approved, resumed,
+// retried, restore asked), under ResumeAll's context; a Run already there
+// is woken instead. Before ResumeAll, or once its context ended, it does
+// nothing. It is closure.Waker's Wake: the Service calls it after such a
+// decision.
+func (r *Runner) Wake(id string) {
+	r.mu.Lock()
+	ctx := r.base
+	r.mu.Unlock()
+	if ctx == nil || ctx.Err() != nil {
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		if err := r.Run(ctx, id); err != nil && ctx.Err() == nil {
+			r.logger().ErrorContext(ctx, "run request", "request", id, "err", err)
+		}
+	}()
+}
+
+// Wait waits for the Runs ResumeAll and Wake started.
 func (r *Runner) Wait() { r.wg.Wait() }
 
 // Halt sets or lifts the emergency stop (the stop file, DESIGN §3): while
@@ -168,7 +194,7 @@ func (r *Runner) Poke(id string) {
 
 // Run executes a request until a person must move it; see Runner.
 func (r *Runner) Run(ctx context.Context, id string) error {
-	// The bot calls Run after a Resume or re-approval: when a Run is
+	// Wake calls Run after a Resume or re-approval: when a Run is
 	// already there, claim wakes it and has it check the plan again.
 	poke, ok := r.claim(id)
 	if !ok {

@@ -23,6 +23,13 @@ import (
 	"github.com/closebot/closebot/store"
 )
 
+// The concrete collaborators the bot's ports stand for.
+var (
+	_ bot.Domain   = (*closure.Service)(nil)
+	_ bot.Executor = (*closurerun.Runner)(nil)
+	_ bot.Outbound = (*outbound.Reporter)(nil)
+)
+
 // metaConfigSnapshot is where the authorisation part of the last run's
 // configuration is kept, to post what changed at the next start (DESIGN §3).
 const metaConfigSnapshot = "config.snapshot"
@@ -125,6 +132,8 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 		},
 		Gates: gates, Log: log.With("component", "runner"), After: w.After,
 	}
+	p.service.Planner = p.runner // the use cases read tenants through the executor
+	p.service.Waker = p.runner   // and wake it after a decision
 
 	var tenants []commands.Tenant
 	for _, t := range cfg.Tenants {
