@@ -214,7 +214,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	cancel()
 	bg.Wait()
 	b.runWG.Wait()
-	b.deps.Runner.Wait()
+	b.deps.Runner.WaitRuns()
 	return err
 }
 

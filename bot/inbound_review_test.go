@@ -191,7 +191,7 @@ func TestInboundReApprovalReadsTheTenantAgain(t *testing.T) {
 			n.Step = 1
 			n.ProvenKeep = n.Facts.KeepObjectID
 		})
-	req, _, err := w.svc.System(context.Background(), req.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	req, _, err := w.svc.ApplySystem(context.Background(), req.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		fresh := r.Facts.Clone()
 		fresh.SyncEnabled = !fresh.SyncEnabled
 		return s.Repend(r, fresh, r.Plan, s.Verify(r, fresh))

@@ -46,7 +46,7 @@ type Domain interface {
 // decision the Service wakes it (closure.Waker).
 type Executor interface {
 	ResumeAll(ctx context.Context) ([]string, error)
-	Wait()
+	WaitRuns()
 }
 
 // Outbound is the outbound side the bot starts and asks to post

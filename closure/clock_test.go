@@ -71,7 +71,7 @@ func TestStuckDetection(t *testing.T) {
 		moved, err := h.svc.MarkStuckDue(ctx)
 		require.NoError(t, err)
 		assert.Empty(t, moved)
-		_, _, err = h.svc.System(ctx, r.ID, closure.System.MarkStuck)
+		_, _, err = h.svc.ApplySystem(ctx, r.ID, closure.System.MarkStuck)
 		requireRule(t, closure.RuleNotDue, err)
 
 		h.clock.Set(due)
@@ -119,7 +119,7 @@ func TestSettleAfterReapproval(t *testing.T) {
 	require.Equal(t, closure.StateRunning, r.State)
 	r = h.sys(t, r.ID, closure.System.Settle)
 	assert.Equal(t, closure.StateGate, r.State)
-	_, _, err := h.svc.System(ctx, r.ID, closure.System.Settle)
+	_, _, err := h.svc.ApplySystem(ctx, r.ID, closure.System.Settle)
 	requireRule(t, closure.RuleNotDue, err)
 
 	// Stop file: the bot pauses; a person resumes; the gate was satisfied meanwhile.

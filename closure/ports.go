@@ -5,6 +5,23 @@ import (
 	"time"
 )
 
+// Waker wakes the executor after a decision: Wake starts (or wakes) the
+// Run of a request that became runnable (approved, resumed, retried,
+// restore asked); Poke wakes a waiting Run at once (a pause, an abort, a
+// confirmation, a purge, an attestation, a Re-check).
+type Waker interface {
+	Wake(id string)
+	Poke(id string)
+}
+
+// Planner is the executor's read side, the I/O the use cases need: a
+// tenant's plan (preflight) and the re-read of a request sent back for
+// approval before its approval modal opens.
+type Planner interface {
+	Plan(ctx context.Context, tenant string) (*Plan, error)
+	PrepareApproval(ctx context.Context, id string) (*Request, error)
+}
+
 // Reporter is what the runner tells the people (the bot implements it in
 // Slack). Every call happens after the change it reports is committed, so
 // nothing is announced that is not on disk; a Reporter error is logged and

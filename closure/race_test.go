@@ -112,7 +112,7 @@ func TestRaceModalAfterRepend(t *testing.T) {
 		in := closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest}
 		errs := race(
 			func() error {
-				_, _, err := h.svc.System(ctx, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+				_, _, err := h.svc.ApplySystem(ctx, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 					return s.Repend(r, fresh, nil, s.Verify(r, fresh))
 				})
 				return err

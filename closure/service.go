@@ -35,15 +35,6 @@ type Service struct {
 	Log   *slog.Logger
 }
 
-// Waker wakes the executor after a decision: Wake starts (or wakes) the
-// Run of a request that became runnable (approved, resumed, retried,
-// restore asked); Poke wakes a waiting Run at once (a pause, an abort, a
-// confirmation, a purge, an attestation, a Re-check).
-type Waker interface {
-	Wake(id string)
-	Poke(id string)
-}
-
 func (s *Service) wake(id string) {
 	if s.Waker != nil {
 		s.Waker.Wake(id)
@@ -70,14 +61,6 @@ func (s *Service) woken(req *Request, ev Event, err error) (*Request, Event, err
 		s.wake(req.ID)
 	}
 	return req, ev, err
-}
-
-// Planner is the executor's read side, the I/O the use cases need: a
-// tenant's plan (preflight) and the re-read of a request sent back for
-// approval before its approval modal opens.
-type Planner interface {
-	Plan(ctx context.Context, tenant string) (*Plan, error)
-	PrepareApproval(ctx context.Context, id string) (*Request, error)
 }
 
 // Decide is a decision on the request as read now.
@@ -383,8 +366,9 @@ func (s *Service) Recheck(ctx context.Context, a Actor, id, gateID string) (Even
 	return got, nil
 }
 
-// System applies one of the bot's own decisions with compare-and-set.
-func (s *Service) System(ctx context.Context, id string, f func(sys System, req *Request) (*Request, Event, error)) (*Request, Event, error) {
+// ApplySystem applies one of closebot's own decisions (a System method) with
+// compare-and-set; the name keeps it apart from the System type it applies.
+func (s *Service) ApplySystem(ctx context.Context, id string, f func(sys System, req *Request) (*Request, Event, error)) (*Request, Event, error) {
 	return s.Apply(ctx, id, func(r *Request, now time.Time) (*Request, Event, error) {
 		return f(s.system(now), r)
 	})
@@ -403,7 +387,7 @@ func (s *Service) ExpireDue(ctx context.Context) ([]*Request, error) {
 		if !r.ExpiryDue(s.Clock.Now()) {
 			continue
 		}
-		got, _, err := s.System(ctx, r.ID, System.Expire)
+		got, _, err := s.ApplySystem(ctx, r.ID, System.Expire)
 		if RuleOf(err).MovedOn() {
 			continue // moved on meanwhile (approved, cancelled...)
 		}
@@ -428,7 +412,7 @@ func (s *Service) MarkStuckDue(ctx context.Context) ([]*Request, error) {
 		if !r.StuckDue(s.Clock.Now(), s.Policy.StuckAfter) {
 			continue
 		}
-		got, _, err := s.System(ctx, r.ID, System.MarkStuck)
+		got, _, err := s.ApplySystem(ctx, r.ID, System.MarkStuck)
 		if RuleOf(err).MovedOn() {
 			continue
 		}
@@ -456,7 +440,7 @@ func (s *Service) PauseAll(ctx context.Context, why string) ([]string, error) {
 		if !r.State.Pausable() {
 			continue
 		}
-		_, _, err := s.System(ctx, r.ID, func(sys System, req *Request) (*Request, Event, error) {
+		_, _, err := s.ApplySystem(ctx, r.ID, func(sys System, req *Request) (*Request, Event, error) {
 			return sys.Pause(req, why)
 		})
 		var d *Denied

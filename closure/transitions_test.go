@@ -91,7 +91,7 @@ func TestHappyPath(t *testing.T) {
 	assert.Equal(t, closure.StateProving, r.State)
 	r = h.sys(t, r.ID, closure.System.ProofPassed)
 	assert.Equal(t, t0.Add(30*time.Minute), r.WindowEndsAt)
-	_, _, err = h.svc.System(ctx, r.ID, closure.System.StartSteps)
+	_, _, err = h.svc.ApplySystem(ctx, r.ID, closure.System.StartSteps)
 	requireRule(t, closure.RuleWindowOpen, err)
 	h.clock.Advance(30 * time.Minute)
 	r = h.sys(t, r.ID, closure.System.StartSteps)
@@ -122,7 +122,7 @@ func TestHappyPath(t *testing.T) {
 	assert.Equal(t, closure.StepWaiting, r.StepAt(2).Status)
 
 	// The gate needs its attestation before it can be satisfied.
-	_, _, err = h.svc.System(ctx, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	_, _, err = h.svc.ApplySystem(ctx, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.SatisfyGate(r, "2.azure")
 	})
 	requireRule(t, closure.RuleNotAttestable, err)

@@ -155,9 +155,17 @@ func TestOutboundOutboxPriorityCoalescingAndBudget(t *testing.T) {
 	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(sent) == 1 }, 2*time.Second, time.Millisecond)
 	assert.Equal(t, 1, o.Len(), "the budget (1 burst) holds the progress edit")
 	o.Enqueue(job("step.1", PriorityProgress, "step v3", MethodUpdate)) // latest state wins
-	require.Eventually(t, func() bool { return ft.pending() > 0 }, 2*time.Second, time.Millisecond)
-	ft.Advance(time.Second)
-	<-o.Idle()
+	// The enqueue wakes the outbox, which may compute its budget wait just
+	// before an advance and register it just after: advance until idle.
+	idle := func() bool {
+		select {
+		case <-o.Idle():
+			return true
+		default:
+			return false
+		}
+	}
+	require.Eventually(t, func() bool { ft.Advance(time.Second); return idle() }, 5*time.Second, 10*time.Millisecond)
 	mu.Lock()
 	assert.Equal(t, []string{"card", "step v3"}, sent, "action first; progress coalesced to the latest")
 	mu.Unlock()

@@ -9,7 +9,7 @@ import (
 
 // recheckGates re-checks every open gate of the request (its own checks
 // and attestations) and reports whether the request's state changed.
-func (x *exec) recheckGates(ctx context.Context, req *closure.Request) (bool, error) {
+func (x *tenantWork) recheckGates(ctx context.Context, req *closure.Request) (bool, error) {
 	var subs []closure.CompanySubscription
 	var org *closure.Organization
 	before := req.State
@@ -71,7 +71,7 @@ func (x *exec) recheckGates(ctx context.Context, req *closure.Request) (bool, er
 	return after.State != before, nil
 }
 
-func (x *exec) satisfy(ctx context.Context, gateID string) (bool, error) {
+func (x *tenantWork) satisfy(ctx context.Context, gateID string) (bool, error) {
 	q, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.SatisfyGate(q, gateID)
 	})

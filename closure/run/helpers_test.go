@@ -108,7 +108,7 @@ func (h *harness) approve(t *testing.T, user string, r *closure.Request) *closur
 
 func (h *harness) sys(t *testing.T, id string, f func(closure.System, *closure.Request) (*closure.Request, closure.Event, error)) *closure.Request {
 	t.Helper()
-	got, _, err := h.svc.System(context.Background(), id, f)
+	got, _, err := h.svc.ApplySystem(context.Background(), id, f)
 	require.NoError(t, err)
 	return got
 }

@@ -23,7 +23,7 @@ func (r *Runner) PrepareApproval(ctx context.Context, id string) (*closure.Reque
 	if req.State != closure.StatePending || req.Interrupted == nil {
 		return req, nil
 	}
-	x, err := r.exec(req)
+	x, err := r.workOn(req)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func (r *Runner) PrepareApproval(ctx context.Context, id string) (*closure.Reque
 	if fresh.Digest() == req.PlanDigest && summary.SameApproval(req.Plan) {
 		return req, nil
 	}
-	got, _, err := r.Service.System(ctx, id, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+	got, _, err := r.Service.ApplySystem(ctx, id, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.Replan(q, fresh, &summary)
 	})
 	return got, err

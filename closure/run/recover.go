@@ -67,7 +67,7 @@ func orphanIntents(evs []closure.Event) []closure.Event {
 // intended deletion whose object is gone was made by this request. An
 // intended write that did not happen is simply made again by its step
 // (every write is idempotent), so nothing is repeated or skipped.
-func (x *exec) reconcile(ctx context.Context) error {
+func (x *tenantWork) reconcile(ctx context.Context) error {
 	evs, err := x.r.store().Events(ctx, x.id)
 	if err != nil {
 		return fmt.Errorf("read audit of %s: %w", x.id, err)

@@ -14,7 +14,7 @@ import (
 // intended deletions that Entra holds as deleted), until the restore
 // deadline.
 func (r *Runner) restore(ctx context.Context, req *closure.Request) error {
-	x, err := r.exec(req)
+	x, err := r.workOn(req)
 	if err != nil {
 		return err
 	}

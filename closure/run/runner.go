@@ -162,8 +162,9 @@ func (r *Runner) Wake(id string) {
 	}()
 }
 
-// Wait waits for the Runs ResumeAll and Wake started.
-func (r *Runner) Wait() { r.wg.Wait() }
+// WaitRuns waits for the Runs ResumeAll and Wake started (a method, unlike
+// the Wait type, which says why a Run paused).
+func (r *Runner) WaitRuns() { r.wg.Wait() }
 
 // Halt sets or lifts the emergency stop (the stop file, DESIGN §3): while
 // set, no request makes any Graph call or write, whatever its state
@@ -450,7 +451,7 @@ func (r *Runner) settleError(ctx context.Context, id string, err error) error {
 		}
 		f = &failure{why: err.Error()}
 	}
-	_, _, cerr := r.Service.System(ctx, id, func(s closure.System, req *closure.Request) (*closure.Request, closure.Event, error) {
+	_, _, cerr := r.Service.ApplySystem(ctx, id, func(s closure.System, req *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.Fail(req, f.why)
 	})
 	if closure.RuleOf(cerr) != "" {
@@ -463,7 +464,7 @@ func (r *Runner) settleError(ctx context.Context, id string, err error) error {
 
 // advanceSteps runs, re-checks or waits a request in running, gate or stuck.
 func (r *Runner) advanceSteps(ctx context.Context, req *closure.Request, rechecked *bool) (*Wait, error) {
-	x, err := r.exec(req)
+	x, err := r.workOn(req)
 	if err != nil {
 		return nil, err
 	}
@@ -533,7 +534,7 @@ func (r *Runner) advanceSteps(ctx context.Context, req *closure.Request, recheck
 // is a bug in closebot's own decision and stays an error: it is logged
 // and retried, never taken for progress.
 func (r *Runner) commitErr(ctx context.Context, id string, f func(closure.System, *closure.Request) (*closure.Request, closure.Event, error)) error {
-	_, _, err := r.Service.System(ctx, id, f)
+	_, _, err := r.Service.ApplySystem(ctx, id, f)
 	if closure.RuleOf(err).MovedOn() {
 		return fmt.Errorf("%w: %v", errStopped, err)
 	}
@@ -542,7 +543,7 @@ func (r *Runner) commitErr(ctx context.Context, id string, f func(closure.System
 
 // prove runs the kept admin's sign-in proof (DESIGN §2.4).
 func (r *Runner) prove(ctx context.Context, req *closure.Request) error {
-	x, err := r.exec(req)
+	x, err := r.workOn(req)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func TestResumeAllAndPoke(t *testing.T) {
 	// A second Run of the same request only wakes the first.
 	require.NoError(t, runner.Run(ctx, r.ID))
 	cancel()
-	runner.Wait()
+	runner.WaitRuns()
 }
 
 // TestStuckGate: a gate stuck_after past its ETA makes the request stuck;

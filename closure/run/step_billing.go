@@ -14,7 +14,7 @@ import (
 // their gates when execution starts, because cancellations can take
 // months, re-checks them on its own, and finishes the steps in order.
 
-func (x *exec) subscriptions(ctx context.Context) ([]closure.CompanySubscription, error) {
+func (x *tenantWork) subscriptions(ctx context.Context) ([]closure.CompanySubscription, error) {
 	subs, err := x.dir.Subscriptions(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read subscriptions: %w", err)
@@ -73,7 +73,7 @@ func subParams(subs []closure.CompanySubscription) (map[string]string, time.Time
 
 // ensureBillingGates opens the gates of steps 2 and 3 once, when
 // execution starts. It reports whether it opened any.
-func (x *exec) ensureBillingGates(ctx context.Context, req *closure.Request) (bool, error) {
+func (x *tenantWork) ensureBillingGates(ctx context.Context, req *closure.Request) (bool, error) {
 	if hasGateOf(req, closure.GateAzure) {
 		return false, nil
 	}
@@ -96,7 +96,7 @@ func (x *exec) ensureBillingGates(ctx context.Context, req *closure.Request) (bo
 
 // openChannelGates opens a step-2 gate per channel that has active
 // subscriptions and no open gate.
-func (x *exec) openChannelGates(ctx context.Context, req *closure.Request, subs []closure.CompanySubscription) error {
+func (x *tenantWork) openChannelGates(ctx context.Context, req *closure.Request, subs []closure.CompanySubscription) error {
 	byChannel := map[string][]closure.CompanySubscription{}
 	for _, s := range subs {
 		// A self-service product waits until it is removed (Deleted or
@@ -122,7 +122,7 @@ func (x *exec) openChannelGates(ctx context.Context, req *closure.Request, subs 
 }
 
 // openDeleteGate opens step 3's gate when a subscription is not Deleted.
-func (x *exec) openDeleteGate(ctx context.Context, req *closure.Request, subs []closure.CompanySubscription) error {
+func (x *tenantWork) openDeleteGate(ctx context.Context, req *closure.Request, subs []closure.CompanySubscription) error {
 	var left []closure.CompanySubscription
 	for _, s := range subs {
 		if s.Status != "Deleted" && !s.SelfService { // removed at step 2's own gate
@@ -139,7 +139,7 @@ func (x *exec) openDeleteGate(ctx context.Context, req *closure.Request, subs []
 
 // stepCancel is step 2: done when no subscription is Enabled or Warning
 // and the Azure attestation's gate is satisfied.
-func (x *exec) stepCancel(ctx context.Context, req *closure.Request) (*Wait, error) {
+func (x *tenantWork) stepCancel(ctx context.Context, req *closure.Request) (*Wait, error) {
 	subs, err := x.subscriptions(ctx)
 	if err != nil {
 		return nil, err
@@ -165,7 +165,7 @@ func (x *exec) stepCancel(ctx context.Context, req *closure.Request) (*Wait, err
 
 // stepDeleteSubscriptions is step 3: done when every subscription is
 // Deleted or absent.
-func (x *exec) stepDeleteSubscriptions(ctx context.Context, req *closure.Request) (*Wait, error) {
+func (x *tenantWork) stepDeleteSubscriptions(ctx context.Context, req *closure.Request) (*Wait, error) {
 	subs, err := x.subscriptions(ctx)
 	if err != nil {
 		return nil, err
@@ -185,7 +185,7 @@ func (x *exec) stepDeleteSubscriptions(ctx context.Context, req *closure.Request
 
 // finishGatedStep waits while a gate of the step is open, and finishes the
 // step when its check passes.
-func (x *exec) finishGatedStep(ctx context.Context, step int, check func() (bool, string)) (*Wait, error) {
+func (x *tenantWork) finishGatedStep(ctx context.Context, step int, check func() (bool, string)) (*Wait, error) {
 	req, err := x.r.store().Get(ctx, x.id)
 	if err != nil {
 		return nil, err
@@ -211,7 +211,7 @@ func (x *exec) finishGatedStep(ctx context.Context, step int, check func() (bool
 
 // recheckSubscriptionGate satisfies a billing gate whose subscriptions
 // are done, or records progress (fewer left, a new ETA).
-func (x *exec) recheckSubscriptionGate(ctx context.Context, g closure.Gate, subs []closure.CompanySubscription) (bool, error) {
+func (x *tenantWork) recheckSubscriptionGate(ctx context.Context, g closure.Gate, subs []closure.CompanySubscription) (bool, error) {
 	var left []closure.CompanySubscription
 	for _, s := range subs {
 		switch g.Kind {

@@ -12,7 +12,7 @@ import (
 // removeSP deletes a service principal at step 5's safe point; where Graph
 // refuses, it sets accountEnabled=false instead. It reports whether it
 // disabled it, and in words what Graph refused outright.
-func (x *exec) removeSP(ctx context.Context, ok func(*closure.Request) bool, sp closure.ServicePrincipal) (bool, string, error) {
+func (x *tenantWork) removeSP(ctx context.Context, ok func(*closure.Request) bool, sp closure.ServicePrincipal) (bool, string, error) {
 	obj := closure.DeletedObject{ID: sp.ID, Name: sp.DisplayName, Kind: closure.KindServicePrincipal}
 	if err := x.intend(ctx, ok, closure.EvIntentDelSP, obj.Detail()); err != nil {
 		return false, "", err
@@ -55,7 +55,7 @@ const deleteTenantGate = "5.delete_tenant"
 // check), then the deletion of tenant-owned Application service
 // principals and app registrations (never closebot's, never Microsoft's,
 // never the deny-list), then the kept admin's tenant deletion gate.
-func (x *exec) stepDirectory(ctx context.Context, req *closure.Request) (*Wait, error) {
+func (x *tenantWork) stepDirectory(ctx context.Context, req *closure.Request) (*Wait, error) {
 	st := req.StepAt(closure.StepDeleteDirectory)
 	if _, ok := req.Gate(deleteTenantGate); ok {
 		return &Wait{Until: x.now().Add(x.r.recheckEvery()), Reason: "tenant deletion"}, nil
@@ -158,7 +158,7 @@ func (x *exec) stepDirectory(ctx context.Context, req *closure.Request) (*Wait, 
 	return nil, err
 }
 
-func (x *exec) goneConfirmations() int {
+func (x *tenantWork) goneConfirmations() int {
 	if x.r.Gates.GoneConfirmations > 0 {
 		return x.r.Gates.GoneConfirmations
 	}
@@ -168,7 +168,7 @@ func (x *exec) goneConfirmations() int {
 // finalChecks are the checks before step 5's point of no return: only
 // the kept admin is left, still an active permanent Global Administrator,
 // and every subscription is Deleted or gone. It returns what fails.
-func (x *exec) finalChecks(ctx context.Context, req *closure.Request) (string, error) {
+func (x *tenantWork) finalChecks(ctx context.Context, req *closure.Request) (string, error) {
 	users, err := x.usersLeft(ctx, req.Facts.KeepObjectID)
 	if err != nil {
 		return "", err
@@ -194,7 +194,7 @@ func (x *exec) finalChecks(ctx context.Context, req *closure.Request) (string, e
 // recheckDeleteTenant is the re-check of step 5's last gate: carry out a
 // Purge request, then ask whether the tenant is gone; after
 // gone_confirmations answers over gone_span the request is closed.
-func (x *exec) recheckDeleteTenant(ctx context.Context, req *closure.Request, g closure.Gate) (bool, error) {
+func (x *tenantWork) recheckDeleteTenant(ctx context.Context, req *closure.Request, g closure.Gate) (bool, error) {
 	if req.PurgeRequested != nil {
 		if err := x.purge(ctx, req); err != nil {
 			return false, err
@@ -246,7 +246,7 @@ func (x *exec) recheckDeleteTenant(ctx context.Context, req *closure.Request, g 
 
 // purge permanently deletes the objects this request deleted (an
 // approver's Purge at step 5's gate).
-func (x *exec) purge(ctx context.Context, req *closure.Request) error {
+func (x *tenantWork) purge(ctx context.Context, req *closure.Request) error {
 	if req.StepAt(closure.StepDeleteDirectory).GoneCount > 0 {
 		_, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 			return s.Purged(q, nil, "the tenant is already gone")

@@ -18,7 +18,7 @@ func mfaOn(state string) bool { return state != "disabled" }
 // keep per-user MFA enforced or enabled; closebot disables it (after step
 // 1 none should remain) and asks for the legacy-provider attestation. It
 // never touches security defaults, conditional access or the kept admin.
-func (x *exec) stepMFA(ctx context.Context, req *closure.Request) (*Wait, error) {
+func (x *tenantWork) stepMFA(ctx context.Context, req *closure.Request) (*Wait, error) {
 	if req.Facts.KeepObjectID == "" {
 		return nil, &failure{why: "the approved plan names no kept admin; closebot changes no MFA setting without one"}
 	}
@@ -77,7 +77,7 @@ func (x *exec) stepMFA(ctx context.Context, req *closure.Request) (*Wait, error)
 
 // disableMFA sets a user's per-user MFA to disabled at a safe point,
 // recording the previous state.
-func (x *exec) disableMFA(ctx context.Context, ok func(*closure.Request) bool, u closure.User, previous string) error {
+func (x *tenantWork) disableMFA(ctx context.Context, ok func(*closure.Request) bool, u closure.User, previous string) error {
 	if err := x.intend(ctx, ok, closure.EvIntentMFA, map[string]string{"id": u.ID, "name": u.UPN, "previous": previous}); err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (x *exec) disableMFA(ctx context.Context, ok func(*closure.Request) bool, u
 
 // recheckMFAGate satisfies the per-user MFA gate once every listed user
 // has it off (or is gone).
-func (x *exec) recheckMFAGate(ctx context.Context, g closure.Gate) (bool, error) {
+func (x *tenantWork) recheckMFAGate(ctx context.Context, g closure.Gate) (bool, error) {
 	var left []string
 	for _, id := range splitList(g.Params["ids"]) {
 		state, err := x.dir.PerUserMFA(ctx, id)

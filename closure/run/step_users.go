@@ -14,7 +14,7 @@ import (
 // each of those after a re-check of the kept admin. Synced users wait until
 // they turn cloud-only. Refusals become gates. Done when only the kept
 // admin is left.
-func (x *exec) stepUsers(ctx context.Context, req *closure.Request) (*Wait, error) {
+func (x *tenantWork) stepUsers(ctx context.Context, req *closure.Request) (*Wait, error) {
 	keepID := req.Facts.KeepObjectID
 	if keepID == "" {
 		return nil, &failure{why: "the approved plan names no kept admin; closebot deletes no user without one"}
@@ -178,7 +178,7 @@ const safetyBatch = 100
 // was read, the kept admin gone, disabled or no longer a permanent Global
 // Administrator. On any of them the plan is read again in full and the
 // request goes back for approval (errStopped), naming what changed.
-func (x *exec) stillSafe(ctx context.Context, req *closure.Request) error {
+func (x *tenantWork) stillSafe(ctx context.Context, req *closure.Request) error {
 	why := ""
 	holds, err := x.dir.LegalHolds(ctx)
 	switch {
@@ -218,7 +218,7 @@ func (x *exec) stillSafe(ctx context.Context, req *closure.Request) error {
 // One this request deleted that a listing still shows (replication lag)
 // is read by id: gone (404) is gone; still there (restored by someone) is
 // left, and deleted again.
-func (x *exec) usersLeft(ctx context.Context, keepID string) ([]closure.User, error) {
+func (x *tenantWork) usersLeft(ctx context.Context, keepID string) ([]closure.User, error) {
 	listed, err := x.usersExceptKeep(ctx, keepID)
 	if err != nil {
 		return nil, err
@@ -245,7 +245,7 @@ func (x *exec) usersLeft(ctx context.Context, keepID string) ([]closure.User, er
 
 // deleteUser deletes one user at a safe point, recording the intent
 // before and the deletion (id, UPN, kind) after.
-func (x *exec) deleteUser(ctx context.Context, ok func(*closure.Request) bool, u closure.User, privileged bool) error {
+func (x *tenantWork) deleteUser(ctx context.Context, ok func(*closure.Request) bool, u closure.User, privileged bool) error {
 	obj := closure.DeletedObject{ID: u.ID, Name: u.UPN, Kind: string(closure.KindOf(u, privileged)), Privileged: privileged}
 	if err := x.intend(ctx, ok, closure.EvIntentDelUser, obj.Detail()); err != nil {
 		return err
@@ -261,7 +261,7 @@ func (x *exec) deleteUser(ctx context.Context, ok func(*closure.Request) bool, u
 
 // openUserGates opens one gate for refused users in restricted admin
 // units and one for the others.
-func (x *exec) openUserGates(ctx context.Context, refused []closure.User, cause error) error {
+func (x *tenantWork) openUserGates(ctx context.Context, refused []closure.User, cause error) error {
 	units, err := x.dir.AdministrativeUnits(ctx)
 	if err != nil {
 		return fmt.Errorf("read administrative units: %w", err)
@@ -328,7 +328,7 @@ func apiWords(err error) string {
 // recheckUserGate retries the deletion of a step-1 gate's users; the
 // gate is satisfied once all are gone. It reports whether the request's
 // state changed.
-func (x *exec) recheckUserGate(ctx context.Context, req *closure.Request, g closure.Gate) (bool, error) {
+func (x *tenantWork) recheckUserGate(ctx context.Context, req *closure.Request, g closure.Gate) (bool, error) {
 	if err := x.stillSafe(ctx, req); err != nil {
 		return false, err
 	}
@@ -400,7 +400,7 @@ func (x *exec) recheckUserGate(ctx context.Context, req *closure.Request, g clos
 }
 
 // deletedUserIDs are the users this request recorded deleting.
-func (x *exec) deletedUserIDs(ctx context.Context) (map[string]bool, error) {
+func (x *tenantWork) deletedUserIDs(ctx context.Context) (map[string]bool, error) {
 	evs, err := x.r.store().Events(ctx, x.id)
 	if err != nil {
 		return nil, fmt.Errorf("read audit of %s: %w", x.id, err)

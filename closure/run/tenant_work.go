@@ -10,15 +10,16 @@ import (
 	"github.com/closebot/closebot/closure"
 )
 
-// exec is one request's work against its tenant's directory.
-type exec struct {
+// tenantWork is one request's work against its tenant's directory (workOn
+// builds it).
+type tenantWork struct {
 	r      *Runner
 	id     string
 	tenant closure.TenantPolicy
 	dir    closure.Directory
 }
 
-func (r *Runner) exec(req *closure.Request) (*exec, error) {
+func (r *Runner) workOn(req *closure.Request) (*tenantWork, error) {
 	t, ok := r.Service.Policy.Tenant(req.TenantID)
 	if !ok {
 		return nil, &failure{why: "tenant " + req.TenantID + " is no longer configured"}
@@ -27,17 +28,17 @@ func (r *Runner) exec(req *closure.Request) (*exec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directory for %s: %w", t.ID, err)
 	}
-	return &exec{r: r, id: req.ID, tenant: t, dir: dir}, nil
+	return &tenantWork{r: r, id: req.ID, tenant: t, dir: dir}, nil
 }
 
-func (x *exec) now() time.Time { return x.r.now() }
+func (x *tenantWork) now() time.Time { return x.r.now() }
 
 // commit applies a system decision and reports it (Service reports the
 // request change; steps and gates are reported here). Only a refusal
 // because the request moved on becomes errStopped; any other is a bug in
 // the decision and stays an error (see Runner.commitErr).
-func (x *exec) commit(ctx context.Context, f func(closure.System, *closure.Request) (*closure.Request, closure.Event, error)) (*closure.Request, error) {
-	req, _, err := x.r.Service.System(ctx, x.id, f)
+func (x *tenantWork) commit(ctx context.Context, f func(closure.System, *closure.Request) (*closure.Request, closure.Event, error)) (*closure.Request, error) {
+	req, _, err := x.r.Service.ApplySystem(ctx, x.id, f)
 	if closure.RuleOf(err).MovedOn() {
 		return nil, fmt.Errorf("%w: %v", errStopped, err)
 	}
@@ -45,7 +46,7 @@ func (x *exec) commit(ctx context.Context, f func(closure.System, *closure.Reque
 }
 
 // commitStep commits and reports the step's progress.
-func (x *exec) commitStep(ctx context.Context, step int, f func(closure.System, *closure.Request) (*closure.Request, closure.Event, error)) (*closure.Request, error) {
+func (x *tenantWork) commitStep(ctx context.Context, step int, f func(closure.System, *closure.Request) (*closure.Request, closure.Event, error)) (*closure.Request, error) {
 	req, err := x.commit(ctx, f)
 	if err == nil {
 		if rep := x.r.reporter(); rep != nil {
@@ -57,14 +58,14 @@ func (x *exec) commitStep(ctx context.Context, step int, f func(closure.System, 
 	return req, err
 }
 
-func (x *exec) warn(ctx context.Context, what string, err error) {
+func (x *tenantWork) warn(ctx context.Context, what string, err error) {
 	if err != nil {
 		x.r.logger().WarnContext(ctx, what, "request", x.id, "err", err)
 	}
 }
 
 // openGate opens a gate (a fresh id if base was used before) and reports it.
-func (x *exec) openGate(ctx context.Context, g closure.Gate) (*closure.Request, error) {
+func (x *tenantWork) openGate(ctx context.Context, g closure.Gate) (*closure.Request, error) {
 	g.Assignee = x.tenant.KeepSlackUser
 	if g.Instructions == "" {
 		g.Instructions = string(g.Kind)
@@ -94,7 +95,7 @@ func nextGateID(req *closure.Request, base string) string {
 }
 
 // gateChanged reports a gate's update.
-func (x *exec) gateChanged(ctx context.Context, req *closure.Request, gateID string) {
+func (x *tenantWork) gateChanged(ctx context.Context, req *closure.Request, gateID string) {
 	if rep := x.r.reporter(); rep != nil && req != nil {
 		if g, ok := req.Gate(gateID); ok {
 			x.warn(ctx, "report gate", rep.GateUpdated(ctx, req, g))
@@ -128,7 +129,7 @@ func hasGateOf(req *closure.Request, kind closure.GateKind) bool {
 
 // intend is the safe point before a Graph write: it re-reads the stored
 // request (a pause or an abort stops here) and records the intended write.
-func (x *exec) intend(ctx context.Context, ok func(*closure.Request) bool, action closure.EventAction, detail map[string]string) error {
+func (x *tenantWork) intend(ctx context.Context, ok func(*closure.Request) bool, action closure.EventAction, detail map[string]string) error {
 	if x.r.Halted() {
 		return errStopped
 	}
@@ -161,7 +162,7 @@ func gateAt(step int) func(*closure.Request) bool {
 // keepOK re-checks the kept admin before a privileged deletion: still
 // there, enabled, active permanent direct Global Administrator. It
 // returns why not, or "".
-func (x *exec) keepOK(ctx context.Context, keepID string) (string, error) {
+func (x *tenantWork) keepOK(ctx context.Context, keepID string) (string, error) {
 	u, err := x.dir.User(ctx, keepID)
 	if ae, ok := closure.AsAPIError(err); ok && ae.Status == 404 {
 		return "the kept admin " + keepID + " no longer exists", nil
@@ -186,7 +187,7 @@ func (x *exec) keepOK(ctx context.Context, keepID string) (string, error) {
 
 // verify reads the plan again and sends the request back to pending when
 // it drifted (DESIGN §3, §8).
-func (x *exec) verify(ctx context.Context, req *closure.Request) (bool, error) {
+func (x *tenantWork) verify(ctx context.Context, req *closure.Request) (bool, error) {
 	if _, ok := req.Gate("5.delete_tenant"); ok {
 		// Only the kept admin's tenant deletion and the gone check remain;
 		// the tenant may already be unreadable.
@@ -216,7 +217,7 @@ func (x *exec) verify(ctx context.Context, req *closure.Request) (bool, error) {
 }
 
 // usersExceptKeep lists the directory's users other than the kept admin.
-func (x *exec) usersExceptKeep(ctx context.Context, keepID string) ([]closure.User, error) {
+func (x *tenantWork) usersExceptKeep(ctx context.Context, keepID string) ([]closure.User, error) {
 	var out []closure.User
 	err := x.dir.Users(ctx, func(u closure.User) error {
 		if !equalFold(u.ID, keepID) {
@@ -231,7 +232,7 @@ func (x *exec) usersExceptKeep(ctx context.Context, keepID string) ([]closure.Us
 }
 
 // roleHolders are the principals holding any directory role, active or eligible.
-func (x *exec) roleHolders(ctx context.Context) (map[string]bool, error) {
+func (x *tenantWork) roleHolders(ctx context.Context) (map[string]bool, error) {
 	rv, err := ReadRoles(ctx, x.dir)
 	if err != nil {
 		return nil, err
@@ -256,7 +257,7 @@ func splitList(s string) []string {
 }
 
 // note records a step's counters and result line when they changed.
-func (x *exec) note(ctx context.Context, req *closure.Request, step, total int, note string) error {
+func (x *tenantWork) note(ctx context.Context, req *closure.Request, step, total int, note string) error {
 	if st := req.StepAt(step); st != nil && st.Total == total && st.Note == note {
 		return nil
 	}
