@@ -96,38 +96,38 @@ func TestConfigChangeInvalidatesApproval(t *testing.T) {
 	pol := testPolicy()
 	pol.Required = 2
 	h := newHarness(t, pol)
-	r := h.open(t)
-	r = h.approve(t, bob, r)
+	r := h.Open(t)
+	r = h.Approve(t, bob, r)
 	require.Equal(t, 1, r.CountApprovals(pol.ConfigDigest(tenantID)))
 
 	// The operator adds an approver and restarts: a new config digest.
 	pol2 := testPolicy()
 	pol2.Required = 2
 	pol2.Approvers = append(pol2.Approvers, "U0FRANK")
-	h.svc.Policy = pol2
+	h.Svc.Policy = pol2
 	assert.Equal(t, 0, r.CountApprovals(pol2.ConfigDigest(tenantID)))
 
-	r, ev, err := h.svc.Approve(ctx, person(dave), r.ID, closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest})
+	r, ev, err := h.Svc.Approve(ctx, person(dave), r.ID, closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest})
 	require.NoError(t, err)
 	assert.Equal(t, closure.StatePending, r.State, "bob's approval no longer counts")
 	assert.Equal(t, bob, ev.Detail["dropped"])
 	assert.Equal(t, pol2.ConfigDigest(tenantID), r.ConfigDigest)
 	// Bob may approve again under the new config.
-	r, _, err = h.svc.Approve(ctx, person(bob), r.ID, closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest})
+	r, _, err = h.Svc.Approve(ctx, person(bob), r.ID, closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest})
 	require.NoError(t, err)
 	assert.Equal(t, closure.StateApproved, r.State)
 
 	// The modal may carry the config digest it was opened under.
 	h3 := newHarness(t, testPolicy())
-	r3 := h3.open(t)
-	_, _, err = h3.svc.Approve(ctx, person(bob), r3.ID, closure.ApproveInput{Version: r3.Version, PlanDigest: r3.PlanDigest, ConfigDigest: "old"})
+	r3 := h3.Open(t)
+	_, _, err = h3.Svc.Approve(ctx, person(bob), r3.ID, closure.ApproveInput{Version: r3.Version, PlanDigest: r3.PlanDigest, ConfigDigest: "old"})
 	requireRule(t, closure.RuleConfigChanged, err)
 
 	// A config change between approval and the first write is drift.
 	h4 := newHarness(t, testPolicy())
-	r4 := h4.toRunning(t)
-	h4.svc.Policy = pol2
-	r4 = h4.sys(t, r4.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r4 := h4.ToRunning(t)
+	h4.Svc.Policy = pol2
+	r4 = h4.Sys(t, r4.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		d := s.Verify(r, testFacts())
 		require.True(t, d.Drifted())
 		assert.Equal(t, closure.FactConfig, d.Changes[0].Fact)

@@ -39,9 +39,9 @@ func TestRaceSameUserApprovesTwice(t *testing.T) {
 		pol := testPolicy()
 		pol.Required = 2
 		h := newHarness(t, pol)
-		r := h.open(t)
+		r := h.Open(t)
 		in := closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest}
-		click := func() error { _, _, err := h.svc.Approve(ctx, person(bob), r.ID, in); return err }
+		click := func() error { _, _, err := h.Svc.Approve(ctx, person(bob), r.ID, in); return err }
 		errs := race(click, click)
 		ok, already := 0, 0
 		for _, err := range errs {
@@ -56,7 +56,7 @@ func TestRaceSameUserApprovesTwice(t *testing.T) {
 		}
 		require.Equal(t, 1, ok)
 		require.Equal(t, 1, already)
-		got, err := h.store.Get(ctx, r.ID)
+		got, err := h.Store.Get(ctx, r.ID)
 		require.NoError(t, err)
 		assert.Len(t, got.Approvals, 1)
 		assert.Equal(t, closure.StatePending, got.State)
@@ -70,13 +70,13 @@ func TestRaceApproveVsCancel(t *testing.T) {
 	outcomes := map[closure.State]int{}
 	for range raceRounds {
 		h := newHarness(t, testPolicy())
-		r := h.open(t)
+		r := h.Open(t)
 		in := closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest}
 		errs := race(
-			func() error { _, _, err := h.svc.Approve(ctx, person(bob), r.ID, in); return err },
-			func() error { _, _, err := h.svc.Cancel(ctx, person(alice), r.ID); return err },
+			func() error { _, _, err := h.Svc.Approve(ctx, person(bob), r.ID, in); return err },
+			func() error { _, _, err := h.Svc.Cancel(ctx, person(alice), r.ID); return err },
 		)
-		got, err := h.store.Get(ctx, r.ID)
+		got, err := h.Store.Get(ctx, r.ID)
 		require.NoError(t, err)
 		outcomes[got.State]++
 		switch got.State {
@@ -90,7 +90,7 @@ func TestRaceApproveVsCancel(t *testing.T) {
 		default:
 			t.Fatalf("state %s", got.State)
 		}
-		evs, err := h.store.Events(ctx, r.ID)
+		evs, err := h.Store.Events(ctx, r.ID)
 		require.NoError(t, err)
 		assert.Len(t, evs, 2, "open plus exactly one outcome")
 	}
@@ -106,23 +106,23 @@ func TestRaceModalAfterRepend(t *testing.T) {
 	for range raceRounds {
 		pol := testPolicy()
 		h := newHarness(t, pol)
-		r := h.toRunning(t)
+		r := h.ToRunning(t)
 		// The approver opened the modal of the running request's card
 		// (e.g. a stale message), then the drift check re-pends it.
 		in := closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest}
 		errs := race(
 			func() error {
-				_, _, err := h.svc.ApplySystem(ctx, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+				_, _, err := h.Svc.ApplySystem(ctx, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 					return s.Repend(r, fresh, nil, s.Verify(r, fresh))
 				})
 				return err
 			},
-			func() error { _, _, err := h.svc.Approve(ctx, person(dave), r.ID, in); return err },
+			func() error { _, _, err := h.Svc.Approve(ctx, person(dave), r.ID, in); return err },
 		)
 		require.NoError(t, errs[0])
 		rule := closure.RuleOf(errs[1])
 		require.Contains(t, []closure.Rule{closure.RuleWrongState, closure.RulePlanChanged}, rule, "err %v", errs[1])
-		got, err := h.store.Get(ctx, r.ID)
+		got, err := h.Store.Get(ctx, r.ID)
 		require.NoError(t, err)
 		assert.Equal(t, closure.StatePending, got.State)
 		assert.Empty(t, got.Approvals)

@@ -72,111 +72,111 @@ func TestHappyPath(t *testing.T) {
 	pol := testPolicy()
 	pol.Required = 2
 	h := newHarness(t, pol)
-	r := h.open(t)
-	holder, ok := h.store.LockHolder(tenantID)
+	r := h.Open(t)
+	holder, ok := h.Store.LockHolder(tenantID)
 	require.True(t, ok)
 	require.Equal(t, r.ID, holder)
 
 	// A second request for the same tenant is refused while this one is open.
-	_, _, err := h.svc.Open(ctx, person(alice), closure.OpenInput{Tenant: tenantID, Reason: "again", Facts: testFacts()})
+	_, _, err := h.Svc.Open(ctx, person(alice), closure.OpenInput{Tenant: tenantID, Reason: "again", Facts: testFacts()})
 	require.ErrorIs(t, err, closure.ErrTenantLocked)
 	assert.Contains(t, closure.Explain(err), r.ID)
 
-	r = h.approve(t, bob, r)
+	r = h.Approve(t, bob, r)
 	assert.Equal(t, closure.StatePending, r.State, "one of two approvals")
-	r = h.approve(t, dave, r)
+	r = h.Approve(t, dave, r)
 	assert.Equal(t, closure.StateApproved, r.State)
 
-	r = h.sys(t, r.ID, closure.System.StartProof)
+	r = h.Sys(t, r.ID, closure.System.StartProof)
 	assert.Equal(t, closure.StateProving, r.State)
-	r = h.sys(t, r.ID, closure.System.ProofPassed)
+	r = h.Sys(t, r.ID, closure.System.ProofPassed)
 	assert.Equal(t, t0.Add(30*time.Minute), r.WindowEndsAt)
-	_, _, err = h.svc.ApplySystem(ctx, r.ID, closure.System.StartSteps)
+	_, _, err = h.Svc.ApplySystem(ctx, r.ID, closure.System.StartSteps)
 	requireRule(t, closure.RuleWindowOpen, err)
-	h.clock.Advance(30 * time.Minute)
-	r = h.sys(t, r.ID, closure.System.StartSteps)
+	h.Clock.Advance(30 * time.Minute)
+	r = h.Sys(t, r.ID, closure.System.StartSteps)
 	require.Equal(t, closure.StateRunning, r.State)
 
 	// Step 1: sync off, users deleted; the restore deadline starts.
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.SyncTurnedOff(r, "true")
 	})
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.UserRemoved(r, closure.DeletedObject{ID: "user-1", Kind: string(closure.KindMember)})
 	})
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.UserRemoved(r, closure.DeletedObject{ID: "priv-1", Kind: string(closure.KindPrivileged), Privileged: true})
 	})
-	assert.Equal(t, h.clock.Now().Add(closure.RestoreWindow), r.RestoreDeadline)
+	assert.Equal(t, h.Clock.Now().Add(closure.RestoreWindow), r.RestoreDeadline)
 	assert.Equal(t, 2, r.StepAt(1).Done)
 	// Billing gates open early, for step 2, without stopping step 1.
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.OpenGate(r, closure.Gate{ID: "2.azure", Step: 2, Kind: closure.GateAzure, Assignee: carol,
 			Attest: []string{closure.SentenceNoAzure}})
 	})
 	assert.Equal(t, closure.StateRunning, r.State)
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.StepDone(r, "1 user left: the kept admin")
 	})
 	assert.Equal(t, closure.StateGate, r.State, "step 2 waits on its gate")
 	assert.Equal(t, closure.StepWaiting, r.StepAt(2).Status)
 
 	// The gate needs its attestation before it can be satisfied.
-	_, _, err = h.svc.ApplySystem(ctx, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	_, _, err = h.Svc.ApplySystem(ctx, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.SatisfyGate(r, "2.azure")
 	})
 	requireRule(t, closure.RuleNotAttestable, err)
-	_, err = h.svc.Recheck(ctx, person(alice), r.ID, "2.azure")
+	_, err = h.Svc.Recheck(ctx, person(alice), r.ID, "2.azure")
 	require.NoError(t, err)
-	r, ev, err := h.svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
+	r, ev, err := h.Svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
 	require.NoError(t, err)
 	assert.Equal(t, carol, ev.Actor)
 	assert.Equal(t, "No Azure subscription is linked to this tenant", ev.Detail["text"])
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.SatisfyGate(r, "2.azure")
 	})
 	assert.Equal(t, closure.StateRunning, r.State)
 
 	for range 3 { // steps 2, 3, 4 done
-		r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+		r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 			return s.StepDone(r, "done")
 		})
 	}
 	require.Equal(t, 5, r.Step)
 
 	// Step 5's point of no return: fresh clicks by two approvers.
-	r = h.sys(t, r.ID, closure.System.AwaitConfirmation)
+	r = h.Sys(t, r.ID, closure.System.AwaitConfirmation)
 	require.True(t, r.AwaitingConfirmation())
-	_, _, err = h.svc.Confirm(ctx, person(alice), r.ID, r.Version)
+	_, _, err = h.Svc.Confirm(ctx, person(alice), r.ID, r.Version)
 	requireRule(t, closure.RuleNotApprover, err)
-	r2, _, err := h.svc.Confirm(ctx, person(bob), r.ID, r.Version)
+	r2, _, err := h.Svc.Confirm(ctx, person(bob), r.ID, r.Version)
 	require.NoError(t, err)
 	assert.True(t, r2.AwaitingConfirmation(), "one of two confirmations")
-	_, _, err = h.svc.Confirm(ctx, person(bob), r.ID, r.Version)
+	_, _, err = h.Svc.Confirm(ctx, person(bob), r.ID, r.Version)
 	requireRule(t, closure.RuleAlreadyApproved, err)
-	r, _, err = h.svc.Confirm(ctx, person(dave), r.ID, r.Version)
+	r, _, err = h.Svc.Confirm(ctx, person(dave), r.ID, r.Version)
 	require.NoError(t, err)
 	assert.False(t, r.AwaitingConfirmation())
 	assert.True(t, r.StepAt(5).Confirmed)
 
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.AppRemoved(r, closure.DeletedObject{ID: "app-1", Kind: closure.KindApplication})
 	})
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.OpenGate(r, closure.Gate{ID: "5.delete", Step: 5, Kind: closure.GateDeleteTenant, Assignee: carol})
 	})
 	require.Equal(t, closure.StateGate, r.State)
-	r, _, err = h.svc.Purge(ctx, person(dave), r.ID, closure.Typed)
+	r, _, err = h.Svc.Purge(ctx, person(dave), r.ID, closure.Typed)
 	require.NoError(t, err)
 	require.NotNil(t, r.PurgeRequested)
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.Close(r, map[string]string{"gone_confirmations": "3"})
 	})
 	assert.Equal(t, closure.StateClosed, r.State)
-	_, locked := h.store.LockHolder(tenantID)
+	_, locked := h.Store.LockHolder(tenantID)
 	assert.False(t, locked, "closed releases the tenant")
 
-	evs, err := h.store.Events(ctx, r.ID)
+	evs, err := h.Store.Events(ctx, r.ID)
 	require.NoError(t, err)
 	for i, e := range evs {
 		assert.Equal(t, uint64(i+1), e.Seq)
@@ -184,7 +184,7 @@ func TestHappyPath(t *testing.T) {
 			assert.True(t, e.From == "" || closure.CanTransition(e.From, e.To), "event %d %s: %s → %s", e.Seq, e.Action, e.From, e.To)
 		}
 	}
-	assert.Equal(t, len(evs)-1, countKind(h.rep.Reports(), "request"), "every committed change but the recheck is reported")
+	assert.Equal(t, len(evs)-1, countKind(h.Rep.Reports(), "request"), "every committed change but the recheck is reported")
 
 	sum := closure.Summarise(r, evs[len(evs)-1])
 	assert.Equal(t, []string{bob, dave}, sum.Approvers)
@@ -239,20 +239,20 @@ func TestAbortStates(t *testing.T) {
 func TestProofFailureRepends(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, testPolicy())
-	r := h.open(t)
+	r := h.Open(t)
 	oldModal := closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest}
-	r = h.approve(t, bob, r)
-	r = h.sys(t, r.ID, closure.System.StartProof)
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Approve(t, bob, r)
+	r = h.Sys(t, r.ID, closure.System.StartProof)
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.ProofFailed(r, "token amr lacks mfa")
 	})
 	require.Equal(t, closure.StatePending, r.State)
 	assert.Empty(t, r.Approvals)
 	assert.Equal(t, "token amr lacks mfa", r.ProofError)
 
-	_, _, err := h.svc.Approve(ctx, person(dave), r.ID, oldModal)
+	_, _, err := h.Svc.Approve(ctx, person(dave), r.ID, oldModal)
 	requireRule(t, closure.RuleStaleVersion, err)
-	r, _, err = h.svc.Approve(ctx, person(dave), r.ID, closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest})
+	r, _, err = h.Svc.Approve(ctx, person(dave), r.ID, closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest})
 	require.NoError(t, err)
 	assert.Equal(t, closure.StateApproved, r.State)
 }
@@ -266,19 +266,19 @@ func TestDriftRepend(t *testing.T) {
 		t.Run(string(from), func(t *testing.T) {
 			ctx := context.Background()
 			h := newHarness(t, testPolicy())
-			r := h.toRunning(t)
+			r := h.ToRunning(t)
 			oldModal := closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest}
-			r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+			r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 				return s.StepDone(r, "users deleted")
 			})
 			switch from {
 			case closure.StateGate:
-				r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+				r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 					return s.OpenGate(r, closure.Gate{ID: "2.direct", Step: 2, Kind: closure.GateSubscriptionDirect})
 				})
 			case closure.StatePaused:
 				var err error
-				r, _, err = h.svc.Pause(ctx, person(alice), r.ID)
+				r, _, err = h.Svc.Pause(ctx, person(alice), r.ID)
 				require.NoError(t, err)
 			}
 			require.Equal(t, from, r.State)
@@ -286,7 +286,7 @@ func TestDriftRepend(t *testing.T) {
 			fresh := testFacts()
 			fresh.Privileged = append(fresh.Privileged, "priv-new")
 			var d closure.Drift
-			r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+			r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 				d = s.Verify(r, fresh)
 				require.True(t, d.Drifted())
 				return s.Repend(r, fresh, nil, d)
@@ -297,15 +297,15 @@ func TestDriftRepend(t *testing.T) {
 			require.NotNil(t, r.Interrupted)
 			assert.Equal(t, 2, r.Interrupted.Step)
 
-			h.clock.Advance(48 * time.Hour) // past expires_after: does not apply
-			_, err := h.svc.ExpireDue(ctx)
+			h.Clock.Advance(48 * time.Hour) // past expires_after: does not apply
+			_, err := h.Svc.ExpireDue(ctx)
 			require.NoError(t, err)
-			_, _, err = h.svc.Approve(ctx, person(dave), r.ID, oldModal)
+			_, _, err = h.Svc.Approve(ctx, person(dave), r.ID, oldModal)
 			requireRule(t, closure.RulePlanChanged, err)
-			_, _, err = h.svc.Approve(ctx, person(dave), r.ID, closure.ApproveInput{Version: r.Version - 1, PlanDigest: r.PlanDigest})
+			_, _, err = h.Svc.Approve(ctx, person(dave), r.ID, closure.ApproveInput{Version: r.Version - 1, PlanDigest: r.PlanDigest})
 			requireRule(t, closure.RuleStaleVersion, err)
 
-			r = h.approve(t, dave, r)
+			r = h.Approve(t, dave, r)
 			want := closure.StateRunning
 			if from == closure.StatePaused {
 				want = closure.StatePaused // a person's Pause survives the re-approval
@@ -322,14 +322,14 @@ func TestDriftRepend(t *testing.T) {
 func TestRetryAfterFailure(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, testPolicy())
-	r := h.toRunning(t)
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r := h.ToRunning(t)
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.Fail(r, "Graph 500 after retries")
 	})
 	require.Equal(t, closure.StateFailed, r.State)
-	_, _, err := h.svc.Retry(ctx, person(alice), r.ID, closure.Typed)
+	_, _, err := h.Svc.Retry(ctx, person(alice), r.ID, closure.Typed)
 	requireRule(t, closure.RuleNotApprover, err)
-	r, ev, err := h.svc.Retry(ctx, person(bob), r.ID, closure.Typed)
+	r, ev, err := h.Svc.Retry(ctx, person(bob), r.ID, closure.Typed)
 	require.NoError(t, err)
 	assert.Equal(t, closure.StateRunning, r.State)
 	assert.Equal(t, "Graph 500 after retries", ev.Detail["failure"])
@@ -340,30 +340,30 @@ func TestRetryAfterFailure(t *testing.T) {
 func TestRestoreAfterAbort(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, testPolicy())
-	r := h.toRunning(t)
-	r, _, err := h.svc.Abort(ctx, person(bob), r.ID)
+	r := h.ToRunning(t)
+	r, _, err := h.Svc.Abort(ctx, person(bob), r.ID)
 	require.NoError(t, err)
-	_, _, err = h.svc.Restore(ctx, person(bob), r.ID, closure.Typed)
+	_, _, err = h.Svc.Restore(ctx, person(bob), r.ID, closure.Typed)
 	requireRule(t, closure.RuleNothingToRestore, err)
 
 	h2 := newHarness(t, testPolicy())
-	r = h2.toRunning(t)
-	r = h2.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h2.ToRunning(t)
+	r = h2.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.UserRemoved(r, closure.DeletedObject{ID: "user-9", Kind: string(closure.KindMember)})
 	})
-	r, _, err = h2.svc.Abort(ctx, person(alice), r.ID)
+	r, _, err = h2.Svc.Abort(ctx, person(alice), r.ID)
 	require.NoError(t, err)
-	_, locked := h2.store.LockHolder(tenantID)
+	_, locked := h2.Store.LockHolder(tenantID)
 	assert.False(t, locked)
-	_, _, err = h2.svc.Restore(ctx, person(alice), r.ID, closure.Typed)
+	_, _, err = h2.Svc.Restore(ctx, person(alice), r.ID, closure.Typed)
 	requireRule(t, closure.RuleNotApprover, err)
-	h2.clock.Set(r.RestoreDeadline.Add(-time.Second))
-	got, _, err := h2.svc.Restore(ctx, person(bob), r.ID, closure.Typed)
+	h2.Clock.Set(r.RestoreDeadline.Add(-time.Second))
+	got, _, err := h2.Svc.Restore(ctx, person(bob), r.ID, closure.Typed)
 	require.NoError(t, err)
 	assert.Equal(t, bob, got.RestoreRequested.By)
 	assert.Equal(t, closure.StateAborted, got.State)
-	h2.clock.Set(r.RestoreDeadline)
-	_, _, err = h2.svc.Restore(ctx, person(dave), r.ID, closure.Typed)
+	h2.Clock.Set(r.RestoreDeadline)
+	_, _, err = h2.Svc.Restore(ctx, person(dave), r.ID, closure.Typed)
 	requireRule(t, closure.RuleRestoreDeadline, err)
 }
 

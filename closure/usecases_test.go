@@ -43,25 +43,25 @@ func TestOpenTenantUseCase(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, testPolicy())
 	pl := &fakePlanner{}
-	h.svc.Planner = pl
+	h.Svc.Planner = pl
 	in := closure.OpenCommand{Tenant: domain, Reason: "Company dissolved, ticket OPS-1234", Channel: "C0OPS"}
 
 	t.Run("not a requester: refused before any read", func(t *testing.T) {
 		read := false
-		_, _, err := h.svc.OpenTenant(ctx, person(erin), in, func() { read = true })
+		_, _, err := h.Svc.OpenTenant(ctx, person(erin), in, func() { read = true })
 		requireRule(t, closure.RuleNotRequester, err)
 		assert.False(t, read)
 		assert.Zero(t, pl.plans)
-		_, err = h.svc.PlanFor(ctx, person(erin), tenantID)
+		_, err = h.Svc.PlanFor(ctx, person(erin), tenantID)
 		requireRule(t, closure.RuleNotRequester, err)
 		assert.Zero(t, pl.plans)
 	})
 	t.Run("a failed read opens nothing", func(t *testing.T) {
 		pl.err = errors.New("graph down")
-		_, _, err := h.svc.OpenTenant(ctx, person(alice), in, nil)
+		_, _, err := h.Svc.OpenTenant(ctx, person(alice), in, nil)
 		require.ErrorIs(t, err, pl.err)
 		assert.Equal(t, 1, pl.plans)
-		open, err := h.store.List(ctx, true, 0)
+		open, err := h.Store.List(ctx, true, 0)
 		require.NoError(t, err)
 		assert.Empty(t, open)
 		pl.err = nil
@@ -69,7 +69,7 @@ func TestOpenTenantUseCase(t *testing.T) {
 	var first *closure.Request
 	t.Run("opens with the plan's facts", func(t *testing.T) {
 		read := false
-		req, plan, err := h.svc.OpenTenant(ctx, person(alice), in, func() { read = true })
+		req, plan, err := h.Svc.OpenTenant(ctx, person(alice), in, func() { read = true })
 		require.NoError(t, err)
 		assert.True(t, read)
 		require.NotNil(t, plan)
@@ -83,19 +83,19 @@ func TestOpenTenantUseCase(t *testing.T) {
 	t.Run("a locked tenant is refused before any read, naming the holder", func(t *testing.T) {
 		before := pl.plans
 		read := false
-		_, _, err := h.svc.OpenTenant(ctx, person(alice), in, func() { read = true })
+		_, _, err := h.Svc.OpenTenant(ctx, person(alice), in, func() { read = true })
 		require.ErrorIs(t, err, closure.ErrTenantLocked)
 		assert.Contains(t, closure.Explain(err), first.ID)
 		assert.False(t, read)
 		assert.Equal(t, before, pl.plans)
-		held, err := h.svc.LockHolder(ctx, tenantID)
+		held, err := h.Svc.LockHolder(ctx, tenantID)
 		require.NoError(t, err)
 		assert.Equal(t, first.ID, held)
 	})
 	t.Run("no reason", func(t *testing.T) {
-		_, _, err := h.svc.Cancel(ctx, person(alice), first.ID)
+		_, _, err := h.Svc.Cancel(ctx, person(alice), first.ID)
 		require.NoError(t, err)
-		_, _, err = h.svc.OpenTenant(ctx, person(alice), closure.OpenCommand{Tenant: domain, Reason: "  "}, nil)
+		_, _, err = h.Svc.OpenTenant(ctx, person(alice), closure.OpenCommand{Tenant: domain, Reason: "  "}, nil)
 		requireRule(t, closure.RuleReasonRequired, err)
 	})
 }
@@ -111,30 +111,30 @@ func TestRejectStaleness(t *testing.T) {
 	// The plan changed again while it waited: a new round.
 	fresh := testFacts()
 	fresh.Privileged = append(fresh.Privileged, "priv-new", "priv-newer")
-	r = h.sys(t, r.ID, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Sys(t, r.ID, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.Replan(q, fresh, nil)
 	})
 	require.NotEqual(t, oldModal.PlanDigest, r.PlanDigest)
 	require.Greater(t, r.PendingSince, uint64(0))
 
-	_, _, err := h.svc.Reject(ctx, person(bob), r.ID, oldModal)
+	_, _, err := h.Svc.Reject(ctx, person(bob), r.ID, oldModal)
 	requireRule(t, closure.RuleStaleCard, err)
 	// The same plan digest, but drawn before the round began.
-	_, _, err = h.svc.Reject(ctx, person(bob), r.ID, closure.RejectInput{Version: r.PendingSince, PlanDigest: r.PlanDigest, Reason: "x"})
+	_, _, err = h.Svc.Reject(ctx, person(bob), r.ID, closure.RejectInput{Version: r.PendingSince, PlanDigest: r.PlanDigest, Reason: "x"})
 	requireRule(t, closure.RuleStaleCard, err)
 	// A version the request never had.
-	_, _, err = h.svc.Reject(ctx, person(bob), r.ID, closure.RejectInput{Version: r.Version + 1, PlanDigest: r.PlanDigest, Reason: "x"})
+	_, _, err = h.Svc.Reject(ctx, person(bob), r.ID, closure.RejectInput{Version: r.Version + 1, PlanDigest: r.PlanDigest, Reason: "x"})
 	requireRule(t, closure.RuleStaleCard, err)
 	assert.True(t, closure.RuleStaleCard.MovedOn())
 	assert.Contains(t, closure.Explain(err), "out of date")
 	// The approval modal of the same stale draw is refused the same way.
-	_, _, err = h.svc.Approve(ctx, person(bob), r.ID, closure.ApproveInput{Version: oldModal.Version, PlanDigest: oldModal.PlanDigest})
+	_, _, err = h.Svc.Approve(ctx, person(bob), r.ID, closure.ApproveInput{Version: oldModal.Version, PlanDigest: oldModal.PlanDigest})
 	requireRule(t, closure.RulePlanChanged, err)
 	assert.Equal(t, closure.RulePlanChanged, r.StaleForm(oldModal.Version, oldModal.PlanDigest))
 	assert.Equal(t, closure.RuleStaleVersion, r.StaleForm(r.PendingSince, r.PlanDigest))
 	assert.Equal(t, closure.Rule(""), r.StaleForm(r.Version, r.PlanDigest))
 
-	got, _, err := h.svc.Reject(ctx, person(bob), r.ID, closure.RejectInput{Version: r.Version, PlanDigest: r.PlanDigest, Reason: "wrong tenant"})
+	got, _, err := h.Svc.Reject(ctx, person(bob), r.ID, closure.RejectInput{Version: r.Version, PlanDigest: r.PlanDigest, Reason: "wrong tenant"})
 	require.NoError(t, err)
 	assert.Equal(t, closure.StateRejected, got.State)
 }
@@ -143,10 +143,10 @@ func TestRejectStaleness(t *testing.T) {
 // approval on a drift (a new pending round, PendingSince set).
 func repended(t *testing.T, h *harness) *closure.Request {
 	t.Helper()
-	r := h.toRunning(t)
+	r := h.ToRunning(t)
 	fresh := testFacts()
 	fresh.Privileged = append(fresh.Privileged, "priv-new")
-	r = h.sys(t, r.ID, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Sys(t, r.ID, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 		d := s.Verify(q, fresh)
 		require.True(t, d.Drifted())
 		return s.Repend(q, fresh, nil, d)
@@ -162,15 +162,15 @@ func TestCheckBeforeModal(t *testing.T) {
 	pol := testPolicy()
 	pol.Required = 2
 	h := newHarness(t, pol)
-	r := h.open(t)
+	r := h.Open(t)
 
-	require.NoError(t, h.svc.Check(person(bob), closure.ActApprove, r, r.Version))
-	requireRule(t, closure.RuleNotApprover, h.svc.Check(person(erin), closure.ActApprove, r, r.Version))
-	requireRule(t, closure.RuleNotApprover, h.svc.Check(person(alice), closure.ActReject, r, r.Version))
+	require.NoError(t, h.Svc.Check(person(bob), closure.ActApprove, r, r.Version))
+	requireRule(t, closure.RuleNotApprover, h.Svc.Check(person(erin), closure.ActApprove, r, r.Version))
+	requireRule(t, closure.RuleNotApprover, h.Svc.Check(person(alice), closure.ActReject, r, r.Version))
 
-	r = h.approve(t, bob, r)
-	requireRule(t, closure.RuleAlreadyApproved, h.svc.Check(person(bob), closure.ActApprove, r, r.Version))
-	require.NoError(t, h.svc.Check(person(dave), closure.ActApprove, r, r.Version))
+	r = h.Approve(t, bob, r)
+	requireRule(t, closure.RuleAlreadyApproved, h.Svc.Check(person(bob), closure.ActApprove, r, r.Version))
+	require.NoError(t, h.Svc.Check(person(dave), closure.ActApprove, r, r.Version))
 	assert.Equal(t, []string{bob}, r.CountedApprovers(r.ConfigDigest))
 	assert.Equal(t, 1, r.CountApprovals(r.ConfigDigest))
 	assert.True(t, r.HasApproved(bob, r.ConfigDigest))
@@ -178,16 +178,16 @@ func TestCheckBeforeModal(t *testing.T) {
 	assert.Nil(t, r.CountedApprovers("other"))
 	assert.False(t, r.HasApproved(bob, "other"))
 
-	h.clock.Advance(pol.ExpiresAfter + time.Minute)
-	requireRule(t, closure.RuleExpired, h.svc.Check(person(dave), closure.ActApprove, r, r.Version))
+	h.Clock.Advance(pol.ExpiresAfter + time.Minute)
+	requireRule(t, closure.RuleExpired, h.Svc.Check(person(dave), closure.ActApprove, r, r.Version))
 
 	// A button drawn before the current round is out of date.
 	h2 := newHarness(t, testPolicy())
 	r2 := repended(t, h2)
 	for _, act := range []closure.Action{closure.ActApprove, closure.ActReject} {
-		requireRule(t, closure.RuleStaleCard, h2.svc.Check(person(dave), act, r2, 1)) // the card as opened
-		requireRule(t, closure.RuleStaleCard, h2.svc.Check(person(dave), act, r2, r2.PendingSince))
-		require.NoError(t, h2.svc.Check(person(dave), act, r2, r2.Version))
+		requireRule(t, closure.RuleStaleCard, h2.Svc.Check(person(dave), act, r2, 1)) // the card as opened
+		requireRule(t, closure.RuleStaleCard, h2.Svc.Check(person(dave), act, r2, r2.PendingSince))
+		require.NoError(t, h2.Svc.Check(person(dave), act, r2, r2.Version))
 	}
 }
 
@@ -203,25 +203,25 @@ func TestServiceWakesTheExecutor(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, testPolicy())
 	wk := &fakeWaker{}
-	h.svc.Waker = wk
-	r := h.open(t)
-	_, _, err := h.svc.Approve(ctx, person(erin), r.ID, closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest})
+	h.Svc.Waker = wk
+	r := h.Open(t)
+	_, _, err := h.Svc.Approve(ctx, person(erin), r.ID, closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest})
 	requireRule(t, closure.RuleNotApprover, err)
 	assert.Empty(t, wk.calls)
-	r = h.approve(t, bob, r)
+	r = h.Approve(t, bob, r)
 	assert.Equal(t, []string{"wake " + r.ID}, wk.calls)
-	_, _, err = h.svc.Pause(ctx, person(bob), r.ID)
+	_, _, err = h.Svc.Pause(ctx, person(bob), r.ID)
 	require.NoError(t, err)
-	_, _, err = h.svc.Resume(ctx, person(bob), r.ID, closure.Typed)
+	_, _, err = h.Svc.Resume(ctx, person(bob), r.ID, closure.Typed)
 	require.NoError(t, err)
-	_, _, err = h.svc.Abort(ctx, person(bob), r.ID)
+	_, _, err = h.Svc.Abort(ctx, person(bob), r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"wake " + r.ID, "poke " + r.ID, "wake " + r.ID, "poke " + r.ID}, wk.calls)
 
 	// Cancel ends a pending request: nothing to wake.
 	wk.calls = nil
-	r2 := h.open(t)
-	_, _, err = h.svc.Cancel(ctx, person(alice), r2.ID)
+	r2 := h.Open(t)
+	_, _, err = h.Svc.Cancel(ctx, person(alice), r2.ID)
 	require.NoError(t, err)
 	assert.Empty(t, wk.calls)
 }

@@ -67,8 +67,8 @@ func (f *faultStore) set(fn func(*faultStore)) {
 }
 
 func withFaultStore(rg *rig) *faultStore {
-	fs := &faultStore{Store: rg.store}
-	rg.svc.Store = fs
+	fs := &faultStore{Store: rg.Store}
+	rg.Svc.Store = fs
 	return fs
 }
 
@@ -200,7 +200,7 @@ func TestTamperedChainStopsWork(t *testing.T) {
 	assert.Empty(t, rg.dir.Writes(), "nothing written")
 	assert.Equal(t, closure.StateWaitingWindow, rg.get(t, r.ID).State, "no state change either")
 	var notices []closuretest.Report
-	for _, rp := range rg.rep.Reports() {
+	for _, rp := range rg.Rep.Reports() {
 		if rp.Kind == "announce" {
 			notices = append(notices, rp)
 		}
@@ -224,10 +224,10 @@ func TestTamperedChainStopsPurge(t *testing.T) {
 	rg := newRig(t, defaultSeed())
 	r := toDeleteTenantGate(t, rg)
 	fs := withFaultStore(rg)
-	_, _, err := rg.svc.Purge(ctx, person(dave), r.ID, closure.Typed)
+	_, _, err := rg.Svc.Purge(ctx, person(dave), r.ID, closure.Typed)
 	require.NoError(t, err)
 	fs.set(func(f *faultStore) { f.tampered = true })
-	rg.clock.Advance(time.Hour)
+	rg.Clock.Advance(time.Hour)
 	_, err = rg.runner.Advance(ctx, r.ID)
 	require.ErrorIs(t, err, closure.ErrTampered)
 	assert.Empty(t, writesOf(rg.dir.Writes(), "purge"))
@@ -242,7 +242,7 @@ func TestResumeWhileRunStopsIsNotLost(t *testing.T) {
 	rg := newRig(t, defaultSeed())
 	r := rg.openApproved(t)
 	rg.toSteps(t, r.ID)
-	_, _, err := rg.svc.Pause(ctx, person(alice), r.ID)
+	_, _, err := rg.Svc.Pause(ctx, person(alice), r.ID)
 	require.NoError(t, err)
 	fs := withFaultStore(rg)
 	fired := false
@@ -252,7 +252,7 @@ func TestResumeWhileRunStopsIsNotLost(t *testing.T) {
 				return
 			}
 			fired = true
-			_, _, err := rg.svc.Resume(ctx, person(bob), r.ID, closure.Typed)
+			_, _, err := rg.Svc.Resume(ctx, person(bob), r.ID, closure.Typed)
 			require.NoError(t, err)
 			require.NoError(t, rg.runner.Run(ctx, r.ID), "the second Run only wakes the first")
 		}
@@ -277,14 +277,14 @@ func TestKeptAdminDisabledAfterConfirmation(t *testing.T) {
 	for _, id := range []string{"sub-direct", "sub-csp", "sub-mca"} {
 		rg.dir.SetSubscription(id, "Deleted", time.Time{})
 	}
-	_, _, err := rg.svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
+	_, _, err := rg.Svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
 	require.NoError(t, err)
 	r = rg.drive(t, r.ID, atStep(4, closure.StateGate))
-	_, _, err = rg.svc.Attest(ctx, person(carol), r.ID, "4.legacy_mfa", closure.SentenceNoLegacyMFA)
+	_, _, err = rg.Svc.Attest(ctx, person(carol), r.ID, "4.legacy_mfa", closure.SentenceNoLegacyMFA)
 	require.NoError(t, err)
 	r = rg.drive(t, r.ID, func(r *closure.Request) bool { return r.AwaitingConfirmation() })
 	rg.dir.UpdateUser(closuretest.KeepID, func(u *closure.User) { u.Enabled = false })
-	_, _, err = rg.svc.Confirm(ctx, person(dave), r.ID, r.Version)
+	_, _, err = rg.Svc.Confirm(ctx, person(dave), r.ID, r.Version)
 	require.NoError(t, err)
 	r = rg.drive(t, r.ID, func(r *closure.Request) bool { return r.State != closure.StateRunning })
 	// The drift check right before the deletions re-runs the preflight
@@ -307,7 +307,7 @@ func TestCrashDuringRestoreRecordsEveryRestore(t *testing.T) {
 	rg.dir.BeforeWrite = func(w closuretest.Write) error {
 		if w.Op == "delete_user" {
 			if n++; n == 6 {
-				_, _, err := rg.svc.Abort(context.Background(), person(bob), r.ID)
+				_, _, err := rg.Svc.Abort(context.Background(), person(bob), r.ID)
 				require.NoError(t, err)
 			}
 		}
@@ -318,7 +318,7 @@ func TestCrashDuringRestoreRecordsEveryRestore(t *testing.T) {
 	rg.dir.BeforeWrite = nil
 	deleted := rg.dir.DeletedIDs()
 	require.Len(t, deleted, 6)
-	_, _, err = rg.svc.Restore(context.Background(), person(bob), r.ID, closure.Typed)
+	_, _, err = rg.Svc.Restore(context.Background(), person(bob), r.ID, closure.Typed)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())

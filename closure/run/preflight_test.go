@@ -196,7 +196,7 @@ func TestRunnerPlanIsReadOnly(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, p.Users)
 	assert.Empty(t, rg.dir.Writes())
-	list, err := rg.store.List(context.Background(), false, 0)
+	list, err := rg.Store.List(context.Background(), false, 0)
 	require.NoError(t, err)
 	assert.Empty(t, list, "no request")
 }

@@ -38,7 +38,7 @@ type rig struct {
 func newRig(t *testing.T, seed closuretest.Seed) *rig {
 	t.Helper()
 	h := newHarness(t, runnerPolicy())
-	dir := closuretest.SeedTenant(h.clock, seed)
+	dir := closuretest.SeedTenant(h.Clock, seed)
 	dir.Proof = closure.SignInProof{ObjectID: closuretest.KeepID, TenantID: tenantID, AMR: []string{"pwd", "mfa"}}
 	rg := &rig{harness: h, dir: dir}
 	rg.runner = rg.newRunner()
@@ -47,7 +47,7 @@ func newRig(t *testing.T, seed closuretest.Seed) *rig {
 
 func (rg *rig) newRunner() *run.Runner {
 	return &run.Runner{
-		Service: rg.svc,
+		Service: rg.Svc,
 		Dirs:    func(string) (closure.Directory, error) { return rg.dir, nil },
 		Gates:   closure.GateConfig{RecheckEvery: 10 * time.Minute, GoneConfirmations: 3, GoneSpan: time.Hour},
 	}
@@ -59,11 +59,11 @@ func (rg *rig) openApproved(t *testing.T) *closure.Request {
 	ctx := context.Background()
 	plan, err := rg.runner.Plan(ctx, domain)
 	require.NoError(t, err)
-	r, _, err := rg.svc.Open(ctx, person(alice), closure.OpenInput{
+	r, _, err := rg.Svc.Open(ctx, person(alice), closure.OpenInput{
 		Tenant: domain, Reason: "Company dissolved", Channel: "C0OPS", Facts: plan.Facts(),
 	})
 	require.NoError(t, err)
-	return rg.approve(t, bob, r)
+	return rg.Approve(t, bob, r)
 }
 
 // toSteps takes an approved request through proof and window to step 1.
@@ -73,12 +73,12 @@ func (rg *rig) toSteps(t *testing.T, id string) {
 	require.NoError(t, err)
 	require.Equal(t, closure.StateWaitingWindow, rg.get(t, id).State)
 	require.Equal(t, "abort window", w.Reason)
-	rg.clock.Set(w.Until)
+	rg.Clock.Set(w.Until)
 }
 
 func (rg *rig) get(t *testing.T, id string) *closure.Request {
 	t.Helper()
-	r, err := rg.store.Get(context.Background(), id)
+	r, err := rg.Store.Get(context.Background(), id)
 	require.NoError(t, err)
 	return r
 }
@@ -94,7 +94,7 @@ func (rg *rig) drive(t *testing.T, id string, done func(*closure.Request) bool) 
 		if done(r) {
 			return r
 		}
-		rg.clock.Advance(10 * time.Minute)
+		rg.Clock.Advance(10 * time.Minute)
 	}
 	r := rg.get(t, id)
 	t.Fatalf("request never got there: state %s step %d gates %+v fail %q", r.State, r.Step, r.BlockingGates(), r.FailReason)
@@ -103,7 +103,7 @@ func (rg *rig) drive(t *testing.T, id string, done func(*closure.Request) bool) 
 
 func (rg *rig) events(t *testing.T, id string) []closure.Event {
 	t.Helper()
-	evs, err := rg.store.Events(context.Background(), id)
+	evs, err := rg.Store.Events(context.Background(), id)
 	require.NoError(t, err)
 	return evs
 }

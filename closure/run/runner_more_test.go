@@ -38,7 +38,7 @@ func TestResumeAllAndPoke(t *testing.T) {
 	for _, id := range []string{"sub-direct", "sub-csp", "sub-mca"} {
 		rg.dir.SetSubscription(id, "Deleted", time.Time{})
 	}
-	_, _, err = rg.svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
+	_, _, err = rg.Svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		runner.Poke(r.ID)
@@ -57,16 +57,16 @@ func TestStuckGate(t *testing.T) {
 	rg := newRig(t, defaultSeed())
 	r := toStep2Gate(t, rg)
 	g, _ := r.Gate("2.direct")
-	rg.clock.Set(g.ETA.Add(rg.pol.StuckAfter))
+	rg.Clock.Set(g.ETA.Add(rg.Pol.StuckAfter))
 	_, err := rg.runner.Advance(ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, closure.StateStuck, rg.get(t, r.ID).State)
 
 	// Re-checks and attestations continue while stuck.
 	for _, id := range []string{"sub-direct", "sub-csp", "sub-mca"} {
-		rg.dir.SetSubscription(id, "Suspended", rg.clock.Now().AddDate(0, 0, 90))
+		rg.dir.SetSubscription(id, "Suspended", rg.Clock.Now().AddDate(0, 0, 90))
 	}
-	_, _, err = rg.svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
+	_, _, err = rg.Svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
 	require.NoError(t, err)
 	_, err = rg.runner.Advance(ctx, r.ID)
 	require.NoError(t, err)
@@ -74,7 +74,7 @@ func TestStuckGate(t *testing.T) {
 	assert.Equal(t, 3, r.Step, "satisfied gates return it to running")
 	assert.Equal(t, closure.StateGate, r.State, "step 3 waits, not stuck: its ETA moved")
 	g, _ = r.Gate("3.delete")
-	assert.Equal(t, rg.clock.Now().AddDate(0, 0, 90), g.ETA)
+	assert.Equal(t, rg.Clock.Now().AddDate(0, 0, 90), g.ETA)
 }
 
 // TestStep4PerUserMFA: per-user MFA of an account other than the kept
@@ -95,7 +95,7 @@ func TestStep4PerUserMFA(t *testing.T) {
 			for _, id := range []string{"sub-direct", "sub-csp", "sub-mca"} {
 				rg.dir.SetSubscription(id, "Deleted", time.Time{})
 			}
-			_, _, err := rg.svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
+			_, _, err := rg.Svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
 			require.NoError(t, err)
 			// Someone creates an account with per-user MFA after step 1.
 			rg.dir.AddUser(closure.User{ID: "late", UPN: "late@contoso.com", UserType: "Member", Enabled: true})
@@ -159,7 +159,7 @@ func TestRepeatedRunsWriteNothingNew(t *testing.T) {
 	r := toStep2Gate(t, rg)
 	n := len(rg.dir.Writes())
 	for range 5 {
-		rg.clock.Advance(10 * time.Minute)
+		rg.Clock.Advance(10 * time.Minute)
 		_, err := rg.runner.Advance(context.Background(), r.ID)
 		require.NoError(t, err)
 	}
@@ -175,13 +175,13 @@ func toDeleteTenantGate(t *testing.T, rg *rig) *closure.Request {
 	for _, id := range []string{"sub-direct", "sub-csp", "sub-mca"} {
 		rg.dir.SetSubscription(id, "Deleted", time.Time{})
 	}
-	_, _, err := rg.svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
+	_, _, err := rg.Svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
 	require.NoError(t, err)
 	r = rg.drive(t, r.ID, atStep(4, closure.StateGate))
-	_, _, err = rg.svc.Attest(ctx, person(carol), r.ID, "4.legacy_mfa", closure.SentenceNoLegacyMFA)
+	_, _, err = rg.Svc.Attest(ctx, person(carol), r.ID, "4.legacy_mfa", closure.SentenceNoLegacyMFA)
 	require.NoError(t, err)
 	r = rg.drive(t, r.ID, func(r *closure.Request) bool { return r.AwaitingConfirmation() })
-	_, _, err = rg.svc.Confirm(ctx, person(dave), r.ID, r.Version)
+	_, _, err = rg.Svc.Confirm(ctx, person(dave), r.ID, r.Version)
 	require.NoError(t, err)
 	return rg.drive(t, r.ID, atStep(5, closure.StateGate))
 }
@@ -194,7 +194,7 @@ func TestGoneNeedsConfirmationsOverSpan(t *testing.T) {
 	rg := newRig(t, defaultSeed())
 	r := toDeleteTenantGate(t, rg)
 
-	rg.clock.Advance(rg.pol.StuckAfter) // the kept admin takes their time
+	rg.Clock.Advance(rg.Pol.StuckAfter) // the kept admin takes their time
 	_, err := rg.runner.Advance(ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, closure.StateStuck, rg.get(t, r.ID).State)
@@ -203,7 +203,7 @@ func TestGoneNeedsConfirmationsOverSpan(t *testing.T) {
 	for range 3 {
 		_, err := rg.runner.Advance(ctx, r.ID)
 		require.NoError(t, err)
-		rg.clock.Advance(10 * time.Minute)
+		rg.Clock.Advance(10 * time.Minute)
 	}
 	r = rg.get(t, r.ID)
 	assert.Equal(t, closure.StateGate, r.State, "three answers, but not yet over an hour")

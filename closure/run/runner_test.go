@@ -25,7 +25,7 @@ func TestFullClosure(t *testing.T) {
 	r := rg.openApproved(t)
 	rg.toSteps(t, r.ID)
 	signins := 0
-	for _, rep := range rg.rep.Reports() {
+	for _, rep := range rg.Rep.Reports() {
 		if rep.Kind == "signin" {
 			signins++
 			assert.Equal(t, carol, rep.UserID)
@@ -61,10 +61,10 @@ func TestFullClosure(t *testing.T) {
 	assert.Equal(t, closure.StepDone, r.StepAt(1).Status)
 
 	// Step 2: the humans cancel, the partner cancels, MCA runs out; attest Azure.
-	rg.dir.SetSubscription("sub-direct", "Suspended", rg.clock.Now().AddDate(0, 0, 90))
-	rg.dir.SetSubscription("sub-csp", "Suspended", rg.clock.Now().AddDate(0, 0, 90))
-	rg.dir.SetSubscription("sub-mca", "Suspended", rg.clock.Now().AddDate(0, 0, 90))
-	_, _, err := rg.svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
+	rg.dir.SetSubscription("sub-direct", "Suspended", rg.Clock.Now().AddDate(0, 0, 90))
+	rg.dir.SetSubscription("sub-csp", "Suspended", rg.Clock.Now().AddDate(0, 0, 90))
+	rg.dir.SetSubscription("sub-mca", "Suspended", rg.Clock.Now().AddDate(0, 0, 90))
+	_, _, err := rg.Svc.Attest(ctx, person(carol), r.ID, "2.azure", closure.SentenceNoAzure)
 	require.NoError(t, err)
 	r = rg.drive(t, r.ID, atStep(3, closure.StateGate, closure.StateRunning))
 
@@ -76,13 +76,13 @@ func TestFullClosure(t *testing.T) {
 	g, ok := r.Gate("4.legacy_mfa")
 	require.True(t, ok)
 	assert.Equal(t, []string{closure.SentenceNoLegacyMFA}, g.Attest)
-	_, _, err = rg.svc.Attest(ctx, person(carol), r.ID, "4.legacy_mfa", closure.SentenceNoLegacyMFA)
+	_, _, err = rg.Svc.Attest(ctx, person(carol), r.ID, "4.legacy_mfa", closure.SentenceNoLegacyMFA)
 	require.NoError(t, err)
 
 	// Step 5: the point of no return waits for a fresh confirmation.
 	r = rg.drive(t, r.ID, func(r *closure.Request) bool { return r.AwaitingConfirmation() })
 	assert.Len(t, rg.dir.Apps(), 3, "nothing deleted before the confirmation")
-	_, _, err = rg.svc.Confirm(ctx, person(bob), r.ID, r.Version)
+	_, _, err = rg.Svc.Confirm(ctx, person(bob), r.ID, r.Version)
 	require.NoError(t, err)
 	r = rg.drive(t, r.ID, atStep(5, closure.StateGate))
 	dg, ok := r.Gate("5.delete_tenant")
@@ -105,7 +105,7 @@ func TestFullClosure(t *testing.T) {
 	assert.Equal(t, "enforced", rg.dir.MFA(closuretest.KeepID), "the kept admin's MFA is never touched")
 
 	// Purge (optional), then the kept admin deletes the tenant.
-	_, _, err = rg.svc.Purge(ctx, person(dave), r.ID, closure.Typed)
+	_, _, err = rg.Svc.Purge(ctx, person(dave), r.ID, closure.Typed)
 	require.NoError(t, err)
 	_, err = rg.runner.Advance(ctx, r.ID)
 	require.NoError(t, err)
@@ -167,7 +167,7 @@ func TestFullClosure(t *testing.T) {
 	assert.Less(t, lastMember, firstPriv)
 
 	var summary *closuretest.Report
-	for _, rep := range rg.rep.Reports() {
+	for _, rep := range rg.Rep.Reports() {
 		if rep.Kind == "summary" {
 			summary = &rep
 		}
@@ -175,7 +175,7 @@ func TestFullClosure(t *testing.T) {
 	require.NotNil(t, summary)
 	assert.Equal(t, total, summary.Summary.StepCounts[0])
 	assert.Equal(t, evs[len(evs)-1].MAC, summary.Summary.ChainHead.MAC)
-	_, locked := rg.store.LockHolder(tenantID)
+	_, locked := rg.Store.LockHolder(tenantID)
 	assert.False(t, locked)
 }
 
@@ -215,7 +215,7 @@ func TestPauseBetweenWrites(t *testing.T) {
 	rg.dir.BeforeWrite = func(w closuretest.Write) error {
 		if w.Op == "delete_user" {
 			if n++; n == 3 {
-				_, _, err := rg.svc.Pause(ctx, person(alice), r.ID)
+				_, _, err := rg.Svc.Pause(ctx, person(alice), r.ID)
 				require.NoError(t, err)
 			}
 		}
@@ -235,7 +235,7 @@ func TestPauseBetweenWrites(t *testing.T) {
 	assert.Len(t, writesOf(rg.dir.Writes(), "delete_user"), 3)
 
 	rg.dir.BeforeWrite = nil
-	_, _, err = rg.svc.Resume(ctx, person(bob), r.ID, closure.Typed)
+	_, _, err = rg.Svc.Resume(ctx, person(bob), r.ID, closure.Typed)
 	require.NoError(t, err)
 	if err := rg.runner.Run(cancelWhen(t, rg, r.ID), r.ID); err != nil {
 		require.ErrorIs(t, err, context.Canceled)
@@ -254,9 +254,9 @@ func cancelWhen(t *testing.T, rg *rig, id string) context.Context {
 		if r := rg.get(t, id); r.Step >= 2 || r.State == closure.StateGate {
 			cancel()
 		}
-		rg.clock.Advance(d)
+		rg.Clock.Advance(d)
 		ch := make(chan time.Time, 1)
-		ch <- rg.clock.Now()
+		ch <- rg.Clock.Now()
 		return ch
 	}
 	return ctx
@@ -274,7 +274,7 @@ func TestAbortMidStep1ThenRestore(t *testing.T) {
 	rg.dir.BeforeWrite = func(w closuretest.Write) error {
 		if w.Op == "delete_user" {
 			if n++; n == 7 {
-				_, _, err := rg.svc.Abort(ctx, person(bob), r.ID)
+				_, _, err := rg.Svc.Abort(ctx, person(bob), r.ID)
 				require.NoError(t, err)
 			}
 		}
@@ -291,7 +291,7 @@ func TestAbortMidStep1ThenRestore(t *testing.T) {
 	// Someone else deletes a user by hand: Restore must leave it deleted.
 	rg.dir.HumanDeleteUser(closuretest.UserID("member", 30))
 
-	_, _, err = rg.svc.Restore(ctx, person(bob), r.ID, closure.Typed)
+	_, _, err = rg.Svc.Restore(ctx, person(bob), r.ID, closure.Typed)
 	require.NoError(t, err)
 	rg.dir.BeforeWrite = nil
 	w, err = rg.runner.Advance(ctx, r.ID)

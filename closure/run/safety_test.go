@@ -51,7 +51,7 @@ func TestKeptAdminRenamedAtGateNeedsNewProof(t *testing.T) {
 	var pf *closure.PreflightError
 	require.ErrorAs(t, err, &pf)
 	assert.True(t, pf.Has(closure.RefuseKeepMissing))
-	_, _, err = rg.svc.Approve(ctx, person(bob), r.ID, closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest})
+	_, _, err = rg.Svc.Approve(ctx, person(bob), r.ID, closure.ApproveInput{Version: r.Version, PlanDigest: r.PlanDigest})
 	requireRule(t, closure.RuleNoKeep, err)
 
 	// Fixed in the tenant: the approver approves the re-read plan.
@@ -59,7 +59,7 @@ func TestKeptAdminRenamedAtGateNeedsNewProof(t *testing.T) {
 	r, err = rg.runner.PrepareApproval(ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, closuretest.KeepID, r.Facts.KeepObjectID)
-	r = rg.approve(t, bob, r)
+	r = rg.Approve(t, bob, r)
 	require.Equal(t, closure.StateApproved, r.State, "a new proof of life first")
 	proofsBefore := countEvents(rg.events(t, r.ID), "proof.passed")
 	rg.toSteps(t, r.ID)
@@ -83,7 +83,7 @@ func TestKeptAdminChangedNoDeletionBeforeNewProof(t *testing.T) {
 	other := closuretest.UserID("ga", 1)
 	rg.dir.UpdateUser(other, func(u *closure.User) { u.UPN = "ga1@" + domain })
 	rg.dir.SetMethods(other, closuretest.Password, closuretest.Authenticator, closuretest.Phone)
-	rg.pol.Tenants[0].Keep = "ga1@" + domain
+	rg.Pol.Tenants[0].Keep = "ga1@" + domain
 	rg.runner = rg.newRunner()
 	_, err := rg.runner.Advance(ctx, r.ID)
 	require.NoError(t, err)
@@ -93,7 +93,7 @@ func TestKeptAdminChangedNoDeletionBeforeNewProof(t *testing.T) {
 
 	r, err = rg.runner.PrepareApproval(ctx, r.ID)
 	require.NoError(t, err)
-	r = rg.approve(t, dave, r)
+	r = rg.Approve(t, dave, r)
 	require.Equal(t, closure.StateApproved, r.State)
 	rg.dir.Proof = closure.SignInProof{ObjectID: closuretest.KeepID, TenantID: tenantID, AMR: []string{"pwd", "mfa"}}
 	_, err = rg.runner.Advance(ctx, r.ID)
@@ -160,10 +160,10 @@ func TestEmergencyStopHaltsEveryWriter(t *testing.T) {
 	ctx := context.Background()
 	rg := newRig(t, defaultSeed())
 	r := toStep2Gate(t, rg)
-	rg.clock.Advance(400 * 24 * time.Hour)
-	r = rg.sys(t, r.ID, closure.System.MarkStuck)
+	rg.Clock.Advance(400 * 24 * time.Hour)
+	r = rg.Sys(t, r.ID, closure.System.MarkStuck)
 	require.Equal(t, closure.StateStuck, r.State)
-	paused, err := rg.svc.PauseAll(ctx, "stop file")
+	paused, err := rg.Svc.PauseAll(ctx, "stop file")
 	require.NoError(t, err)
 	assert.Equal(t, []string{r.ID}, paused)
 	r = rg.get(t, r.ID)
@@ -173,9 +173,9 @@ func TestEmergencyStopHaltsEveryWriter(t *testing.T) {
 	// An aborted request's Restore is a writer too.
 	rg = newRig(t, defaultSeed())
 	r = toStep2Gate(t, rg)
-	r, _, err = rg.svc.Abort(ctx, person(bob), r.ID)
+	r, _, err = rg.Svc.Abort(ctx, person(bob), r.ID)
 	require.NoError(t, err)
-	r, _, err = rg.svc.Restore(ctx, person(bob), r.ID, r.Version)
+	r, _, err = rg.Svc.Restore(ctx, person(bob), r.ID, r.Version)
 	require.NoError(t, err)
 	before := len(rg.dir.Writes())
 	rg.runner.Halt(true)
@@ -212,9 +212,9 @@ func TestReApprovalShowsTheReReadPlan(t *testing.T) {
 	r, err = rg.runner.PrepareApproval(ctx, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, 2, r.Plan.UsersToDelete)
-	_, _, err = rg.svc.Approve(ctx, person(bob), r.ID, staleModal)
+	_, _, err = rg.Svc.Approve(ctx, person(bob), r.ID, staleModal)
 	requireRule(t, closure.RuleStaleVersion, err) // a new round: the earlier modal counts for nothing
-	r = rg.approve(t, bob, r)
+	r = rg.Approve(t, bob, r)
 	assert.Equal(t, closure.StateRunning, r.State)
 }
 
@@ -223,29 +223,29 @@ func TestReApprovalShowsTheReReadPlan(t *testing.T) {
 func TestOldClicksRefused(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, testPolicy())
-	r := h.toRunning(t)
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r := h.ToRunning(t)
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.Fail(r, "x")
 	})
 	firstFailure := r.Version
-	r, _, err := h.svc.Retry(ctx, person(bob), r.ID, firstFailure)
+	r, _, err := h.Svc.Retry(ctx, person(bob), r.ID, firstFailure)
 	require.NoError(t, err)
-	r = h.sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
+	r = h.Sys(t, r.ID, func(s closure.System, r *closure.Request) (*closure.Request, closure.Event, error) {
 		return s.Fail(r, "y")
 	})
-	_, _, err = h.svc.Retry(ctx, person(bob), r.ID, firstFailure)
+	_, _, err = h.Svc.Retry(ctx, person(bob), r.ID, firstFailure)
 	requireRule(t, closure.RuleStaleVersion, err)
-	_, _, err = h.svc.Retry(ctx, person(bob), r.ID, r.Version)
+	_, _, err = h.Svc.Retry(ctx, person(bob), r.ID, r.Version)
 	require.NoError(t, err)
 
-	r, _, err = h.svc.Pause(ctx, person(alice), r.ID)
+	r, _, err = h.Svc.Pause(ctx, person(alice), r.ID)
 	require.NoError(t, err)
 	pausedAt := r.Version
-	r, _, err = h.svc.Resume(ctx, person(alice), r.ID, pausedAt)
+	r, _, err = h.Svc.Resume(ctx, person(alice), r.ID, pausedAt)
 	require.NoError(t, err)
-	r, _, err = h.svc.Pause(ctx, person(alice), r.ID)
+	r, _, err = h.Svc.Pause(ctx, person(alice), r.ID)
 	require.NoError(t, err)
-	_, _, err = h.svc.Resume(ctx, person(alice), r.ID, pausedAt)
+	_, _, err = h.Svc.Resume(ctx, person(alice), r.ID, pausedAt)
 	requireRule(t, closure.RuleStaleVersion, err)
 }
 
@@ -263,9 +263,9 @@ func TestCancelHalfDoneKeepsRestore(t *testing.T) {
 	_, err := rg.runner.Advance(ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, closure.StatePending, rg.get(t, r.ID).State)
-	r, _, err = rg.svc.Cancel(ctx, person(alice), r.ID)
+	r, _, err = rg.Svc.Cancel(ctx, person(alice), r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, closure.StateAborted, r.State)
-	_, _, err = rg.svc.Restore(ctx, person(bob), r.ID, r.Version)
+	_, _, err = rg.Svc.Restore(ctx, person(bob), r.ID, r.Version)
 	require.NoError(t, err)
 }
