@@ -1,6 +1,7 @@
 package run
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -11,14 +12,7 @@ func lower(s string) string { return strings.ToLower(s) }
 
 func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // deny is a refusal of rule for action a in state s.
 func deny(rule closure.Rule, a closure.Action, s closure.State, detail string) *closure.Denied {
