@@ -1,0 +1,55 @@
+package metrics
+
+import (
+	"context"
+	"strconv"
+	"sync"
+
+	"github.com/closebot/closebot/closure"
+)
+
+// Reporter decorates the closure.Reporter the executor reports through:
+// when an event ends a step (step.done, step.failed, closed), the step that
+// just finished is observed once, with its duration on closebot's clock.
+type Reporter struct {
+	closure.Reporter
+	m    *Metrics
+	mu   sync.Mutex
+	seen map[string]bool // request/step already observed by this process
+}
+
+// WrapReporter returns r with step metrics.
+func (m *Metrics) WrapReporter(r closure.Reporter) *Reporter {
+	return &Reporter{Reporter: r, m: m, seen: map[string]bool{}}
+}
+
+// RequestChanged observes the finished step, then reports as before.
+func (r *Reporter) RequestChanged(ctx context.Context, req *closure.Request, ev closure.Event) error {
+	switch ev.Action {
+	case closure.EvStepDone, closure.EvStepFailed, closure.EvClosed:
+		r.observe(req)
+	}
+	return r.Reporter.RequestChanged(ctx, req, ev)
+}
+
+// observe records every finished step of req not yet observed: the event
+// names no step, and a restart may have finished one unreported.
+func (r *Reporter) observe(req *closure.Request) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range req.Steps {
+		if s.FinishedAt.IsZero() || (s.Status != closure.StepDone && s.Status != closure.StepFailed) {
+			continue
+		}
+		key := req.ID + "/" + strconv.Itoa(s.Step) + "/" + string(s.Status)
+		if r.seen[key] {
+			continue
+		}
+		r.seen[key] = true
+		d := s.FinishedAt.Sub(s.StartedAt)
+		if s.StartedAt.IsZero() || d < 0 {
+			d = 0
+		}
+		r.m.ObserveStep(s.Step, string(s.Status), d)
+	}
+}
