@@ -2,8 +2,6 @@ package msgraph
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -186,21 +184,7 @@ func (d *Directory) tokenRoles(ctx context.Context) ([]string, bool) {
 	if err != nil {
 		return nil, false
 	}
-	parts := strings.Split(tok.Token, ".")
-	if len(parts) != 3 {
-		return nil, false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, false
-	}
-	var claims struct {
-		Roles []string `json:"roles"`
-	}
-	if json.Unmarshal(raw, &claims) != nil {
-		return nil, false
-	}
-	return claims.Roles, true
+	return rolesClaim(tok.Token)
 }
 
 func containsFold(list []string, s string) bool {
