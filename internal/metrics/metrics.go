@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,7 +24,7 @@ type Metrics struct {
 	steps        *prometheus.HistogramVec
 	graph        *prometheus.CounterVec
 	graphSeconds *prometheus.HistogramVec
-	pacer        *prometheus.GaugeVec
+	pacer        *pacerCollector
 	slack        *prometheus.CounterVec
 	slack429     *prometheus.CounterVec
 	ack          *prometheus.HistogramVec
@@ -54,10 +55,8 @@ func New(requests RequestCounter) *Metrics {
 		Help:    "Microsoft Graph request latency by method.",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"method"})
-	m.pacer = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "closebot_pacer_tokens",
-		Help: "Tokens left in the Graph write pacer's bucket, by tenant.",
-	}, []string{"tenant"})
+	m.pacer = &pacerCollector{desc: prometheus.NewDesc("closebot_pacer_tokens",
+		"Tokens left in the Graph write pacer's bucket, by tenant (read at scrape time).", []string{"tenant"}, nil)}
 	m.slack = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "closebot_slack_calls_total",
 		Help: "Slack Web API calls by method and HTTP status.",
@@ -101,9 +100,33 @@ func (m *Metrics) ObserveStep(step int, outcome string, d time.Duration) {
 	m.steps.WithLabelValues(strconv.Itoa(step), outcome).Observe(d.Seconds())
 }
 
-// SetPacerTokens is the pacer's hook: the tokens left for a tenant.
-func (m *Metrics) SetPacerTokens(tenant string, tokens float64) {
-	m.pacer.WithLabelValues(tenant).Set(tokens)
+// PacerTokens is the pacer's hook: tokens reports the tokens left in each
+// tenant's write bucket, and is read at every scrape.
+func (m *Metrics) PacerTokens(tokens func() map[string]float64) {
+	m.pacer.mu.Lock()
+	defer m.pacer.mu.Unlock()
+	m.pacer.tokens = tokens
+}
+
+// pacerCollector reads the pacer's buckets at scrape time.
+type pacerCollector struct {
+	desc   *prometheus.Desc
+	mu     sync.Mutex
+	tokens func() map[string]float64
+}
+
+func (c *pacerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *pacerCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	f := c.tokens
+	c.mu.Unlock()
+	if f == nil {
+		return
+	}
+	for tenant, n := range f() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, n, tenant)
+	}
 }
 
 // ObserveAck records the time from an envelope's receipt to its ack.
