@@ -135,7 +135,7 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 		Policy: p.policy, Clock: clock, Log: log.With("component", "reporter"), Gates: gates,
 	})
 	p.service = &closure.Service{Store: db, Clock: clock, Policy: p.policy, Log: log,
-		Reporter: namingReporter{Reporter: p.obs.metrics.WrapReporter(p.reporter), names: p.names}}
+		Reporter: namingReporter{Reporter: p.obs.metrics.WrapReporter(p.reporter, clock.Now()), names: p.names}}
 	p.runner = &closurerun.Runner{
 		Service: p.service,
 		Dirs: func(id string) (closure.Directory, error) {

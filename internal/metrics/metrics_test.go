@@ -97,25 +97,29 @@ type nopReporter struct{ closure.Reporter }
 func (nopReporter) RequestChanged(context.Context, *closure.Request, closure.Event) error { return nil }
 
 // Each finished step is observed once, with its outcome and duration,
-// however many events repeat it.
+// however many events repeat it; a step a previous process saw finish is
+// not observed again.
 func TestReporterObservesEachStepOnce(t *testing.T) {
 	m := New(nil)
-	r := m.WrapReporter(nopReporter{})
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := m.WrapReporter(nopReporter{}, t0.Add(time.Minute))
 	req := &closure.Request{ID: "CT-1", Steps: []closure.StepProgress{
-		{Step: 1, Status: closure.StepDone, StartedAt: t0, FinishedAt: t0.Add(90 * time.Second)},
-		{Step: 2, Status: closure.StepRunning, StartedAt: t0.Add(90 * time.Second)},
+		{Step: 1, Status: closure.StepDone, StartedAt: t0, FinishedAt: t0.Add(30 * time.Second)},
+		{Step: 2, Status: closure.StepDone, StartedAt: t0.Add(30 * time.Second), FinishedAt: t0.Add(120 * time.Second)},
+		{Step: 3, Status: closure.StepRunning, StartedAt: t0.Add(120 * time.Second)},
 	}}
 	ctx := context.Background()
 	require.NoError(t, r.RequestChanged(ctx, req, closure.Event{Action: closure.EvStepDone}))
 	require.NoError(t, r.RequestChanged(ctx, req, closure.Event{Action: closure.EvStepProgress}))
-	req.Steps[1].Status, req.Steps[1].FinishedAt = closure.StepFailed, t0.Add(100*time.Second)
+	req.Steps[2].Status, req.Steps[2].FinishedAt = closure.StepFailed, t0.Add(130*time.Second)
 	require.NoError(t, r.RequestChanged(ctx, req, closure.Event{Action: closure.EvStepFailed}))
 	require.NoError(t, r.RequestChanged(ctx, req, closure.Event{Action: closure.EvStepFailed}))
 	out := scrape(t, m)
-	assert.Contains(t, out, `closebot_step_duration_seconds_count{outcome="done",step="1"} 1`)
-	assert.Contains(t, out, `closebot_step_duration_seconds_sum{outcome="done",step="1"} 90`)
-	assert.Contains(t, out, `closebot_step_duration_seconds_count{outcome="failed",step="2"} 1`)
+	assert.NotContains(t, out, `step="1"`, "finished before this process started")
+	assert.Contains(t, out, `closebot_step_duration_seconds_count{outcome="done",step="2"} 1`)
+	assert.Contains(t, out, `closebot_step_duration_seconds_sum{outcome="done",step="2"} 90`)
+	assert.Contains(t, out, `closebot_step_duration_seconds_count{outcome="failed",step="3"} 1`)
+	assert.Contains(t, out, `closebot_step_duration_seconds_sum{outcome="failed",step="3"} 10`)
 }
 
 func TestRequestsAndPacerAreReadAtScrape(t *testing.T) {

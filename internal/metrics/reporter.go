@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/closebot/closebot/closure"
 )
@@ -13,14 +14,16 @@ import (
 // just finished is observed once, with its duration on closebot's clock.
 type Reporter struct {
 	closure.Reporter
-	m    *Metrics
-	mu   sync.Mutex
-	seen map[string]bool // request/step already observed by this process
+	m     *Metrics
+	since time.Time // steps that finished before are a previous process's
+	mu    sync.Mutex
+	seen  map[string]bool // request/step already observed by this process
 }
 
-// WrapReporter returns r with step metrics.
-func (m *Metrics) WrapReporter(r closure.Reporter) *Reporter {
-	return &Reporter{Reporter: r, m: m, seen: map[string]bool{}}
+// WrapReporter returns r with step metrics; since is the process's start
+// on closebot's clock (a step that finished before it was observed then).
+func (m *Metrics) WrapReporter(r closure.Reporter, since time.Time) *Reporter {
+	return &Reporter{Reporter: r, m: m, since: since, seen: map[string]bool{}}
 }
 
 // RequestChanged observes the finished step, then reports as before.
@@ -32,13 +35,13 @@ func (r *Reporter) RequestChanged(ctx context.Context, req *closure.Request, ev 
 	return r.Reporter.RequestChanged(ctx, req, ev)
 }
 
-// observe records every finished step of req not yet observed: the event
-// names no step, and a restart may have finished one unreported.
+// observe records every finished step of req not yet observed since this
+// process started: the event names no step.
 func (r *Reporter) observe(req *closure.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range req.Steps {
-		if s.FinishedAt.IsZero() || (s.Status != closure.StepDone && s.Status != closure.StepFailed) {
+		if s.FinishedAt.Before(r.since) || s.FinishedAt.IsZero() || (s.Status != closure.StepDone && s.Status != closure.StepFailed) {
 			continue
 		}
 		key := req.ID + "/" + strconv.Itoa(s.Step) + "/" + string(s.Status)
