@@ -18,15 +18,23 @@ import (
 // scrape GETs path from the observer's handler.
 func scrape(t *testing.T, srv *httptest.Server, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(srv.URL + path)
+	code, body, err := tryScrape(srv, path)
 	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, string(b)
+	return code, body
 }
 
-// waitStatus polls path until it answers code with a body containing want.
+func tryScrape(srv *httptest.Server, path string) (int, string, error) {
+	resp, err := http.Get(srv.URL + path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// waitStatus polls path until it answers code with a body containing want
+// (a refused connection is a listener not open yet).
 func waitStatus(t *testing.T, srv *httptest.Server, path string, code int, want string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -35,8 +43,9 @@ func waitStatus(t *testing.T, srv *httptest.Server, path string, code int, want 
 		body string
 	)
 	for time.Now().Before(deadline) {
-		got, body = scrape(t, srv, path)
-		if got == code && strings.Contains(body, want) {
+		var err error
+		got, body, err = tryScrape(srv, path)
+		if err == nil && got == code && strings.Contains(body, want) {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
