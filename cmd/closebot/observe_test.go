@@ -57,7 +57,10 @@ func waitStatus(t *testing.T, srv *httptest.Server, path string, code int, want 
 // Slack counts closebot's connection alone and the database is open. The
 // real slack-go socket-mode client runs against the Slack emulator, which
 // drops the socket (and answers apps.connections.open 429 for a while, so
-// the gap is seen), then says hello with num_connections 2.
+// the gap is seen), then says hello with num_connections 2. The emulator's
+// knobs and what they stand for are rows of bot/slacktest/FIDELITY.md:
+// DropConnections (a network failure), InjectRateLimit (429 with
+// Retry-After), ForceNumConnections (the hello's num_connections).
 func TestReadyzFollowsTheSocketAndTheDatabase(t *testing.T) {
 	ctx, clock, w := restartWorld(t, 2*time.Minute, 10, nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
