@@ -90,3 +90,22 @@ func (s *Server) SetClientSecretEnd(tenantID, clientID, secret string, end time.
 		return fmt.Errorf("no such secret on app registration %s: %w", clientID, ErrNotFound)
 	})
 }
+
+// servicePrincipalID is the oid of clientID's app-only tokens in tenantID:
+// the object id of its service principal there (Learn access-token claims:
+// oid is the identity of the user or service principal requesting), or,
+// for an app the directory does not model, a stable derived id.
+func (s *Server) servicePrincipalID(tenantID, clientID string) string {
+	id := stableGUID("sp", tenantID, clientID)
+	if t := s.Tenant(tenantID); t != nil {
+		_ = t.with(func(td *tenantData, _ time.Time) error {
+			for _, o := range td.objects {
+				if o.kind == "servicePrincipal" && o.deletedAt == nil && strings.EqualFold(o.str("appId"), clientID) {
+					id = o.id
+				}
+			}
+			return nil
+		})
+	}
+	return id
+}

@@ -2,25 +2,27 @@ package msgraph
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/microsoft/kiota-abstractions-go/serialization"
 	"github.com/microsoftgraph/msgraph-sdk-go/applications"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
-	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
 
 	"github.com/closebot/closebot/closure"
 )
 
 // Reads `closebot config check --online` makes about closebot's own app.
-// None needs a permission beyond the table: the service principal and its
-// role assignments are read with Application.ReadWrite.All and
-// RoleManagement.Read.Directory; the app registration's secrets only when
-// the token already carries a permission that reads applications.
+// None needs a permission beyond the table: its directory roles are read
+// with RoleManagement.Read.Directory; the app registration's secrets only
+// when the token already carries a permission that reads applications.
 
 // IsWritePermission reports whether a row of Permissions lets closebot
 // change the tenant: the directory role (it deletes admins), or an
@@ -59,7 +61,7 @@ func CanReadOwnApp(granted []string) bool {
 // (403) unless the token carries a permission of CanReadOwnApp.
 func (d *Directory) OwnClientSecrets(ctx context.Context) ([]PasswordCredential, error) {
 	filter := "appId eq '" + d.cfg.ClientID + "'"
-	apps, err := collect(ctx, d, "read own application", func(ctx context.Context) (serialization.Parsable, error) {
+	apps, err := collect(ctx, d, "list applications with appId "+d.cfg.ClientID, func(ctx context.Context) (serialization.Parsable, error) {
 		return d.client.Applications().Get(ctx, &applications.ApplicationsRequestBuilderGetRequestConfiguration{
 			QueryParameters: &applications.ApplicationsRequestBuilderGetQueryParameters{
 				Filter: &filter, Select: []string{"id", "appId", "passwordCredentials"},
@@ -80,34 +82,26 @@ func (d *Directory) OwnClientSecrets(ctx context.Context) ([]PasswordCredential,
 		return nil, err
 	}
 	if len(apps) == 0 {
-		return nil, &closure.APIError{Op: "read own application", Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
+		return nil, &closure.APIError{Op: "list applications with appId " + d.cfg.ClientID, Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
 			Message: "no app registration with appId " + d.cfg.ClientID + " in this tenant"}
 	}
 	return apps[0], nil
 }
 
-// OwnDirectoryRoles returns the id of closebot's service principal in the
-// tenant and the role definition ids (for built-in roles, the template ids)
-// of the directory roles assigned to it directly.
+// OwnDirectoryRoles returns the object id of closebot's service principal
+// in the tenant (the oid claim of its app-only token) and the role
+// definition ids (for built-in roles, the template ids) of the directory
+// roles assigned to it directly at directory scope. It needs only
+// RoleManagement.Read.Directory, which is read-only.
 func (d *Directory) OwnDirectoryRoles(ctx context.Context) (string, []string, error) {
-	filter := "appId eq '" + d.cfg.ClientID + "'"
-	sps, err := collect(ctx, d, "find own service principal", func(ctx context.Context) (serialization.Parsable, error) {
-		return d.client.ServicePrincipals().Get(ctx, &serviceprincipals.ServicePrincipalsRequestBuilderGetRequestConfiguration{
-			QueryParameters: &serviceprincipals.ServicePrincipalsRequestBuilderGetQueryParameters{
-				Filter: &filter, Select: []string{"id", "appId"},
-			},
-		})
-	}, models.CreateServicePrincipalCollectionResponseFromDiscriminatorValue, func(s models.ServicePrincipalable) (string, bool) {
-		return deref(s.GetId()), true
-	})
+	tok, err := d.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{GraphScope}, EnableCAE: true})
 	if err != nil {
-		return "", nil, err
+		return "", nil, fmt.Errorf("get token: %w", err)
 	}
-	if len(sps) == 0 {
-		return "", nil, &closure.APIError{Op: "find own service principal", Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
-			Message: "no service principal with appId " + d.cfg.ClientID + " in this tenant"}
+	spID, ok := oidClaim(tok.Token)
+	if !ok {
+		return "", nil, fmt.Errorf("the token is not a JWT with an oid claim")
 	}
-	spID := sps[0]
 	byPrincipal := "principalId eq '" + spID + "'"
 	roles, err := collect(ctx, d, "list role assignments of own service principal", func(ctx context.Context) (serialization.Parsable, error) {
 		return d.client.RoleManagement().Directory().RoleAssignments().Get(ctx,
@@ -118,4 +112,24 @@ func (d *Directory) OwnDirectoryRoles(ctx context.Context) (string, []string, er
 		return deref(a.GetRoleDefinitionId()), deref(a.GetDirectoryScopeId()) == "/"
 	})
 	return spID, roles, err
+}
+
+// oidClaim reads the oid claim of a JWT access token, unverified: for an
+// app-only token it is the object id of the app's service principal.
+func oidClaim(token string) (string, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", false
+	}
+	var claims struct {
+		Oid string `json:"oid"`
+	}
+	if json.Unmarshal(raw, &claims) != nil || claims.Oid == "" {
+		return "", false
+	}
+	return claims.Oid, true
 }
