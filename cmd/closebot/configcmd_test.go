@@ -114,14 +114,6 @@ func TestConfigCheckListsEveryProblem(t *testing.T) {
 	assert.NotContains(t, errs, cliBotToken)
 }
 
-func TestConfigCheckOnlineIsNotYet(t *testing.T) {
-	path := configEnv(t)
-	code, out, errs := runCLI(t, "config", "check", "--online", "--config", path)
-	assert.Equal(t, 1, code)
-	assert.Empty(t, out)
-	assert.Contains(t, errs, "not yet available")
-}
-
 func TestConfigUsage(t *testing.T) {
 	configEnv(t)
 	for _, args := range [][]string{{"config"}, {"config", "lint"}, {"config", "check", "extra"}} {
