@@ -14,7 +14,7 @@ import (
 
 // secretPattern matches secrets by their shape: Slack tokens, bearer
 // tokens, and token or ticket query parameters a dial error may quote.
-var secretPattern = regexp.MustCompile(`(?i)\b(xox[a-z]-|xapp-)[a-z0-9-]+|\bbearer\s+[a-z0-9._~+/=-]+|\b(ticket|token|client_secret|access_token|refresh_token|assertion|client_assertion)=[^&\s"]+`)
+var secretPattern = regexp.MustCompile(`(?i)\b(xox[a-z]-|xapp-)[a-z0-9-]+|\bbearer\s+[a-z0-9._~+/=-]{16,}|\b(ticket|token|client_secret|access_token|refresh_token|assertion|client_assertion)=[^&\s"]+`)
 
 const redactedText = "[redacted]"
 
@@ -115,7 +115,11 @@ func (h *logHandler) attr(a slog.Attr) slog.Attr {
 		if err, ok := v.Any().(error); ok {
 			return slog.String(a.Key, h.redact(err.Error()))
 		}
-		return slog.String(a.Key, h.redact(v.String()))
+		// A value that prints no secret keeps its shape (a list stays a
+		// JSON array); one that does is logged as its redacted text.
+		if s := v.String(); h.redact(s) != s {
+			return slog.String(a.Key, h.redact(s))
+		}
 	}
 	return slog.Attr{Key: a.Key, Value: v}
 }

@@ -44,15 +44,17 @@ func TestLogRedactsSecrets(t *testing.T) {
 	log.Info("dial failed with "+botToken, "err", errors.New("401 for token "+appToken))
 	log.With("secret", clientSecret).Warn("token request", "body", "client_id=x&client_secret="+clientSecret+"&scope=y")
 	log.Info("graph", slog.Group("http", "authorization", "Bearer eyJ0eXAiOiJKV1QiLCJhbGciOi.payload.sig"))
+	log.Info("a bearer token is refused", "requests", []string{"CT-1", "CT-2"}, "dial", []string{"wss://x/?ticket=abc123"}) // words and lists stay
 	log.Info("other tokens", "user_token", "xoxp-9999-8888-zzz", "url", "wss://wss.slack.com/link/?ticket=abc123&app_id=A1", "key", auditKey)
 
 	out := buf.String()
 	for _, s := range []string{clientSecret, botToken, appToken, auditKey, "eyJ0eXAiOiJKV1QiLCJhbGciOi", "xoxp-9999", "abc123"} {
 		assert.NotContains(t, out, s)
 	}
-	assert.Equal(t, 8, strings.Count(out, redactedText), out)
+	assert.Equal(t, 9, strings.Count(out, redactedText), out)
 	assert.Contains(t, out, "app_id=A1", "only the secret part goes")
-	assert.Len(t, jsonLines(t, &buf), 4, "still one JSON object a line")
+	assert.Contains(t, out, `"msg":"a bearer token is refused","requests":["CT-1","CT-2"],"dial":"[wss://x/?[redacted]"`)
+	assert.Len(t, jsonLines(t, &buf), 5, "still one JSON object a line")
 }
 
 // Every line that names a request names its tenant, whether the request
