@@ -138,7 +138,7 @@ var Instructions = map[string]Instruction{
 	string(GateGrantWriteAccess): {
 		Title: "Grant closebot write access for this closure",
 		Steps: []string{
-			"closebot's app only reads between closures (write_access: just_in_time). Before its first write it needs, until step 5's last write: {grants}. Missing now: {missing}.",
+			"closebot's app only reads between closures (write_access: just_in_time). Before step 1's first write it needs, until step 5's last write, what is missing now: {missing}.",
 			"Application permissions: Entra admin center → Identity → Applications → App registrations → All applications → app id {closebot_app} → API permissions → Add a permission → Microsoft Graph → Application permissions → tick {permissions} → Add permissions → Grant admin consent.",
 			"Directory role: Identity → Roles & admins → Roles & admins → {role} → Add assignments → select closebot's app ({closebot_app}) → Next → Active, permanently assigned → Assign.",
 			"Or in Microsoft Graph PowerShell, after `Connect-MgGraph -Scopes 'Application.Read.All','AppRoleAssignment.ReadWrite.All','RoleManagement.ReadWrite.Directory'`:\n```{powershell}```",
