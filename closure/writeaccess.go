@@ -80,10 +80,10 @@ func WriteGrantParams(t TenantPolicy, all, gs []WriteGrant, remove bool) map[str
 		perms = append(perms, g.Name)
 		ids = append(ids, "'"+g.AppRoleID+"'")
 	}
-	roleName := "(no directory role)"
+	roleName, roleTemplate := "(no directory role)", ""
 	for _, g := range all {
 		if g.IsRole() {
-			roleName = g.Name
+			roleName, roleTemplate = g.Name, g.RoleTemplateID
 		}
 		if g.ReadAtRest != "" && !containsFold(atRest, g.ReadAtRest) {
 			atRest = append(atRest, g.ReadAtRest)
@@ -115,6 +115,7 @@ func WriteGrantParams(t TenantPolicy, all, gs []WriteGrant, remove bool) map[str
 		"grants":       GrantNames(all),
 		"permissions":  "(none missing)",
 		"role":         roleName,
+		"role_id":      roleTemplate,
 		"read_at_rest": "none",
 		"powershell":   strings.Join(lines, "\n"),
 	}
