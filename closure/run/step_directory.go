@@ -61,10 +61,9 @@ func (x *tenantWork) stepDirectory(ctx context.Context, req *closure.Request) (*
 		return &Wait{Until: x.now().Add(x.r.recheckEvery()), Reason: "tenant deletion"}, nil
 	}
 	if g, ok := req.Gate(closure.RemoveWriteGateID); ok && !g.IsOpen() {
-		// closebot's write access is gone (verified): no more writes, and
-		// no drift check, which would take closebot's own role for a
-		// privileged principal gone. The tenant deletion's gate opens with
-		// the words the last writes left.
+		// closebot's write access is gone (verified): the deletions above
+		// are not run again (they would be refused now). The tenant
+		// deletion's gate opens with the words the last writes left.
 		_, err := x.openGate(ctx, closure.Gate{ID: deleteTenantGate, Step: closure.StepDeleteDirectory, Kind: closure.GateDeleteTenant, Params: deleteParams(g)})
 		return nil, err
 	}
