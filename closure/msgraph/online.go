@@ -25,21 +25,10 @@ import (
 // when the token already carries a permission that reads applications.
 
 // IsWritePermission reports whether a row of Permissions lets closebot
-// change the tenant: the directory role (it deletes admins), or an
-// application permission that some write call of the adapter needs (a call
-// whose route is not a GET). A just-in-time setup grants these only during
+// change the tenant (its Write flag; TestIsWritePermission checks it against
+// the adapter's write calls). A just-in-time setup grants these only during
 // a closure; held at rest they are standing write access.
-func IsWritePermission(p Permission) bool {
-	if p.Kind == DirectoryRole {
-		return true
-	}
-	for _, c := range calls {
-		if strings.EqualFold(c.permission, p.Permission) && !strings.HasPrefix(c.route, "GET ") {
-			return true
-		}
-	}
-	return false
-}
+func IsWritePermission(p Permission) bool { return p.Write }
 
 // PasswordCredential is one client secret of an app registration, as
 // Graph shows it (never its value; Hint is its first three characters).

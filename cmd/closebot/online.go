@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/msgraph"
 	"github.com/closebot/closebot/config"
 	"github.com/closebot/closebot/store"
@@ -110,8 +111,9 @@ func checkTenant(ctx context.Context, c *config.Config, t config.Tenant, deps on
 	}
 	r.say("%s: token issued for client %s with %s", name, t.ClientID, t.Credential())
 	checkOrganization(ctx, d, name, t, r)
-	held := checkPermissions(name, granted, r)
-	roleHeld := checkDirectoryRole(ctx, d, name, r)
+	jit := deps.JIT || t.WriteAccess == closure.WriteJustInTime
+	held := checkPermissions(name, granted, jit, r)
+	roleHeld := checkDirectoryRole(ctx, d, name, jit, r)
 	if roleHeld {
 		for _, p := range msgraph.Permissions {
 			if p.Kind == msgraph.DirectoryRole {
@@ -119,7 +121,7 @@ func checkTenant(ctx context.Context, c *config.Config, t config.Tenant, deps on
 			}
 		}
 	}
-	checkWriteAccess(name, held, deps.JIT, r)
+	checkWriteAccess(name, held, jit, r)
 	checkLicences(ctx, d, name, r)
 	checkCredentialExpiry(ctx, d, name, t, granted, deps, r)
 }
@@ -157,16 +159,38 @@ func checkOrganization(ctx context.Context, d *msgraph.Directory, name string, t
 
 // checkPermissions compares the token's application permissions with the
 // table; it returns the table's rows the token holds.
-func checkPermissions(name string, granted []string, r *onlineReport) []msgraph.Permission {
+func checkPermissions(name string, granted []string, jit bool, r *onlineReport) []msgraph.Permission {
 	var want []string
 	var held []msgraph.Permission
+	has := func(p string) bool {
+		return slices.ContainsFunc(granted, func(g string) bool { return strings.EqualFold(g, p) })
+	}
 	ok := true
 	for _, p := range msgraph.Permissions {
 		if p.Kind != msgraph.ApplicationPermission {
 			continue
 		}
+		if jit && p.Write {
+			// At rest a just-in-time app holds the write permission's
+			// read-only counterpart; the write one is asked for at a
+			// closure (checkWriteAccess names it if held now).
+			if has(p.Permission) {
+				held = append(held, p)
+				want = append(want, p.Permission)
+			}
+			if p.ReadAtRest == "" {
+				continue
+			}
+			want = append(want, p.ReadAtRest)
+			if !has(p.ReadAtRest) && !has(p.Permission) {
+				ok = false
+				r.problem("%s: missing application permission %s (reads between closures, as %s does during one): Entra admin center → App registrations → closebot → API permissions → Add a permission → Microsoft Graph → Application permissions → %s, then Grant admin consent",
+					name, p.ReadAtRest, p.Permission, p.ReadAtRest)
+			}
+			continue
+		}
 		want = append(want, p.Permission)
-		if slices.ContainsFunc(granted, func(g string) bool { return strings.EqualFold(g, p.Permission) }) {
+		if has(p.Permission) {
 			held = append(held, p)
 			continue
 		}
@@ -182,14 +206,14 @@ func checkPermissions(name string, granted []string, r *onlineReport) []msgraph.
 		}
 	}
 	if ok {
-		r.say("%s: the %d application permissions of the table, no more", name, len(want))
+		r.say("%s: the %d application permissions closebot needs at rest, no more", name, len(want))
 	}
 	return held
 }
 
 // checkDirectoryRole reports whether closebot's service principal holds
 // the table's directory role (Privileged Authentication Administrator).
-func checkDirectoryRole(ctx context.Context, d *msgraph.Directory, name string, r *onlineReport) bool {
+func checkDirectoryRole(ctx context.Context, d *msgraph.Directory, name string, jit bool, r *onlineReport) bool {
 	var role msgraph.Permission
 	for _, p := range msgraph.Permissions {
 		if p.Kind == msgraph.DirectoryRole {
@@ -202,6 +226,10 @@ func checkDirectoryRole(ctx context.Context, d *msgraph.Directory, name string, 
 		return false
 	}
 	if !slices.ContainsFunc(roles, func(id string) bool { return strings.EqualFold(id, role.RoleTemplateID) }) {
+		if jit {
+			r.say("%s: closebot's service principal (%s) does not hold %s at rest: the kept admin assigns it for each closure", name, spID, role.Permission)
+			return false
+		}
 		r.problem("%s: closebot's service principal (%s) does not hold the %s role, needed to %s: Entra admin center → Roles & admins → %s → Add assignments → closebot (directory scope)",
 			name, spID, role.Permission, role.Why, role.Permission)
 		return false
@@ -228,5 +256,5 @@ func checkWriteAccess(name string, held []msgraph.Permission, jit bool, r *onlin
 			name, strings.Join(writes, ", "))
 		return
 	}
-	r.say("%s: standing write access: %s (grant these only for the duration of a closure where you can)", name, strings.Join(writes, ", "))
+	r.say("%s: warning: standing write access: %s; write_access: just_in_time asks for these only during a closure", name, strings.Join(writes, ", "))
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/closebot/closebot/bot/slacktest"
 	"github.com/closebot/closebot/closure/graphtest"
+	"github.com/closebot/closebot/closure/msgraph"
 	"github.com/closebot/closebot/config"
 	"github.com/closebot/closebot/internal/demo"
 )
@@ -74,7 +75,7 @@ func TestConfigCheckOnlineGreen(t *testing.T) {
 		"tenant " + domain + ": token issued for client " + closebotClientID + " with client secret from $CONTOSO_CLIENT_SECRET",
 		"tenant " + domain + ": organization " + w.Tenant().ID,
 		"initial domain " + domain,
-		"tenant " + domain + ": the 13 application permissions of the table, no more",
+		"tenant " + domain + ": the 13 application permissions closebot needs at rest, no more",
 		"holds Privileged Authentication Administrator",
 		"standing write access: Organization.ReadWrite.All, User.ReadWrite.All, User.DeleteRestore.All, Policy.ReadWrite.AuthenticationMethod, Application.ReadWrite.All, Privileged Authentication Administrator",
 		// The default seed is Microsoft 365 E3 + Office 365 E5: P1, no P2.
@@ -218,7 +219,7 @@ func TestStandingWriteAccessInJITMode(t *testing.T) {
 	assert.Equal(t, []string{"tenant x: no standing write access"}, r.lines)
 
 	r = &onlineReport{}
-	held := checkPermissions("tenant x", []string{"Domain.Read.All", "User.ReadWrite.All"}, &onlineReport{})
+	held := checkPermissions("tenant x", []string{"Domain.Read.All", "User.ReadWrite.All"}, true, &onlineReport{})
 	checkWriteAccess("tenant x", held, true, r)
 	require.Len(t, r.problems, 1)
 	assert.Contains(t, r.problems[0], "tenant x: standing write access (User.ReadWrite.All) although write access is granted just in time")
@@ -237,4 +238,31 @@ func TestRunDoesTheOfflineChecksFirst(t *testing.T) {
 	var ce *config.Error
 	_, lerr := loadConfig(path)
 	assert.ErrorAs(t, lerr, &ce)
+}
+
+// A just-in-time tenant at rest (read-only counterparts, no directory
+// role) is green: the write grants are not "missing", and there is no
+// standing write access; granting one at rest is named.
+func TestConfigCheckOnlineJustInTimeAtRest(t *testing.T) {
+	w, err := demo.StartWorld(demo.Options{Users: 5, Scale: 1, WriteGrants: msgraph.WriteGrants()})
+	require.NoError(t, err)
+	t.Cleanup(w.Close)
+	path := configEnv(t)
+	require.Contains(t, w.ConfigYAML("closebot.db"), "just_in_time")
+	require.NoError(t, os.WriteFile(path, []byte(w.ConfigYAML("closebot.db")), 0o600))
+	for _, kv := range w.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	code, out, errs := checkOnlineCLI(t, w, path)
+	require.Equal(t, 0, code, errs+out)
+	domain := w.Tenant().Domain
+	assert.Contains(t, out, "tenant "+domain+": no standing write access")
+	assert.Contains(t, out, "application permissions closebot needs at rest, no more")
+
+	w.Graph().GrantAppRole(w.Tenant().ID, w.Tenant().ClosebotAppID, "User.ReadWrite.All")
+	code, out, errs = checkOnlineCLI(t, w, path)
+	require.Equal(t, 1, code, out)
+	assert.Contains(t, errs+out, "standing write access (User.ReadWrite.All) although write access is granted just in time")
+	assert.NotContains(t, errs+out, "superfluous application permission User.ReadWrite.All")
 }
