@@ -28,6 +28,22 @@ type Envelope struct {
 	viewID  string
 	acked   chan struct{}
 	ack     *Ack
+	prev    *Envelope // the delivery this one redelivers (same envelope_id)
+}
+
+// unacked is the oldest delivery of e's envelope_id still waiting for an
+// ack, or e itself when every one has been acked. Caller holds the mutex.
+func (e *Envelope) unacked() *Envelope {
+	var oldest *Envelope
+	for d := e; d != nil; d = d.prev {
+		if d.ack == nil {
+			oldest = d
+		}
+	}
+	if oldest == nil {
+		return e
+	}
+	return oldest
 }
 
 // AckKind classifies an ack frame.
@@ -104,6 +120,11 @@ func (s *Server) recordAck(connID int, data []byte) {
 	}
 	a := Ack{EnvelopeID: frame.EnvelopeID, Payload: frame.Payload, ConnID: connID, Received: now}
 	e := s.envs[frame.EnvelopeID]
+	if e != nil {
+		// Slack matches an ack by envelope_id only: with redeliveries in
+		// flight it acks the oldest delivery still waiting.
+		e = e.unacked()
+	}
 	switch {
 	case e == nil, s.as.RejectAckOnOtherSocket && e.connID != connID:
 		a.Kind = AckUnknown
