@@ -109,6 +109,11 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 		// stall the reporter's queue for good.
 		slackHTTP = &http.Client{Timeout: 30 * time.Second}
 	}
+	// Every Slack caller (reporter, bot, socket mode) honours a Retry-After
+	// any of them was answered.
+	held := *slackHTTP
+	held.Transport = outbound.RetryAfterTransport(held.Transport)
+	slackHTTP = &held
 	slackOpts := []slack.Option{slack.OptionHTTPClient(slackHTTP)}
 	if cfg.Env.SlackAPIURL != "" {
 		slackOpts = append(slackOpts, slack.OptionAPIURL(cfg.Env.SlackAPIURL))
