@@ -509,3 +509,9 @@ func oneLine(s string, max int) string {
 	}
 	return s
 }
+
+// Attest is carol pressing the button attesting sentence on gate gateID
+// (its DM or its thread message).
+func (h *Humans) Attest(ctx context.Context, gateID, sentence string) error {
+	return h.clickValue(ctx, Carol, "gate."+gateID, blocks.ActionAttest, sentence)
+}
