@@ -29,21 +29,20 @@ type Envelope struct {
 	acked   chan struct{}
 	ack     *Ack
 	prev    *Envelope // the delivery this one redelivers (same envelope_id)
+	missed  bool      // its deadline passed without an ack (recorded missing)
 }
 
-// unacked is the oldest delivery of e's envelope_id still waiting for an
-// ack, or e itself when every one has been acked. Caller holds the mutex.
-func (e *Envelope) unacked() *Envelope {
-	var oldest *Envelope
-	for d := e; d != nil; d = d.prev {
-		if d.ack == nil {
-			oldest = d
+// earlierUnacked lists the deliveries before e of its envelope_id that no
+// ack reached yet and whose deadline has not passed (those are recorded
+// missing already). Caller holds the mutex.
+func (e *Envelope) earlierUnacked() []*Envelope {
+	var out []*Envelope
+	for d := e.prev; d != nil; d = d.prev {
+		if d.ack == nil && !d.missed {
+			out = append(out, d)
 		}
 	}
-	if oldest == nil {
-		return e
-	}
-	return oldest
+	return out
 }
 
 // AckKind classifies an ack frame.
@@ -120,11 +119,7 @@ func (s *Server) recordAck(connID int, data []byte) {
 	}
 	a := Ack{EnvelopeID: frame.EnvelopeID, Payload: frame.Payload, ConnID: connID, Received: now}
 	e := s.envs[frame.EnvelopeID]
-	if e != nil {
-		// Slack matches an ack by envelope_id only: with redeliveries in
-		// flight it acks the oldest delivery still waiting.
-		e = e.unacked()
-	}
+	var earlier []*Envelope
 	switch {
 	case e == nil, s.as.RejectAckOnOtherSocket && e.connID != connID:
 		a.Kind = AckUnknown
@@ -139,6 +134,18 @@ func (s *Server) recordAck(connID int, data []byte) {
 		}
 		ack := a
 		e.ack = &ack
+		// Slack matches an ack by envelope_id only: it acknowledges the
+		// envelope, so every earlier delivery still waiting is acked too.
+		earlier = e.earlierUnacked()
+		for _, d := range earlier {
+			da := Ack{EnvelopeID: d.ID, Payload: frame.Payload, ConnID: connID, Received: now,
+				RetryAttempt: d.RetryAttempt, SentAt: d.sentAt, Latency: now.Sub(d.sentAt), Kind: AckOnTime}
+			if da.Latency > s.opts.AckDeadline {
+				da.Kind = AckLate
+			}
+			d.ack = &da
+			s.acks = append(s.acks, da)
+		}
 	}
 	s.acks = append(s.acks, a)
 	s.notify()
@@ -158,6 +165,9 @@ func (s *Server) recordAck(connID int, data []byte) {
 				Error: "operation_timeout", Detail: "ack payload after the deadline is not shown"})
 		}
 		close(e.acked)
+		for _, d := range earlier {
+			close(d.acked)
+		}
 	}
 }
 
@@ -168,6 +178,7 @@ func (s *Server) ackDeadline(e *Envelope, attempt int) {
 		s.mu.Unlock()
 		return
 	}
+	e.missed = true
 	s.acks = append(s.acks, Ack{EnvelopeID: e.ID, Kind: AckMissing, ConnID: e.connID,
 		RetryAttempt: attempt, SentAt: e.sentAt, Received: time.Now()})
 	s.notify()
