@@ -52,9 +52,11 @@ func TestE2EClosureCompletesUnderFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a whole closure under faults")
 	}
-	users, timeout := 20, 4*time.Minute
+	// Other apps leave closebot's writes net tokens a second of the tenant's
+	// write quota once step 1 starts.
+	users, timeout, net := 20, 4*time.Minute, 0.5
 	if longRun() {
-		users, timeout = 500, 20*time.Minute
+		users, timeout, net = 500, 20*time.Minute, 5
 	}
 	// Emulated time runs at wall speed while closebot works, so the Graph
 	// throttler's Retry-After (emulated seconds) and closebot's waits (wall
@@ -91,7 +93,7 @@ func TestE2EClosureCompletesUnderFaults(t *testing.T) {
 	clock.FastForward(p.get(t, id).WindowEndsAt.Sub(clock.Now()) + time.Second)
 	// When step 1 starts deleting users, other apps use up the tenant's
 	// all-apps write quota (18,000 per 5 min) and keep writing just under
-	// its refill: closebot's deletes get a token every two seconds.
+	// its refill: closebot's deletes get net tokens a second.
 	go func() {
 		for ctx.Err() == nil {
 			for _, r := range w.Graph().Requests() {
@@ -99,7 +101,7 @@ func TestE2EClosureCompletesUnderFaults(t *testing.T) {
 					tenant := w.Tenant().ID
 					w.Graph().SetBackgroundWrites(tenant, 1e6)
 					time.Sleep(20 * time.Millisecond)
-					w.Graph().SetBackgroundWrites(tenant, 59.5)
+					w.Graph().SetBackgroundWrites(tenant, 60-net)
 					return
 				}
 			}
