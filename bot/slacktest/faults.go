@@ -69,7 +69,8 @@ func (s *Server) DisconnectEvery(d time.Duration) {
 	s.afterFunc(d, tick)
 }
 
-// Disconnects counts the periodic disconnects DisconnectEvery sent.
+// Disconnects counts the ticks of DisconnectEvery (each one sent to the
+// sockets live at the time; none while the client is reconnecting).
 func (s *Server) Disconnects() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

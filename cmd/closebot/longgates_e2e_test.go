@@ -255,7 +255,7 @@ func TestE2ERestoreExpiresAfter30Days(t *testing.T) {
 	g.clock.FastForward(r.RestoreDeadline.Sub(g.clock.Now()) + time.Hour)
 	g.restart()
 	from := len(g.w.Graph().Requests())
-	before := len(answersTo(g.w, demo.Bob))
+	before := len((&e2e{w: g.w}).answersTo(demo.Bob))
 	card := waitCard(g.ctx, t, g.w, g.p.db, g.h.ID())
 	env, err := g.w.Slack().ClickRaw(demo.Bob, card.Channel, card.TS, blocks.BlockCardActions, blocks.ActionRestore, restore)
 	if err != nil {
@@ -266,7 +266,7 @@ func TestE2ERestoreExpiresAfter30Days(t *testing.T) {
 	}
 	var told string
 	if err := g.w.Slack().WaitFor(10*time.Second, func() bool {
-		a := answersTo(g.w, demo.Bob)
+		a := (&e2e{w: g.w}).answersTo(demo.Bob)
 		if len(a) > before {
 			told = a[len(a)-1]
 			return true
@@ -312,15 +312,4 @@ func (g *gateRun) buttonValue(ref, actionID string) string {
 		}
 	}
 	return ""
-}
-
-func answersTo(w *demo.World, user string) []string {
-	var out []string
-	for _, m := range w.Slack().Ephemerals(user) {
-		out = append(out, m.Text+" "+string(m.Blocks))
-	}
-	for _, m := range w.Slack().DMs(user) {
-		out = append(out, m.Text+" "+string(m.Blocks))
-	}
-	return out
 }
