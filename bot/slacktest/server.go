@@ -194,7 +194,12 @@ type Server struct {
 	pongs      int
 	rate       *rateLimiter
 	injections map[string][]injection
-	timers     []*time.Timer
+	rateFaults map[string]rateFault // SetRateLimitFaults
+	faultRand  *faultRNG            // pseudo-random choice of faults, fixed seed
+	// disconnectGen names the current DisconnectEvery loop; disconnects
+	// counts what it sent.
+	disconnectGen, disconnects int
+	timers                     []*time.Timer
 }
 
 // New builds a Server; call Start before use.
@@ -257,6 +262,8 @@ func New(opts Options) *Server {
 		conns:      map[int]*conn{},
 		envs:       map[string]*Envelope{},
 		injections: map[string][]injection{},
+		rateFaults: map[string]rateFault{},
+		faultRand:  newFaultRand(),
 		rate:       newRateLimiter(opts.RateLimit),
 	}
 	s.users[opts.BotUserID] = &User{ID: opts.BotUserID, Name: opts.BotName, TeamID: opts.TeamID, IsBot: true}

@@ -27,11 +27,13 @@ type Request struct {
 	Status        int // 0 when the connection was dropped
 	TenantID      string
 	AppID         string
-	UserOID       string // delegated caller's object id
-	Throttled     bool   // 429 from the throttler (not an injected fault)
-	ResourceUnits int    // x-ms-resource-unit charged
-	Fault         string // injected fault ("429", "503", "drop"), "" if none
-	Body          string // write bodies (and token forms), secrets redacted
+	UserOID       string    // delegated caller's object id
+	Throttled     bool      // 429 from the throttler (not an injected fault)
+	ResourceUnits int       // x-ms-resource-unit charged
+	Fault         string    // injected fault ("429", "503", "drop"), "" if none
+	RetryAfter    string    // the Retry-After header answered, verbatim ("" if none)
+	Answered      time.Time // emulator clock when the answer was written
+	Body          string    // write bodies (and token forms), secrets redacted
 }
 
 // maxLoggedBody bounds the body kept per request.
@@ -150,6 +152,8 @@ func (w *logWriter) end() {
 		rec.Status = 0
 	}
 	rec.Fault = w.fault
+	rec.RetryAfter = w.Header().Get("Retry-After")
+	rec.Answered = w.l.s.clock.Now()
 	rec.Throttled = w.status == http.StatusTooManyRequests && w.fault == "" && w.Header().Get("x-ms-resource-unit") != ""
 	rec.ResourceUnits, _ = strconv.Atoi(w.Header().Get("x-ms-resource-unit"))
 	switch {

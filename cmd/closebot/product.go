@@ -121,9 +121,12 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 		// stall the reporter's queue for good.
 		slackHTTP = &http.Client{Timeout: 30 * time.Second}
 	}
-	counted := *slackHTTP
-	counted.Transport = p.obs.metrics.SlackTransport(slackHTTP.Transport)
-	slackHTTP = &counted
+	// Metrics count what Slack answered; outside them, every Slack caller
+	// (reporter, bot, socket mode) honours a Retry-After any of them was
+	// answered.
+	wrapped := *slackHTTP
+	wrapped.Transport = outbound.RetryAfterTransport(p.obs.metrics.SlackTransport(slackHTTP.Transport))
+	slackHTTP = &wrapped
 	slackOpts := []slack.Option{slack.OptionHTTPClient(slackHTTP)}
 	if cfg.Env.SlackAPIURL != "" {
 		slackOpts = append(slackOpts, slack.OptionAPIURL(cfg.Env.SlackAPIURL))

@@ -57,7 +57,7 @@ func (h *Humans) Open(ctx context.Context, reason string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := env.WaitAck(3 * time.Second); err != nil {
+	if _, err := waitAck(h.w.slack, env); err != nil {
 		return "", fmt.Errorf("slash command not acknowledged in 3 s: %w", err)
 	}
 	for ctx.Err() == nil {
@@ -186,7 +186,7 @@ func (h *Humans) Approve(ctx context.Context, req *closure.Request) error {
 	if err != nil {
 		return err
 	}
-	_, err = env.WaitAck(3 * time.Second)
+	_, err = waitAck(h.w.slack, env)
 	return err
 }
 
@@ -468,7 +468,7 @@ func (h *Humans) clickValue(ctx context.Context, user, ref, actionID, sentence s
 	if err != nil {
 		return fmt.Errorf("%s presses %s on %s: %w", user, actionID, ref, err)
 	}
-	_, err = env.WaitAck(3 * time.Second)
+	_, err = waitAck(h.w.slack, env)
 	return err
 }
 
@@ -495,7 +495,7 @@ func (h *Humans) clickAttest(user string, r store.Ref, sentence string) error {
 				if err != nil {
 					return err
 				}
-				_, err = env.WaitAck(3 * time.Second)
+				_, err = waitAck(h.w.slack, env)
 				return err
 			}
 		}
@@ -547,4 +547,10 @@ func oneLine(s string, max int) string {
 		return string(r[:max-1]) + "…"
 	}
 	return s
+}
+
+// Attest is carol pressing the button attesting sentence on gate gateID
+// (its DM or its thread message).
+func (h *Humans) Attest(ctx context.Context, gateID, sentence string) error {
+	return h.clickValue(ctx, Carol, "gate."+gateID, blocks.ActionAttest, sentence)
 }
