@@ -16,7 +16,8 @@ import (
 	"github.com/closebot/closebot/closure/closuretest"
 )
 
-// faultStore wraps the rig's MemStore: it can fail the next Update (a
+// faultStore wraps the rig's MemStore: it can fail the next Update or
+// UpdateMany (a
 // disk error after a Graph write), run a hook after each Get, and play a
 // tampered audit chain through Store.VerifyChain.
 type faultStore struct {
@@ -37,6 +38,17 @@ func (f *faultStore) Update(ctx context.Context, expect closure.Expect, next *cl
 		return nil, ev, errors.New("disk full")
 	}
 	return f.Store.Update(ctx, expect, next, ev)
+}
+
+func (f *faultStore) UpdateMany(ctx context.Context, expect closure.Expect, next *closure.Request, evs []closure.Event) (*closure.Request, []closure.Event, error) {
+	f.mu.Lock()
+	fail := f.failUpdate
+	f.failUpdate = false
+	f.mu.Unlock()
+	if fail {
+		return nil, nil, errors.New("disk full")
+	}
+	return f.Store.UpdateMany(ctx, expect, next, evs)
 }
 
 func (f *faultStore) Get(ctx context.Context, id string) (*closure.Request, error) {

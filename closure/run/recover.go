@@ -19,6 +19,43 @@ var completionOf = map[closure.EventAction]closure.EventAction{
 	closure.EvIntentDisSP:   closure.EvDisableSP,
 }
 
+// sentIntents drops from evs the intents of action that a later
+// EvIntentUnsent withdrew (never sent), keeping everything else in order.
+func sentIntents(evs []closure.Event, action closure.EventAction) []closure.Event {
+	withdrawn := map[string]int{} // id → intents of it withdrawn after this point
+	for i := len(evs) - 1; i >= 0; i-- {
+		ev := evs[i]
+		if ev.Action == closure.EvIntentUnsent && ev.Detail["action"] == string(action) {
+			for _, id := range splitList(ev.Detail["ids"]) {
+				withdrawn[lower(id)]++
+			}
+		}
+	}
+	if len(withdrawn) == 0 {
+		return evs
+	}
+	// Walk backwards: an intent withdrawn is the last one of its id
+	// before the withdrawal.
+	out := make([]closure.Event, 0, len(evs))
+	pending := map[string]int{}
+	for i := len(evs) - 1; i >= 0; i-- {
+		ev := evs[i]
+		switch {
+		case ev.Action == closure.EvIntentUnsent && ev.Detail["action"] == string(action):
+			for _, id := range splitList(ev.Detail["ids"]) {
+				pending[lower(id)]++
+			}
+			continue
+		case ev.Action == action && pending[lower(ev.Detail["id"])] > 0:
+			pending[lower(ev.Detail["id"])]--
+			continue
+		}
+		out = append(out, ev)
+	}
+	slices.Reverse(out)
+	return out
+}
+
 // resolvedBy are the events, besides an intent's completion, after which
 // an intended user deletion is no longer this request's to record: a
 // person removed the user at a gate.
@@ -45,6 +82,13 @@ func orphanIntents(evs []closure.Event) []closure.Event {
 	for i, ev := range evs {
 		if _, ok := completionOf[ev.Action]; ok {
 			open[key(ev.Action, ev)] = i
+			continue
+		}
+		if ev.Action == closure.EvIntentUnsent {
+			// Intents the step withdrew: those writes were never sent.
+			for _, id := range splitList(ev.Detail["ids"]) {
+				delete(open, string(ev.Detail["action"])+"|"+lower(id))
+			}
 			continue
 		}
 		if intent, ok := completes[ev.Action]; ok {

@@ -31,7 +31,7 @@ func (x *tenantWork) stepUsers(ctx context.Context, req *closure.Request) (*Wait
 		if err := x.intend(ctx, runningAt(1), closure.EvIntentSyncOff, map[string]string{"organization": org.ID, "previous": "true"}); err != nil {
 			return nil, err
 		}
-		switch err := x.dir.DisableSync(ctx, org.ID); {
+		switch err := x.write(ctx, runningAt(1), func(ctx context.Context) error { return x.dir.DisableSync(ctx, org.ID) }); {
 		case closure.IsRefused(err):
 			syncRefused = err
 		case err != nil:
@@ -99,22 +99,9 @@ func (x *tenantWork) stepUsers(ctx context.Context, req *closure.Request) (*Wait
 		return nil, err
 	}
 
-	var refused []closure.User
-	var refusedErr error
-	for i, u := range ordinary {
-		if i > 0 && i%safetyBatch == 0 {
-			if err := x.stillSafe(ctx, req); err != nil {
-				return nil, err
-			}
-		}
-		err := x.deleteUser(ctx, runningAt(1), u, false)
-		if closure.IsRefused(err) {
-			refused, refusedErr = append(refused, u), err
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
+	refused, refusedErr, err := x.deleteOrdinary(ctx, req, ordinary)
+	if err != nil {
+		return nil, err
 	}
 	for _, u := range privileged {
 		why, err := x.keepOK(ctx, keepID)
@@ -250,7 +237,7 @@ func (x *tenantWork) deleteUser(ctx context.Context, ok func(*closure.Request) b
 	if err := x.intend(ctx, ok, closure.EvIntentDelUser, obj.Detail()); err != nil {
 		return err
 	}
-	if err := x.dir.DeleteUser(ctx, u.ID); err != nil {
+	if err := x.write(ctx, ok, func(ctx context.Context) error { return x.dir.DeleteUser(ctx, u.ID) }); err != nil {
 		return err
 	}
 	_, err := x.commitStep(ctx, 1, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
