@@ -17,9 +17,8 @@ import (
 )
 
 // faultStore wraps the rig's MemStore: it can fail the next Update or
-// UpdateMany (a
-// disk error after a Graph write), run a hook after each Get, and play a
-// tampered audit chain through Store.VerifyChain.
+// UpdateMany (a disk error after a Graph write), run a hook after each
+// Get, and play a tampered audit chain through Store.VerifyChain.
 type faultStore struct {
 	closure.Store
 	mu         sync.Mutex
