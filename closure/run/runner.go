@@ -478,6 +478,11 @@ func (r *Runner) advanceSteps(ctx context.Context, req *closure.Request, recheck
 		if err := x.reconcile(ctx); err != nil {
 			return nil, err
 		}
+		// What reconcile recorded counts as done in the drift check.
+		id := req.ID
+		if req, err = r.store().Get(ctx, id); err != nil {
+			return nil, fmt.Errorf("read %s: %w", id, err)
+		}
 		// A stuck request's gate re-checks still write (retried
 		// deletions, purge): it is verified like the others.
 		if drifted, err := x.verify(ctx, req); err != nil || drifted {
