@@ -166,8 +166,21 @@ const safetyBatch = 100
 // Administrator. On any of them the plan is read again in full and the
 // request goes back for approval (errStopped), naming what changed.
 func (x *tenantWork) stillSafe(ctx context.Context, req *closure.Request) error {
+	// The two reads go in parallel: at the write quota a batch of
+	// deletions lasts only a few Graph round trips, and the check of the
+	// next batch must fit in it (deleteOrdinary runs it ahead).
+	type keepAnswer struct {
+		why string
+		err error
+	}
+	keep := make(chan keepAnswer, 1)
+	go func() {
+		why, err := x.keepOK(ctx, req.Facts.KeepObjectID)
+		keep <- keepAnswer{why, err}
+	}()
 	why := ""
 	holds, err := x.dir.LegalHolds(ctx)
+	k := <-keep
 	switch {
 	case holdsUnreadable(err):
 		// No eDiscovery (Premium) on this tenant: the approval's
@@ -182,9 +195,10 @@ func (x *tenantWork) stillSafe(ctx context.Context, req *closure.Request) error 
 		}
 	}
 	if why == "" {
-		if why, err = x.keepOK(ctx, req.Facts.KeepObjectID); err != nil {
-			return err
+		if k.err != nil {
+			return k.err
 		}
+		why = k.why
 	}
 	if why == "" {
 		return nil

@@ -30,6 +30,11 @@ import (
 // user is idempotent (gone is done), and a crash between a group's intents
 // and its completions is reconciled on resume (recover.go).
 
+// groupLinger is how long the committer gathers answered deletions
+// before it records them in one transaction (they are recorded after
+// their answers, and a crash meanwhile is reconciled like any other).
+const groupLinger = 100 * time.Millisecond
+
 // progressEvery is how often, at most, step 1 reports its progress while
 // deleting (Slack coalesces too; the last state always goes out).
 const progressEvery = 2 * time.Second
@@ -251,23 +256,30 @@ func (x *tenantWork) commitDeletions(ctx context.Context, answers <-chan answere
 	}
 	var last *closure.Request
 	lastReport := time.Time{}
+	var lastCommit time.Time // wall clock: this paces disk transactions, not the closure
 	for a := range answers {
 		take(a)
-	drain:
+		// Linger until groupLinger after the last commit, taking what
+		// answers meanwhile: at most one transaction per groupLinger
+		// (plus one per intent group), whatever the write rate.
+		timer := time.NewTimer(time.Until(lastCommit.Add(groupLinger)))
+	linger:
 		for {
 			select {
 			case b, more := <-answers:
 				if !more {
-					break drain
+					break linger
 				}
 				take(b)
-			default:
-				break drain
+			case <-timer.C:
+				break linger
 			}
 		}
+		timer.Stop()
 		if len(done) == 0 {
 			continue
 		}
+		lastCommit = time.Now()
 		batch := done
 		done = nil
 		req, _, err := x.r.Service.ApplySystemMany(ctx, x.id, func(s closure.System, q *closure.Request) (*closure.Request, []closure.Event, error) {

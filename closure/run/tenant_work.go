@@ -165,7 +165,18 @@ func gateAt(step int) func(*closure.Request) bool {
 // there, enabled, active permanent direct Global Administrator. It
 // returns why not, or "".
 func (x *tenantWork) keepOK(ctx context.Context, keepID string) (string, error) {
+	// The user and the role reads are independent: read them together.
+	type rolesAnswer struct {
+		rv  closure.RoleView
+		err error
+	}
+	roles := make(chan rolesAnswer, 1)
+	go func() {
+		rv, err := ReadRoles(ctx, x.dir)
+		roles <- rolesAnswer{rv, err}
+	}()
 	u, err := x.dir.User(ctx, keepID)
+	ra := <-roles
 	if ae, ok := closure.AsAPIError(err); ok && ae.Status == 404 {
 		return "the kept admin " + keepID + " no longer exists", nil
 	}
@@ -175,11 +186,10 @@ func (x *tenantWork) keepOK(ctx context.Context, keepID string) (string, error) 
 	if !u.Enabled {
 		return "the kept admin " + u.UPN + " is disabled", nil
 	}
-	rv, err := ReadRoles(ctx, x.dir)
-	if err != nil {
-		return "", fmt.Errorf("re-check the kept admin's role: %w", err)
+	if ra.err != nil {
+		return "", fmt.Errorf("re-check the kept admin's role: %w", ra.err)
 	}
-	for _, a := range rv.Active {
+	for _, a := range ra.rv.Active {
 		if closure.PermanentGlobalAdmin(a, keepID) {
 			return "", nil
 		}
