@@ -39,6 +39,16 @@ func (r *Runner) Pacer() *pace.Registry {
 	return r.pacer
 }
 
+// SetPacing replaces Pacing and starts a fresh registry: for wiring and
+// tests that build the Runner elsewhere, before any closure writes (the
+// closures running meanwhile would otherwise pace on two budgets).
+func (r *Runner) SetPacing(s pace.Settings) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Pacing = s
+	r.pacer = nil
+}
+
 // pacer is this tenant's pacer, keyed by closebot's app (client id) and
 // the tenant.
 func (x *tenantWork) pacer() *pace.Pacer {
