@@ -21,33 +21,21 @@ var completionOf = map[closure.EventAction]closure.EventAction{
 
 // sentIntents drops from evs the intents of action that a later
 // EvIntentUnsent withdrew (never sent), keeping everything else in order.
+// Walking backwards, a withdrawal cancels the last intent of each of its
+// ids before it.
 func sentIntents(evs []closure.Event, action closure.EventAction) []closure.Event {
-	withdrawn := map[string]int{} // id → intents of it withdrawn after this point
-	for i := len(evs) - 1; i >= 0; i-- {
-		ev := evs[i]
-		if ev.Action == closure.EvIntentUnsent && ev.Detail["action"] == string(action) {
-			for _, id := range splitList(ev.Detail["ids"]) {
-				withdrawn[lower(id)]++
-			}
-		}
-	}
-	if len(withdrawn) == 0 {
-		return evs
-	}
-	// Walk backwards: an intent withdrawn is the last one of its id
-	// before the withdrawal.
 	out := make([]closure.Event, 0, len(evs))
-	pending := map[string]int{}
+	withdrawn := map[string]int{} // id → withdrawals not yet matched to an intent
 	for i := len(evs) - 1; i >= 0; i-- {
 		ev := evs[i]
 		switch {
 		case ev.Action == closure.EvIntentUnsent && ev.Detail["action"] == string(action):
 			for _, id := range splitList(ev.Detail["ids"]) {
-				pending[lower(id)]++
+				withdrawn[lower(id)]++
 			}
 			continue
-		case ev.Action == action && pending[lower(ev.Detail["id"])] > 0:
-			pending[lower(ev.Detail["id"])]--
+		case ev.Action == action && withdrawn[lower(ev.Detail["id"])] > 0:
+			withdrawn[lower(ev.Detail["id"])]--
 			continue
 		}
 		out = append(out, ev)
