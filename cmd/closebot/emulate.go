@@ -58,6 +58,10 @@ func runEmulate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("write %s: %w", *configOut, err)
 		}
 	}
+	if o.Scale != 1 {
+		fmt.Fprintf(stdout, "# run closebot on the same clock: closebot run --emulated-clock %s,%g\n",
+			w.Epoch().UTC().Format(time.RFC3339Nano), o.Scale)
+	}
 	if *once {
 		return nil
 	}

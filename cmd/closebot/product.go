@@ -85,6 +85,7 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 	}()
 
 	policy := cfg.Policy()
+	policy.WriteGrants = msgraph.WriteGrants() // asked for per closure where write_access is just_in_time
 	if err := policy.Validate(); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/closebot/closebot/config"
 )
@@ -18,6 +19,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration file (default $CLOSEBOT_CONFIG, else closebot.yaml)")
 	jsonLogs := fs.Bool("json-logs", false, "log JSON instead of text")
+	emuClock := fs.String("emulated-clock", "", "EPOCH,SCALE: share `closebot emulate`'s time-scaled clock (emulators on loopback only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -33,7 +35,16 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for _, w := range cfg.Warnings() {
 		log.Warn("configuration", "warning", w)
 	}
-	p, err := assemble(ctx, cfg, wiring{Log: log})
+	w := wiring{Log: log}
+	if *emuClock != "" {
+		c, err := parseEmulatedClock(*emuClock, cfg)
+		if err != nil {
+			return err
+		}
+		w.Clock, w.After = c, c.After
+		log.Warn("running on an emulated clock", "epoch", c.epoch.UTC().Format(time.RFC3339Nano), "scale", c.scale)
+	}
+	p, err := assemble(ctx, cfg, w)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/closebot/closebot/config"
+)
+
+// emulatedClock is the clock `closebot emulate --epoch E --time-scale S`
+// runs on, so a separate `closebot run` process (the bench, the SIGKILL
+// tests) shares the emulators' time: emulated = epoch + (wall − epoch)·scale.
+type emulatedClock struct {
+	epoch time.Time
+	scale float64
+}
+
+func (c emulatedClock) Now() time.Time {
+	return c.epoch.Add(time.Duration(float64(time.Since(c.epoch)) * c.scale))
+}
+
+// After waits d of emulated time (d/scale of wall time).
+func (c emulatedClock) After(d time.Duration) <-chan time.Time {
+	return time.After(time.Duration(float64(d) / c.scale))
+}
+
+// parseEmulatedClock reads --emulated-clock "EPOCH,SCALE" (EPOCH in RFC 3339,
+// as `closebot emulate` prints it). It is refused unless Slack, Graph and the
+// authority are all on loopback: a real tenant is never run on a fast clock.
+func parseEmulatedClock(v string, cfg *config.Config) (*emulatedClock, error) {
+	epochS, scaleS, ok := strings.Cut(v, ",")
+	if !ok {
+		return nil, fmt.Errorf("--emulated-clock: want EPOCH,SCALE like 2026-11-26T12:00:00Z,60")
+	}
+	epoch, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(epochS))
+	if err != nil {
+		return nil, fmt.Errorf("--emulated-clock: epoch: %w", err)
+	}
+	scale, err := strconv.ParseFloat(strings.TrimSpace(scaleS), 64)
+	if err != nil || scale <= 0 || scale > 1e6 {
+		return nil, fmt.Errorf("--emulated-clock: scale %q must be a number in (0, 1e6]", scaleS)
+	}
+	for what, u := range map[string]string{"Slack API URL": cfg.Env.SlackAPIURL, "Graph base URL": cfg.Graph.BaseURL, "authority host": cfg.Env.AuthorityHost} {
+		if !loopbackURL(u) {
+			return nil, fmt.Errorf("--emulated-clock is for the emulators only: the %s %q is not on loopback", what, u)
+		}
+	}
+	return &emulatedClock{epoch: epoch, scale: scale}, nil
+}
+
+func loopbackURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
+}

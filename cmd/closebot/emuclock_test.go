@@ -1,0 +1,31 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/closebot/closebot/config"
+)
+
+func TestEmulatedClockOnlyOnLoopback(t *testing.T) {
+	cfg := &config.Config{}
+	cfg.Env.SlackAPIURL = "https://127.0.0.1:4000/api/"
+	cfg.Env.AuthorityHost = "https://localhost:4001/"
+	cfg.Graph.BaseURL = "https://[::1]:4001/v1.0"
+	epoch := time.Now().Add(-10 * time.Second).UTC()
+	c, err := parseEmulatedClock(epoch.Format(time.RFC3339Nano)+",60", cfg)
+	require.NoError(t, err)
+	// Ten wall seconds since the epoch are ten emulated minutes.
+	require.WithinDuration(t, epoch.Add(10*time.Minute), c.Now(), 2*time.Minute)
+
+	cfg.Graph.BaseURL = "https://graph.microsoft.com/v1.0"
+	_, err = parseEmulatedClock(epoch.Format(time.RFC3339Nano)+",60", cfg)
+	require.ErrorContains(t, err, "Graph base URL")
+
+	for _, bad := range []string{"", "yesterday,60", epoch.Format(time.RFC3339) + ",0", epoch.Format(time.RFC3339) + ",x"} {
+		_, err := parseEmulatedClock(bad, cfg)
+		require.Error(t, err, bad)
+	}
+}
