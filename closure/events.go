@@ -91,6 +91,10 @@ const (
 	EvIntentMFA     EventAction = "intent.mfa_disable"  // intent: about to turn a user's per-user MFA off
 	EvIntentRestore EventAction = "intent.restore_user" // intent: about to restore a deleted user
 	EvIntentPurge   EventAction = "intent.purge"        // intent: about to purge a deleted object
+	// EvIntentUnsent withdraws intents recorded for a group of writes that
+	// the step stopped before sending (a pause, an abort): detail "action"
+	// names their intent and "ids" their objects (comma-separated).
+	EvIntentUnsent EventAction = "intent.unsent" // intent: intended writes never sent
 )
 
 // eventKinds is the one table of kinds; an action missing here is a bug
@@ -113,6 +117,7 @@ var eventKinds = map[EventAction]EventKind{
 
 	EvIntentDelUser: IntentEvent, EvIntentSyncOff: IntentEvent, EvIntentDelApp: IntentEvent, EvIntentDelSP: IntentEvent,
 	EvIntentDisSP: IntentEvent, EvIntentMFA: IntentEvent, EvIntentRestore: IntentEvent, EvIntentPurge: IntentEvent,
+	EvIntentUnsent: IntentEvent,
 }
 
 // Kind is the action's kind; 0 for an action closebot does not know.

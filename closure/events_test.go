@@ -38,6 +38,7 @@ func TestEventActionsStoredForm(t *testing.T) {
 		"intent.delete_app": closure.IntentEvent, "intent.delete_sp": closure.IntentEvent,
 		"intent.disable_sp": closure.IntentEvent, "intent.mfa_disable": closure.IntentEvent,
 		"intent.restore_user": closure.IntentEvent, "intent.purge": closure.IntentEvent,
+		"intent.unsent": closure.IntentEvent,
 	}
 	got := map[string]closure.EventKind{}
 	for _, a := range closure.EventActions() {

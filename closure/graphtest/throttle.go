@@ -82,6 +82,7 @@ type throttler struct {
 	drains   map[string]float64 // tenant id → background writes/s
 	rejected int                // 429s sent by the throttler
 	writes   map[string]int     // admitted writes per tenant
+	scale    float64            // write quota multiplier (SetWriteQuotaScale); 0 means 1
 }
 
 func newThrottler(s *Server) *throttler {
@@ -196,9 +197,9 @@ func (t *throttler) admit(h http.Header, r *graphRequest) *httpError {
 	identity := !c.ca || t.s.opts.Assumed.CAChargesIdentityBuckets
 	if identity && c.write {
 		charges = append(charges,
-			charge{t.get("w|at|"+ids, writeAppTenantCap, writeAppTenantWindow, now), 1, "Tenant_Application/Write/" + ids, "WriteLimitExceeded"},
+			charge{t.appTenantWrites(ids, now), 1, "Tenant_Application/Write/" + ids, "WriteLimitExceeded"},
 			charge{t.tenantWrites(tenant, now), 1, "Tenant/Write/" + ids, "WriteLimitExceeded"},
-			charge{t.get("w|a|"+app, writeAppCap, writeAppWindow, now), 1, "Application/Write/" + ids, "WriteLimitExceeded"},
+			charge{t.get("w|a|"+app, writeAppCap*t.writeScale(), writeAppWindow, now), 1, "Application/Write/" + ids, "WriteLimitExceeded"},
 		)
 	}
 	if identity {
@@ -247,9 +248,21 @@ func (t *throttler) admit(h http.Header, r *graphRequest) *httpError {
 
 // tenantWrites is the tenant's all-apps write bucket, drained by background writes.
 func (t *throttler) tenantWrites(tenant string, now time.Time) *bucket {
-	b := t.get("w|t|"+tenant, writeTenantCap, writeTenantWindow, now)
+	b := t.get("w|t|"+tenant, writeTenantCap*t.writeScale(), writeTenantWindow, now)
 	b.drain = t.drains[tenant]
 	return b
+}
+
+// appTenantWrites is the app+tenant write bucket of ids ("app/tenant", lower case).
+func (t *throttler) appTenantWrites(ids string, now time.Time) *bucket {
+	return t.get("w|at|"+ids, writeAppTenantCap*t.writeScale(), writeAppTenantWindow, now)
+}
+
+func (t *throttler) writeScale() float64 {
+	if t.scale > 0 {
+		return t.scale
+	}
+	return 1
 }
 
 // WriteTokens is the current level of appID's write bucket in tenantID
@@ -259,7 +272,32 @@ func (s *Server) WriteTokens(appID, tenantID string) float64 {
 	now := s.clock.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.get("w|at|"+strings.ToLower(appID)+"/"+strings.ToLower(tenantID), writeAppTenantCap, writeAppTenantWindow, now).level
+	return t.appTenantWrites(strings.ToLower(appID)+"/"+strings.ToLower(tenantID), now).level
+}
+
+// SetWriteTokens sets the level of appID's write bucket in tenantID (a
+// test or benchmark starts it empty to measure the steady state, or as a
+// closebot restarted mid-closure would find it).
+func (s *Server) SetWriteTokens(appID, tenantID string, level float64) {
+	t := s.throttle
+	now := s.clock.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.appTenantWrites(strings.ToLower(appID)+"/"+strings.ToLower(tenantID), now)
+	b.level = math.Max(0, math.Min(b.capacity, level))
+}
+
+// SetWriteQuotaScale multiplies the three write quotas (app+tenant, tenant,
+// app) by f over the same windows, so the burst and the refill rate scale
+// together; a bucket already in use gains (or loses) the difference, as
+// when a tenant changes size class. Tests and benchmarks
+// use it to reach the quota faster without changing the latency. f <= 0
+// means 1 (the documented quotas).
+func (s *Server) SetWriteQuotaScale(f float64) {
+	t := s.throttle
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.scale = f
 }
 
 // SetBackgroundWrites makes "other apps" write perSecond into tenantID,

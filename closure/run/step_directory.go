@@ -17,7 +17,7 @@ func (x *tenantWork) removeSP(ctx context.Context, ok func(*closure.Request) boo
 	if err := x.intend(ctx, ok, closure.EvIntentDelSP, obj.Detail()); err != nil {
 		return false, "", err
 	}
-	err := x.dir.DeleteServicePrincipal(ctx, sp.ID)
+	err := x.write(ctx, ok, func(ctx context.Context) error { return x.dir.DeleteServicePrincipal(ctx, sp.ID) })
 	switch {
 	case err == nil:
 		_, err := x.commitStep(ctx, closure.StepDeleteDirectory, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
@@ -35,7 +35,7 @@ func (x *tenantWork) removeSP(ctx context.Context, ok func(*closure.Request) boo
 	if err := x.intend(ctx, ok, closure.EvIntentDisSP, obj.Detail()); err != nil {
 		return false, "", err
 	}
-	if derr := x.dir.DisableServicePrincipal(ctx, sp.ID); derr != nil {
+	if derr := x.write(ctx, ok, func(ctx context.Context) error { return x.dir.DisableServicePrincipal(ctx, sp.ID) }); derr != nil {
 		if closure.IsRefused(derr) {
 			return false, "service principal " + sp.DisplayName + " (delete: " + apiWords(err) + "; disable: " + apiWords(derr) + ")", nil
 		}
@@ -139,7 +139,7 @@ func (x *tenantWork) stepDirectory(ctx context.Context, req *closure.Request) (*
 		if err := x.intend(ctx, ok, closure.EvIntentDelApp, obj.Detail()); err != nil {
 			return nil, err
 		}
-		err := x.dir.DeleteApplication(ctx, a.ID)
+		err := x.write(ctx, ok, func(ctx context.Context) error { return x.dir.DeleteApplication(ctx, a.ID) })
 		if closure.IsRefused(err) {
 			refused = append(refused, "app registration "+a.DisplayName+" ("+apiWords(err)+")")
 			continue
@@ -297,7 +297,7 @@ func (x *tenantWork) purge(ctx context.Context, req *closure.Request) error {
 		if err := x.intend(ctx, gateAt(closure.StepDeleteDirectory), closure.EvIntentPurge, map[string]string{"id": id}); err != nil {
 			return err
 		}
-		if err := x.dir.PurgeDeleted(ctx, id); err != nil && !isNotFound(err) {
+		if err := x.write(ctx, gateAt(closure.StepDeleteDirectory), func(ctx context.Context) error { return x.dir.PurgeDeleted(ctx, id) }); err != nil && !isNotFound(err) {
 			return fmt.Errorf("purge %s: %w", id, err)
 		}
 		purged = append(purged, id)

@@ -17,6 +17,7 @@ import (
 	"github.com/closebot/closebot/bot/outbound"
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/msgraph"
+	"github.com/closebot/closebot/closure/pace"
 	closurerun "github.com/closebot/closebot/closure/run"
 	"github.com/closebot/closebot/commands"
 	"github.com/closebot/closebot/config"
@@ -44,6 +45,7 @@ type wiring struct {
 	Log        *slog.Logger
 	BotOptions func(*bot.Config) // last say on the bot's configuration
 	Names      *requestTenants   // the log handler's request → tenant names; nil: a new one
+	Pacing     pace.Settings     // the write pacer (zero: Microsoft's documented quotas)
 }
 
 // product is closebot assembled: the store (its lock held), the domain, the
@@ -149,8 +151,9 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 			}
 			return d, nil
 		},
-		Gates: gates, Log: log.With("component", "runner"), After: w.After,
+		Gates: gates, Log: log.With("component", "runner"), After: w.After, Pacing: w.Pacing,
 	}
+	p.obs.metrics.PacerTokens(func() map[string]float64 { return p.runner.Pacer().Tokens() })
 	p.service.Planner = p.runner // the use cases read tenants through the executor
 	p.service.Waker = p.runner   // and wake it after a decision
 
