@@ -33,6 +33,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	o := bench.Options{Exe: exe, Users: *users, Latency: *latency, TimeScale: *scale, QuotaScale: *quota,
 		Background: *background, Only: *only, Progress: stderr}
 	rs, err := bench.Run(ctx, o)
+	if len(rs) == 0 {
+		return err
+	}
 	fmt.Fprintf(stdout, "closebot bench %s: %d users per tenant, %s latency, quota scale %g, %s\n\n",
 		version, o.Users, o.Latency, o.QuotaScale, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	bench.Print(stdout, o, rs)
