@@ -52,9 +52,13 @@ type Options struct {
 	// Background is the other apps' writes/s in the background scenario
 	// (0: 45/s, leaving closebot 15/s of the tenant's 60/s).
 	Background float64
-	Only       string    // one scenario, "" for all
-	Dir        string    // where the scenarios' files go ("" the system's temp dir)
-	Progress   io.Writer // a line per scenario as it starts and ends
+	// Limit stops a scenario this long (emulated) after its first
+	// deletion and projects the rest; 0 is the first 150 s + 1.5 × ideal
+	// (the sequential baseline: 150 s more, its rate is plain by then).
+	Limit    time.Duration
+	Only     string    // one scenario, "" for all
+	Dir      string    // where the scenarios' files go ("" the system's temp dir)
+	Progress io.Writer // a line per scenario as it starts and ends
 }
 
 // Result is one scenario's numbers, measured at the emulators.
@@ -137,6 +141,14 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// limit is how long a scenario deletes before the rest is projected.
+func (b *bench) limit(ideal time.Duration) time.Duration {
+	if b.o.Limit > 0 {
+		return b.o.Limit
+	}
+	return max(b.warm+ideal*3/2, b.warm+time.Minute)
 }
 
 // ideal is (users − burst) ÷ rate: the quota's own floor on step 1's time.

@@ -27,10 +27,10 @@ func TestBenchSmoke(t *testing.T) {
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var progress bytes.Buffer
-	o := Options{Exe: exe, Users: 200, Latency: 150 * time.Millisecond, TimeScale: 20, Only: ScenarioClosebot, Dir: t.TempDir(), Progress: &progress}
+	o := Options{Exe: exe, Users: 200, Latency: 150 * time.Millisecond, TimeScale: 20, Limit: 24 * time.Hour, Only: ScenarioClosebot, Dir: t.TempDir(), Progress: &progress}
 	rs, err := Run(ctx, o)
 	require.NoError(t, err, progress.String())
 	require.Len(t, rs, 1)

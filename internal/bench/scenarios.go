@@ -57,7 +57,7 @@ func (b *bench) closures(ctx context.Context, name string, n int, args ...string
 		return r
 	}
 	r.Ideal = b.ideal(targets[0], burst, r.Allowed)
-	r.Err = b.await(ctx, w, tenants, targets, max(b.warm+r.Ideal*3/2, b.warm+time.Minute))
+	r.Err = b.await(ctx, w, tenants, targets, b.limit(r.Ideal))
 	r.PeakRSS = w.botRSS()
 	b.summarize(ctx, &r, w, tenants, targets)
 	return r
@@ -87,8 +87,8 @@ func (b *bench) baseline(ctx context.Context, name string) Result {
 		return r
 	}
 	r.Ideal = b.ideal(len(ids), quotaBurst, r.Allowed)
-	limit := max(b.warm+r.Ideal*3/2, b.warm+time.Minute)
-	if name == ScenarioSequential {
+	limit := b.limit(r.Ideal)
+	if name == ScenarioSequential && b.o.Limit == 0 {
 		// Its rate is plain after a few minutes; the total is extrapolated.
 		limit = b.warm + 150*time.Second
 	}
