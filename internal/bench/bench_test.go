@@ -24,15 +24,18 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	exe := filepath.Join(t.TempDir(), "closebot")
 	build := exec.Command("go", "build", "-o", exe, "github.com/closebot/closebot/cmd/closebot")
+	built := time.Now()
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
+	t.Logf("built closebot in %s", time.Since(built).Round(time.Second))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var progress bytes.Buffer
 	o := Options{Exe: exe, Users: 200, Latency: 150 * time.Millisecond, TimeScale: 20, Limit: 24 * time.Hour, Only: ScenarioClosebot, Dir: t.TempDir(), Progress: &progress}
 	rs, err := Run(ctx, o)
-	require.NoError(t, err, progress.String())
+	t.Log(progress.String())
+	require.NoError(t, err)
 	require.Len(t, rs, 1)
 	r := rs[0]
 	require.NoError(t, r.Err)
@@ -48,6 +51,7 @@ func TestBenchSmoke(t *testing.T) {
 
 	var table bytes.Buffer
 	Print(&table, o, rs)
+	t.Log(table.String())
 	require.Contains(t, table.String(), "| closebot | ")
 	require.NotContains(t, table.String(), "Errors:")
 }
