@@ -78,24 +78,24 @@ type throttler struct {
 
 	mu       sync.Mutex
 	disabled bool
-	buckets  map[string]*bucket
-	drains   map[string]float64 // tenant id → background writes/s
-	rejected int                // 429s sent by the throttler
-	writes   map[string]int     // admitted writes per tenant
-	// scale multiplies every quota's refill rate (SetQuotaScale): a test
-	// knob, 1 is Microsoft's limits.
-	scale float64
+	// rateScale multiplies every quota's refill rate (SetQuotaScale): a
+	// test knob, 1 is Microsoft's limits.
+	rateScale float64
+	buckets   map[string]*bucket
+	drains    map[string]float64 // tenant id → background writes/s
+	rejected  int                // 429s sent by the throttler
+	writes    map[string]int     // admitted writes per tenant
 }
 
 func newThrottler(s *Server) *throttler {
-	return &throttler{s: s, disabled: s.opts.DisableThrottling, buckets: map[string]*bucket{}, drains: map[string]float64{}, writes: map[string]int{}, scale: 1}
+	return &throttler{s: s, disabled: s.opts.DisableThrottling, buckets: map[string]*bucket{}, drains: map[string]float64{}, writes: map[string]int{}, rateScale: 1}
 }
 
 // get returns the bucket named key, created full; the caller holds t.mu.
 func (t *throttler) get(key string, capacity float64, window time.Duration, now time.Time) *bucket {
 	// A quota scale k shortens the window, not the capacity: the burst
 	// stays Microsoft's and the steady rate is k times theirs.
-	window = time.Duration(float64(window) / t.scale)
+	window = time.Duration(float64(window) / t.rateScale)
 	b := t.buckets[key]
 	if b == nil {
 		b = newBucket(capacity, window, now)
@@ -292,7 +292,7 @@ func (s *Server) SetQuotaScale(k float64) {
 	t := s.throttle
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.scale = k
+	t.rateScale = k
 	t.buckets = map[string]*bucket{}
 }
 
