@@ -76,15 +76,16 @@ func (b *bucket) wait(n float64) int {
 type throttler struct {
 	s *Server
 
+	// rateScale multiplies every quota's refill rate (SetQuotaScale): a
+	// test knob, 1 is Microsoft's limits. Guarded by mu.
+	rateScale float64
+
 	mu       sync.Mutex
 	disabled bool
-	// rateScale multiplies every quota's refill rate (SetQuotaScale): a
-	// test knob, 1 is Microsoft's limits.
-	rateScale float64
-	buckets   map[string]*bucket
-	drains    map[string]float64 // tenant id → background writes/s
-	rejected  int                // 429s sent by the throttler
-	writes    map[string]int     // admitted writes per tenant
+	buckets  map[string]*bucket
+	drains   map[string]float64 // tenant id → background writes/s
+	rejected int                // 429s sent by the throttler
+	writes   map[string]int     // admitted writes per tenant
 }
 
 func newThrottler(s *Server) *throttler {
