@@ -44,7 +44,7 @@ var usersToDelete = regexp.MustCompile(`\*([0-9][0-9,]*)\* users to delete`)
 
 // openAndApprove is alice's /close-tenant and bob's approval through the
 // modal, typing what the card shows; it returns the users to delete.
-func (p *people) openAndApprove(ctx context.Context, domain string) (int, error) {
+func (p *people) openAndApprove(domain string) (int, error) {
 	env, err := p.slack.Slash(demo.Alice, demo.Channel, domain+" bench: throughput measurement")
 	if err != nil {
 		return 0, err

@@ -41,7 +41,7 @@ func (b *bench) closures(ctx context.Context, name string, n int, args ...string
 	errs := make(chan error, n)
 	for i, t := range tenants {
 		go func() {
-			users, err := p.openAndApprove(ctx, t.Domain)
+			users, err := p.openAndApprove(t.Domain)
 			if err == nil {
 				targets[i] = users
 				err = p.signIn(ctx, t)
