@@ -46,6 +46,10 @@ func (s *Server) registerAuthorityControls() {
 			s.ResetLog()
 			w.WriteHeader(http.StatusNoContent)
 		})
+		s.handleControl("POST /emulator/throttle/{tenant}/spend-writes", func(w http.ResponseWriter, r *http.Request) {
+			s.SpendTenantWrites(r.PathValue("tenant"))
+			w.WriteHeader(http.StatusNoContent)
+		})
 		s.handleControl("GET /emulator/devicecodes", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, s.PendingDeviceCodes())
 		})

@@ -396,3 +396,20 @@ func TestRequestsSince(t *testing.T) {
 		t.Errorf("RequestsSince past the end = %v, want empty", got)
 	}
 }
+
+func TestSpendWritesOverHTTP(t *testing.T) {
+	e := newThrottleEnv(t, 10, Options{})
+	e.s.SetBackgroundWrites(e.ten.ID, 59)
+	resp := rawCall(t, e.s, http.MethodPost, "/emulator/throttle/"+e.ten.ID+"/spend-writes", "", nil)
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("spend-writes: %d", resp.StatusCode)
+	}
+	// Other apps take 59 of the tenant's 60/s: one write a second is left.
+	e.clock.Advance(time.Second)
+	if resp := e.do(t, http.MethodDelete, "/v1.0/users/"+newGUID()); resp.StatusCode == http.StatusTooManyRequests {
+		t.Fatal("the second's one write got 429")
+	}
+	if resp := e.do(t, http.MethodDelete, "/v1.0/users/"+newGUID()); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a second write in the same second: %d, want 429", resp.StatusCode)
+	}
+}

@@ -46,6 +46,11 @@ func (b *bench) closures(ctx context.Context, name string, n int, args ...string
 				targets[i] = users
 				err = p.signIn(ctx, t)
 			}
+			if err == nil && name == ScenarioBackground {
+				// Step 1 starts now: the other apps have just spent the
+				// tenant's burst (it refilled while the closure was approved).
+				err = w.spendTenantWrites(ctx, t.ID)
+			}
 			errs <- err
 		}()
 	}

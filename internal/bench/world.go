@@ -127,3 +127,21 @@ func (w *world) close() {
 	}
 	_ = os.RemoveAll(w.dir)
 }
+
+// spendTenantWrites empties the tenant's all-apps write bucket at the
+// emulator, as other apps' writes would have.
+func (w *world) spendTenantWrites(ctx context.Context, tenant string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.emu.root+"/emulator/throttle/"+tenant+"/spend-writes", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := w.graph.Do(req)
+	if err != nil {
+		return fmt.Errorf("spend the tenant's writes: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("spend the tenant's writes: %s", resp.Status)
+	}
+	return nil
+}
