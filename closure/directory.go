@@ -54,6 +54,10 @@ type Directory interface {
 	ServicePrincipals(ctx context.Context) ([]ServicePrincipal, error)
 	// DeletedUsers lists soft-deleted users (directory/deletedItems).
 	DeletedUsers(ctx context.Context) ([]User, error)
+	// GrantedPermissions returns the application permissions (the roles
+	// claim) of an app-only token issued now; the calls after it use that
+	// token, so a grant or its removal takes effect at once.
+	GrantedPermissions(ctx context.Context) ([]string, error)
 
 	// Writes.
 	DisableSync(ctx context.Context, organizationID string) error

@@ -71,6 +71,7 @@ const (
 	EvClosed        EventAction = "closed"              // decision: the tenant is gone
 	EvRestoreDone   EventAction = "restore.done"        // decision: a Restore round ended
 	EvPurgeDone     EventAction = "purge.done"          // decision: a Purge round ended
+	EvWriteGranted  EventAction = "write.granted"       // decision: closebot verified its write grants (just in time)
 	EvGateProgress  EventAction = "gate.progress"       // progress: a gate's ETA or note changed
 	EvStepProgress  EventAction = "step.progress"       // progress: a step's counters and note
 	EvGoneCheck     EventAction = "gone.check"          // progress: one answer of the tenant-gone check
@@ -104,7 +105,7 @@ var eventKinds = map[EventAction]EventKind{
 	EvStepsStart: DecisionEvent, EvDrift: DecisionEvent, EvReplan: DecisionEvent, EvExpire: DecisionEvent,
 	EvGateOpen: DecisionEvent, EvGateSatisfied: DecisionEvent, EvGateWait: DecisionEvent, EvGateClear: DecisionEvent,
 	EvStuck: DecisionEvent, EvStepDone: DecisionEvent, EvStepFailed: DecisionEvent, EvConfirmAwait: DecisionEvent,
-	EvClosed: DecisionEvent, EvRestoreDone: DecisionEvent, EvPurgeDone: DecisionEvent,
+	EvClosed: DecisionEvent, EvRestoreDone: DecisionEvent, EvPurgeDone: DecisionEvent, EvWriteGranted: DecisionEvent,
 
 	EvGateProgress: ProgressEvent, EvStepProgress: ProgressEvent, EvGoneCheck: ProgressEvent,
 	EvDeleteUser: ProgressEvent, EvUserGone: ProgressEvent, EvDeleteApp: ProgressEvent, EvDeleteSP: ProgressEvent,

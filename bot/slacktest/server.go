@@ -119,6 +119,10 @@ type Options struct {
 	TriggerTTL   time.Duration // default 3 s (Slack's rule)
 
 	RateLimit RateLimitOptions
+
+	// BotScopes are the bot token's granted scopes, sent in every bot-token
+	// Web API answer's x-oauth-scopes header; nil means DefaultBotScopes.
+	BotScopes []string
 }
 
 // User is a workspace member in the directory.
@@ -158,6 +162,7 @@ type Server struct {
 	hs    *httptest.Server
 
 	mu         sync.Mutex
+	botScopes  []string      // set by SetBotScopes; nil: Options.BotScopes
 	changed    chan struct{} // closed and replaced on every state change (WaitFor)
 	closed     bool
 	seq        int64

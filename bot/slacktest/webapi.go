@@ -187,6 +187,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	case !h.appToken && req.token != s.opts.BotToken:
 		s.answer(w, &call, fail("invalid_auth"))
 	default:
+		if !h.appToken {
+			w.Header().Set("X-OAuth-Scopes", s.scopesHeader())
+		}
 		if res, limited := s.checkRate(method, req); limited {
 			s.answer(w, &call, res)
 			return

@@ -86,11 +86,13 @@ func (a *authority) app(tenantID, clientID string) *confidentialApp {
 }
 
 // RegisterClientSecret lets clientID get app-only tokens in tenantID with secret.
+// Graph shows it on the app registration, if the tenant holds one.
 func (s *Server) RegisterClientSecret(tenantID, clientID, secret string) {
 	s.auth.mu.Lock()
-	defer s.auth.mu.Unlock()
 	app := s.auth.app(tenantID, clientID)
 	app.secrets = append(app.secrets, secret)
+	s.auth.mu.Unlock()
+	s.addPasswordCredential(tenantID, clientID, secret)
 }
 
 // RegisterClientCertificate lets clientID get app-only tokens in tenantID with

@@ -164,7 +164,7 @@ func (a *authority) clientCredentials(w http.ResponseWriter, r *http.Request, tr
 	now := a.s.clock.Now()
 	oid := appCopy.spID
 	if oid == "" {
-		oid = stableGUID("sp", tr.tenantID, tr.clientID)
+		oid = a.s.servicePrincipalID(tr.tenantID, tr.clientID)
 	}
 	roles := appCopy.roles
 	if roles == nil {

@@ -514,6 +514,11 @@ func (r *Runner) advanceSteps(ctx context.Context, req *closure.Request, recheck
 	case closure.StateStuck:
 		return &Wait{Until: r.now().Add(r.recheckEvery()), Reason: "stuck"}, nil
 	}
+	// write_access just_in_time: no write before closebot's app holds its
+	// write grants (closure/run/grants.go).
+	if committed, err := x.ensureWriteAccess(ctx, req); err != nil || committed {
+		return nil, err
+	}
 	switch req.Step {
 	case closure.StepDeleteUsers:
 		return x.stepUsers(ctx, req)

@@ -60,6 +60,13 @@ func (x *tenantWork) stepDirectory(ctx context.Context, req *closure.Request) (*
 	if _, ok := req.Gate(deleteTenantGate); ok {
 		return &Wait{Until: x.now().Add(x.r.recheckEvery()), Reason: "tenant deletion"}, nil
 	}
+	if g, ok := req.Gate(closure.RemoveWriteGateID); ok && !g.IsOpen() {
+		// closebot's write access is gone (verified): the deletions above
+		// are not run again (they would be refused now). The tenant
+		// deletion's gate opens with the words the last writes left.
+		_, err := x.openGate(ctx, closure.Gate{ID: deleteTenantGate, Step: closure.StepDeleteDirectory, Kind: closure.GateDeleteTenant, Params: deleteParams(g)})
+		return nil, err
+	}
 	if x.tenant.ClientID == "" {
 		return nil, &failure{why: "tenants[].client_id is not configured: closebot cannot tell its own app apart, so it deletes no app"}
 	}
@@ -154,6 +161,10 @@ func (x *tenantWork) stepDirectory(ctx context.Context, req *closure.Request) (*
 	if len(refused) > 0 {
 		params["refused"] = strings.Join(refused, "; ")
 	}
+	if x.justInTime() {
+		// The last write is done: ask for the write access back first.
+		return nil, x.askRemoval(ctx, params)
+	}
 	_, err = x.openGate(ctx, closure.Gate{ID: deleteTenantGate, Step: closure.StepDeleteDirectory, Kind: closure.GateDeleteTenant, Params: params})
 	return nil, err
 }
@@ -247,6 +258,14 @@ func (x *tenantWork) recheckDeleteTenant(ctx context.Context, req *closure.Reque
 // purge permanently deletes the objects this request deleted (an
 // approver's Purge at step 5's gate).
 func (x *tenantWork) purge(ctx context.Context, req *closure.Request) error {
+	if req.WriteAccessRemoved() {
+		// Refused by the decision since; one asked for before the removal
+		// was seen cannot be carried out either.
+		_, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+			return s.Purged(q, nil, "closebot's write access was removed; purge in the Entra admin center → Identity → Users → Deleted users")
+		})
+		return err
+	}
 	if req.StepAt(closure.StepDeleteDirectory).GoneCount > 0 {
 		_, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 			return s.Purged(q, nil, "the tenant is already gone")
