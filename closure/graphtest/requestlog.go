@@ -248,6 +248,20 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.log.reqs...)
 }
 
+// RequestsSince returns a copy of the log from entry n on (n counts from
+// the last ResetLog); past the end it is empty.
+func (s *Server) RequestsSince(n int) []Request {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	if n < 0 {
+		n = 0
+	}
+	if n >= len(s.log.reqs) {
+		return []Request{}
+	}
+	return append([]Request(nil), s.log.reqs[n:]...)
+}
+
 // ResetLog empties the request log and its counters.
 func (s *Server) ResetLog() {
 	s.log.mu.Lock()

@@ -76,6 +76,10 @@ func (b *bucket) wait(n float64) int {
 type throttler struct {
 	s *Server
 
+	// rateScale multiplies every quota's refill rate (SetQuotaScale): a
+	// test knob, 1 is Microsoft's limits. Guarded by mu.
+	rateScale float64
+
 	mu       sync.Mutex
 	disabled bool
 	buckets  map[string]*bucket
@@ -86,11 +90,14 @@ type throttler struct {
 }
 
 func newThrottler(s *Server) *throttler {
-	return &throttler{s: s, disabled: s.opts.DisableThrottling, buckets: map[string]*bucket{}, drains: map[string]float64{}, writes: map[string]int{}}
+	return &throttler{s: s, disabled: s.opts.DisableThrottling, buckets: map[string]*bucket{}, drains: map[string]float64{}, writes: map[string]int{}, rateScale: 1}
 }
 
 // get returns the bucket named key, created full; the caller holds t.mu.
 func (t *throttler) get(key string, capacity float64, window time.Duration, now time.Time) *bucket {
+	// A quota scale k shortens the window, not the capacity: the burst
+	// stays Microsoft's and the steady rate is k times theirs.
+	window = time.Duration(float64(window) / t.rateScale)
 	b := t.buckets[key]
 	if b == nil {
 		b = newBucket(capacity, window, now)
@@ -311,6 +318,32 @@ func (s *Server) SetBackgroundWrites(tenantID string, perSecond float64) {
 	t.tenantWrites(tenant, now) // settle the old drain up to now
 	t.drains[tenant] = perSecond
 	t.buckets["w|t|"+tenant].drain = perSecond
+}
+
+// SetQuotaScale multiplies the refill rate of every throttling quota by k
+// (each window divided by k, capacities unchanged) and starts every bucket
+// full again. It is a test knob for the bench: how a client keeps up with a
+// quota faster than Microsoft's at a given latency. k ≤ 0 means 1.
+func (s *Server) SetQuotaScale(k float64) {
+	if k <= 0 {
+		k = 1
+	}
+	t := s.throttle
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rateScale = k
+	t.buckets = map[string]*bucket{}
+}
+
+// SpendTenantWrites empties tenantID's all-apps write bucket now, as if
+// other apps had just used the tenant's burst (18,000 per 5 min); with
+// SetBackgroundWrites it models a tenant busy before a closure starts.
+func (s *Server) SpendTenantWrites(tenantID string) {
+	t := s.throttle
+	now := s.clock.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.tenantWrites(strings.ToLower(tenantID), now).level = 0
 }
 
 // SetThrottling turns identity throttling on or off at run time.

@@ -26,6 +26,7 @@ type command struct {
 var subcommands = map[string]command{
 	"run":         {"serve Slack: take requests, approvals and clicks, and run the closures", runRun},
 	"demo":        {"close an emulated tenant end to end: both emulators, closebot, and scripted people", runDemo},
+	"bench":       {"measure step 1's deletion throughput against Graph's write quota, and the Slack side, on the emulators", runBench},
 	"emulate":     {"start the Slack and Graph emulators on loopback and print how to point closebot at them", runEmulate},
 	"audit":       {"verify the audit chains (audit verify) or export one request's events as JSON Lines (audit export CT-n)", runAudit},
 	"config":      {"check closebot.yaml and the environment (config check)", runConfig},
