@@ -63,6 +63,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		defer stopListen()
 	}
+	defer writeHeapProfile(log)
 	fmt.Fprintf(stdout, "closebot %s: serving team %s, %d tenant(s), database %s\n", version, cfg.Slack.TeamID, len(cfg.Tenants), cfg.Store.Path)
 	return runUntilStopped(ctx, p, stopGrace)
 }

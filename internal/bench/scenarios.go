@@ -63,7 +63,7 @@ func (b *bench) closures(ctx context.Context, name string, n int, args ...string
 	}
 	r.Ideal = b.ideal(targets[0], burst, r.Allowed)
 	r.Err = b.await(ctx, w, tenants, targets, b.limit(r.Ideal))
-	r.PeakRSS = w.botRSS()
+	r.PeakRSS, r.PeakAnon = w.botRSS(), w.botAnonRSS()
 	b.summarize(ctx, &r, w, tenants, targets)
 	return r
 }
@@ -240,7 +240,7 @@ func (b *bench) slackSide(ctx context.Context) Result {
 			r.Slack429[f.Method]++
 		}
 	}
-	r.PeakRSS = w.botRSS()
+	r.PeakRSS, r.PeakAnon = w.botRSS(), w.botAnonRSS()
 	return r
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/closebot/closebot/config"
@@ -25,6 +26,7 @@ type world struct {
 	log        *graphLog
 	slack      *demo.World // nil without a bot
 	bot        *proc
+	botAnon    atomic.Int64 // the bot's peak RssAnon, sampled
 	stopFollow context.CancelFunc
 }
 
@@ -93,6 +95,7 @@ func (b *bench) startWorld(ctx context.Context, name string, scale, quota float6
 		w.close()
 		return nil, err
 	}
+	go w.bot.sampleAnon(fctx, 100*time.Millisecond, &w.botAnon)
 	if err := w.slack.Slack().WaitConnections(1, time.Minute); err != nil {
 		err = fmt.Errorf("closebot run did not connect to Slack: %w: %s", err, w.bot.tail())
 		w.close()
@@ -117,6 +120,17 @@ func (w *world) botRSS() int64 {
 	return n
 }
 
+// botAnonRSS is the bot's peak anonymous memory so far, as sampled.
+func (w *world) botAnonRSS() int64 {
+	if w.bot == nil {
+		return 0
+	}
+	if n, err := w.bot.anonRSS(); err == nil && n > w.botAnon.Load() {
+		w.botAnon.Store(n)
+	}
+	return w.botAnon.Load()
+}
+
 func (w *world) close() {
 	if w.stopFollow != nil {
 		w.stopFollow()
@@ -130,7 +144,9 @@ func (w *world) close() {
 	if w.emu != nil {
 		w.emu.stop()
 	}
-	_ = os.RemoveAll(w.dir)
+	if os.Getenv("CLOSEBOT_BENCH_KEEP") == "" { // hidden: keep the children's logs to look at
+		_ = os.RemoveAll(w.dir)
+	}
 }
 
 // spendTenantWrites empties the tenant's all-apps write bucket at the
