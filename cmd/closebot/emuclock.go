@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closebot/closebot/closure/pace"
 	"github.com/closebot/closebot/config"
 )
 
@@ -44,12 +45,41 @@ func parseEmulatedClock(v string, cfg *config.Config) (*emulatedClock, error) {
 	if err != nil || scale <= 0 || scale > 1e6 {
 		return nil, fmt.Errorf("--emulated-clock: scale %q must be a number in (0, 1e6]", scaleS)
 	}
-	for what, u := range map[string]string{"Slack API URL": cfg.Env.SlackAPIURL, "Graph base URL": cfg.Graph.BaseURL, "authority host": cfg.Env.AuthorityHost} {
-		if !loopbackURL(u) {
-			return nil, fmt.Errorf("--emulated-clock is for the emulators only: the %s %q is not on loopback", what, u)
-		}
+	if err := onlyEmulators("--emulated-clock", cfg); err != nil {
+		return nil, err
 	}
 	return &emulatedClock{epoch: epoch, scale: scale}, nil
+}
+
+// onlyEmulators refuses flag unless Slack, Graph and the authority are all
+// on loopback: the emulation knobs must never reach a real tenant.
+func onlyEmulators(flag string, cfg *config.Config) error {
+	for what, u := range map[string]string{"Slack API URL": cfg.Env.SlackAPIURL, "Graph base URL": cfg.Graph.BaseURL, "authority host": cfg.Env.AuthorityHost} {
+		if !loopbackURL(u) {
+			return fmt.Errorf("%s is for the emulators only: the %s %q is not on loopback", flag, what, u)
+		}
+	}
+	return nil
+}
+
+// emulatedQuotaPacing reads --emulated-quota-scale k: the Graph emulator
+// runs with `closebot emulate --quota-scale k` (graphtest SetQuotaScale),
+// which refills every quota k times faster and keeps each burst. The
+// pacer's buckets must match, so the quotas are set explicitly with the
+// windows divided by k (pace.Settings.Scale would multiply the burst too).
+// Refused unless the emulators are on loopback, like --emulated-clock.
+func emulatedQuotaPacing(v string, cfg *config.Config) (pace.Settings, error) {
+	k, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || k <= 0 || k > 1e4 {
+		return pace.Settings{}, fmt.Errorf("--emulated-quota-scale: %q must be a number in (0, 1e4]", v)
+	}
+	if err := onlyEmulators("--emulated-quota-scale", cfg); err != nil {
+		return pace.Settings{}, err
+	}
+	faster := func(q pace.Quota) pace.Quota {
+		return pace.Quota{Requests: q.Requests, Per: time.Duration(float64(q.Per) / k)}
+	}
+	return pace.Settings{AppTenant: faster(pace.AppTenantWrites), App: faster(pace.AppWrites)}, nil
 }
 
 func loopbackURL(s string) bool {

@@ -21,6 +21,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	jsonLogs := fs.Bool("json-logs", false, "log JSON instead of text")
 	listen := fs.String("listen", "", "serve /healthz, /readyz and /metrics on this address (e.g. :9090)")
 	emuClock := fs.String("emulated-clock", "", "EPOCH,SCALE: share `closebot emulate`'s time-scaled clock (emulators on loopback only)")
+	emuQuota := fs.String("emulated-quota-scale", "", "K: pace to `closebot emulate --quota-scale K` (quotas refill K× faster, same burst; emulators on loopback only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,6 +43,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		w.Clock, w.After = c, c.After
 		log.Warn("running on an emulated clock", "epoch", c.epoch.UTC().Format(time.RFC3339Nano), "scale", c.scale)
 	}
+	if *emuQuota != "" {
+		ps, err := emulatedQuotaPacing(*emuQuota, cfg)
+		if err != nil {
+			return err
+		}
+		w.Pacing = ps
+		log.Warn("pacing to an emulated quota", "scale", *emuQuota, "app_tenant_per", ps.AppTenant.Per.String())
+	}
 	p, err := assemble(ctx, cfg, w)
 	if err != nil {
 		return err
@@ -54,6 +63,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		defer stopListen()
 	}
+	defer writeHeapProfile(log)
 	fmt.Fprintf(stdout, "closebot %s: serving team %s, %d tenant(s), database %s\n", version, cfg.Slack.TeamID, len(cfg.Tenants), cfg.Store.Path)
 	return runUntilStopped(ctx, p, stopGrace)
 }

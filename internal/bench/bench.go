@@ -80,7 +80,8 @@ type Result struct {
 	Ideal     time.Duration // (users − burst) ÷ allowed rate
 	Share429  float64       // 429s ÷ write attempts, at the emulator
 	Failures  int           // writes answered neither 2xx, 404 nor 429
-	PeakRSS   int64         // the bot's peak RSS in bytes (0: no bot)
+	PeakRSS   int64         // the bot's peak RSS (VmHWM) in bytes (0: no bot)
+	PeakAnon  int64         // the bot's peak anonymous RSS (sampled RssAnon): VmHWM without its executable's pages
 	Err       error         // the scenario could not run to the end
 
 	// Slack side.

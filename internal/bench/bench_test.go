@@ -47,6 +47,8 @@ func TestBenchSmoke(t *testing.T) {
 	require.Greater(t, r.Total, time.Duration(0))
 	require.True(t, r.Share429 >= 0 && r.Share429 <= 1)
 	require.Greater(t, r.PeakRSS, int64(1<<20), "the bot's VmHWM")
+	require.Greater(t, r.PeakAnon, int64(1<<20), "the bot's sampled RssAnon")
+	require.LessOrEqual(t, r.PeakAnon, r.PeakRSS, "anonymous memory is part of the RSS")
 	require.Zero(t, r.Ideal, "200 users fit in the 3,000-write burst")
 
 	var table bytes.Buffer

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/closebot/closebot/config"
@@ -86,20 +87,50 @@ func (p *proc) tail() string {
 	return s
 }
 
-var vmHWM = regexp.MustCompile(`(?m)^VmHWM:\s+(\d+)\s+kB`)
+var (
+	vmHWM   = regexp.MustCompile(`(?m)^VmHWM:\s+(\d+)\s+kB`)
+	rssAnon = regexp.MustCompile(`(?m)^RssAnon:\s+(\d+)\s+kB`)
+)
 
 // peakRSS is the child's peak resident set size (VmHWM), in bytes.
-func (p *proc) peakRSS() (int64, error) {
+func (p *proc) peakRSS() (int64, error) { return p.status(vmHWM) }
+
+// anonRSS is the child's anonymous resident memory now (RssAnon), in
+// bytes: its heap, stacks and runtime, without the pages of its
+// executable that VmHWM also counts (clean, shared with every process
+// running the same binary, and reclaimable).
+func (p *proc) anonRSS() (int64, error) { return p.status(rssAnon) }
+
+func (p *proc) status(field *regexp.Regexp) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
-		return 0, fmt.Errorf("read %s's peak RSS: %w", p.name, err)
+		return 0, fmt.Errorf("read %s's memory: %w", p.name, err)
 	}
-	m := vmHWM.FindSubmatch(b)
+	m := field.FindSubmatch(b)
 	if m == nil {
-		return 0, errors.New("no VmHWM in /proc/<pid>/status")
+		return 0, fmt.Errorf("no %s in /proc/<pid>/status", strings.Fields(field.String())[0])
 	}
 	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
 	return kb << 10, nil
+}
+
+// sampleAnon keeps the largest anonRSS seen every interval until ctx ends
+// (Linux keeps no high-water mark of RssAnon).
+func (p *proc) sampleAnon(ctx context.Context, every time.Duration, peak *atomic.Int64) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := p.anonRSS(); err == nil && n > peak.Load() {
+			peak.Store(n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.done:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // emulator is a running `closebot emulate`: the Graph emulator the bench

@@ -28,8 +28,8 @@ func (b *bench) closures(ctx context.Context, name string, n int, args ...string
 			return r
 		}
 	}
-	args = append([]string{"--users", strconv.Itoa(b.o.Users), "--plain-users", "--quota-scale", fmt.Sprint(b.quota), "--tenants", strconv.Itoa(n)}, args...)
-	w, err := b.startWorld(ctx, name, b.scale, b.o.Latency, true, args...)
+	args = append([]string{"--users", strconv.Itoa(b.o.Users), "--plain-users", "--tenants", strconv.Itoa(n)}, args...)
+	w, err := b.startWorld(ctx, name, b.scale, b.quota, b.o.Latency, true, args...)
 	if err != nil {
 		r.Err = err
 		return r
@@ -63,7 +63,7 @@ func (b *bench) closures(ctx context.Context, name string, n int, args ...string
 	}
 	r.Ideal = b.ideal(targets[0], burst, r.Allowed)
 	r.Err = b.await(ctx, w, tenants, targets, b.limit(r.Ideal))
-	r.PeakRSS = w.botRSS()
+	r.PeakRSS, r.PeakAnon = w.botRSS(), w.botAnonRSS()
 	b.summarize(ctx, &r, w, tenants, targets)
 	return r
 }
@@ -73,8 +73,8 @@ func (b *bench) closures(ctx context.Context, name string, n int, args ...string
 // msgraph adapter, step 1 as it was) or unpaced (16 in flight, no pacing).
 func (b *bench) baseline(ctx context.Context, name string) Result {
 	r := Result{Scenario: name, Tenants: 1, Allowed: b.allowed}
-	w, err := b.startWorld(ctx, name, b.scale, b.o.Latency, false,
-		"--users", strconv.Itoa(b.o.Users), "--plain-users", "--quota-scale", fmt.Sprint(b.quota))
+	w, err := b.startWorld(ctx, name, b.scale, b.quota, b.o.Latency, false,
+		"--users", strconv.Itoa(b.o.Users), "--plain-users")
 	if err != nil {
 		r.Err = err
 		return r
@@ -191,7 +191,7 @@ const slackCommands = 20
 // under its per-method limits. It runs at real time (scale 1).
 func (b *bench) slackSide(ctx context.Context) Result {
 	r := Result{Scenario: ScenarioSlack, Tenants: slackCommands, Commands: slackCommands, Steady: math.NaN()}
-	w, err := b.startWorld(ctx, "slack", 1, b.o.Latency, true, "--users", "50", "--plain-users", "--tenants", strconv.Itoa(slackCommands))
+	w, err := b.startWorld(ctx, "slack", 1, 1, b.o.Latency, true, "--users", "50", "--plain-users", "--tenants", strconv.Itoa(slackCommands))
 	if err != nil {
 		r.Err = err
 		return r
@@ -240,7 +240,7 @@ func (b *bench) slackSide(ctx context.Context) Result {
 			r.Slack429[f.Method]++
 		}
 	}
-	r.PeakRSS = w.botRSS()
+	r.PeakRSS, r.PeakAnon = w.botRSS(), w.botAnonRSS()
 	return r
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/closebot/closebot/config"
@@ -25,6 +26,7 @@ type world struct {
 	log        *graphLog
 	slack      *demo.World // nil without a bot
 	bot        *proc
+	botAnon    atomic.Int64 // the bot's peak RssAnon, sampled
 	stopFollow context.CancelFunc
 }
 
@@ -37,16 +39,18 @@ func (w *world) now() time.Time {
 // wall converts emulated time to wall time.
 func (w *world) wall(d time.Duration) time.Duration { return time.Duration(float64(d) / w.scale) }
 
-// startWorld starts the Graph emulator with args (latency in emulated time
-// is turned into wall time here) and, with bot, the Slack side and closebot.
-func (b *bench) startWorld(ctx context.Context, name string, scale float64, latency time.Duration, bot bool, args ...string) (*world, error) {
+// startWorld starts the Graph emulator with args and its quotas refilling
+// quota times faster (latency in emulated time is turned into wall time
+// here) and, with bot, the Slack side and closebot, paced to the same quota.
+func (b *bench) startWorld(ctx context.Context, name string, scale, quota float64, latency time.Duration, bot bool, args ...string) (*world, error) {
 	dir, err := os.MkdirTemp(b.o.Dir, "closebot-bench-"+name+"-")
 	if err != nil {
 		return nil, err
 	}
 	w := &world{dir: dir, epoch: time.Now().UTC(), scale: scale}
 	wallLatency := time.Duration(float64(latency) / scale)
-	args = append([]string{"--epoch", w.epoch.Format(time.RFC3339Nano), "--time-scale", fmt.Sprint(scale), "--latency", wallLatency.String()}, args...)
+	args = append([]string{"--epoch", w.epoch.Format(time.RFC3339Nano), "--time-scale", fmt.Sprint(scale), "--latency", wallLatency.String(),
+		"--quota-scale", fmt.Sprint(quota)}, args...)
 	if w.emu, err = startEmulator(ctx, b.o.Exe, dir, args); err != nil {
 		w.close()
 		return nil, err
@@ -83,11 +87,15 @@ func (b *bench) startWorld(ctx context.Context, name string, scale float64, late
 		}
 		env = append(env, k+"="+v)
 	}
-	if w.bot, err = start(b.o.Exe, "closebot-run", dir, []string{"run", "--config", cfgPath,
-		"--emulated-clock", w.epoch.Format(time.RFC3339Nano) + "," + fmt.Sprint(scale)}, env, nil); err != nil {
+	runArgs := []string{"run", "--config", cfgPath,
+		"--emulated-clock", w.epoch.Format(time.RFC3339Nano) + "," + fmt.Sprint(scale),
+		// The pacer's buckets must be the emulator's: burst 3,000, refill ×quota.
+		"--emulated-quota-scale", fmt.Sprint(quota)}
+	if w.bot, err = start(b.o.Exe, "closebot-run", dir, runArgs, env, nil); err != nil {
 		w.close()
 		return nil, err
 	}
+	go w.bot.sampleAnon(fctx, 100*time.Millisecond, &w.botAnon)
 	if err := w.slack.Slack().WaitConnections(1, time.Minute); err != nil {
 		err = fmt.Errorf("closebot run did not connect to Slack: %w: %s", err, w.bot.tail())
 		w.close()
@@ -112,6 +120,17 @@ func (w *world) botRSS() int64 {
 	return n
 }
 
+// botAnonRSS is the bot's peak anonymous memory so far, as sampled.
+func (w *world) botAnonRSS() int64 {
+	if w.bot == nil {
+		return 0
+	}
+	if n, err := w.bot.anonRSS(); err == nil && n > w.botAnon.Load() {
+		w.botAnon.Store(n)
+	}
+	return w.botAnon.Load()
+}
+
 func (w *world) close() {
 	if w.stopFollow != nil {
 		w.stopFollow()
@@ -125,7 +144,9 @@ func (w *world) close() {
 	if w.emu != nil {
 		w.emu.stop()
 	}
-	_ = os.RemoveAll(w.dir)
+	if os.Getenv("CLOSEBOT_BENCH_KEEP") == "" { // hidden: keep the children's logs to look at
+		_ = os.RemoveAll(w.dir)
+	}
 }
 
 // spendTenantWrites empties the tenant's all-apps write bucket at the
