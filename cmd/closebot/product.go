@@ -109,7 +109,8 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 			CertificateFile: t.ClientCertificateFile, WorkloadIdentity: t.WorkloadIdentity,
 			SigninClientID: t.SigninClientID, Keep: t.Keep,
 			GraphBaseURL: cfg.Graph.BaseURL, AuthorityHost: cfg.Env.AuthorityHost,
-			Transport: graphTransport, Logger: log.With("tenant", t.Domain),
+			Transport: nearLimitTransport{next: graphTransport, pacer: func() *pace.Pacer { return p.runner.Pacer().For(t.ClientID, t.ID) }},
+			Logger:    log.With("tenant", t.Domain),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", t.Domain, err)
