@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/closebot/closebot/config"
+	"github.com/closebot/closebot/internal/demo"
 )
 
 // runRun is `closebot run`: load and check the configuration (refusing to
@@ -42,7 +43,15 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		w.Clock, w.After = c, c.After
-		log.Warn("running on an emulated clock", "epoch", c.epoch.UTC().Format(time.RFC3339Nano), "scale", c.scale)
+		if c.skips != "" {
+			dc := demo.NewSharedClock(c.epoch, c.scale)
+			defer dc.Close()
+			if err := demo.FollowSkips(ctx, dc, c.skips, 5*time.Millisecond); err != nil {
+				return err
+			}
+			w.Clock, w.After = dc, dc.After
+		}
+		log.Warn("running on an emulated clock", "epoch", c.epoch.UTC().Format(time.RFC3339Nano), "scale", c.scale, "skip_file", c.skips)
 	}
 	p, err := assemble(ctx, cfg, w)
 	if err != nil {
