@@ -105,7 +105,12 @@ func (r *Reporter) CheckThreads(ctx context.Context, s ReadBackStore) ([]Regress
 			continue
 		}
 		if !ok {
-			r.cfg.Log.InfoContext(ctx, "no Slack thread to read back yet", "request", req.ID)
+			// Its card was never recorded: closebot stopped between the
+			// post and its ref, or before the post (the outbox is in
+			// memory). Without a card nobody can approve or act: post it
+			// (again).
+			r.cfg.Log.InfoContext(ctx, "no Slack thread to read back yet: posting the card", "request", req.ID)
+			r.queueCard(req)
 			continue
 		}
 		msgs, err := r.readThread(ctx, card)

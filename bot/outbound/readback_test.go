@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
@@ -149,6 +150,28 @@ func TestReadBackHoldsAnUnreadableThread(t *testing.T) {
 	card := h.ref(req, RefCard)
 	last := h.emu.Thread(card.Channel, card.TS)
 	assert.Contains(t, joined(t, last[len(last)-1].Blocks), "will not resume "+req.ID+" until it can compare it with its database")
+}
+
+// Issue 14 item 1: closebot killed between the card's post and its
+// recorded ref (or before the post: the outbox is in memory) left a
+// pending request without a card, so nobody could approve it. Start-up
+// posts the card.
+func TestReadBackPostsAMissingCard(t *testing.T) {
+	h := newOutHarness(t, harnessOpt{fast: true})
+	req, _, err := h.db.Create(h.ctx, &closure.Request{
+		TenantID: tenantID, TenantDomain: domain, Requester: uAlice, Reason: "Company dissolved", Channel: chOps,
+		State: closure.StatePending, CreatedAt: outT0, ExpiresAt: outT0.Add(24 * time.Hour),
+		PlanDigest: planHash, ConfigDigest: cfgDigest, Plan: planSummary("Contoso"), Steps: closure.NewSteps(),
+	}, closure.Event{At: outT0, Actor: uAlice, Action: closure.EvOpen}) // no RequestChanged: the crash
+	require.NoError(t, err)
+	regs, err := h.rep.CheckThreads(h.ctx, h.db)
+	require.NoError(t, err)
+	assert.Empty(t, regs)
+	h.flush()
+	card := h.ref(req, RefCard)
+	m, ok := h.emu.Message(card.Channel, card.TS)
+	require.True(t, ok, "the card is in Slack")
+	assert.Contains(t, string(m.Blocks), `"action_id":"`+blocks.ActionApprove+`"`)
 }
 
 // Only requests closebot could act on are read: a finished one costs no call.

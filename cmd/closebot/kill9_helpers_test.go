@@ -79,6 +79,7 @@ func (c *child) start() {
 	cmd := exec.Command(c.bin, "run", "--config", c.config, "--emulated-clock", c.clock)
 	cmd.Env = append(os.Environ(), c.w.Env()...)
 	cmd.Stdout, cmd.Stderr = f, f
+	dieWithParent(cmd)
 	opened := c.w.Slack().ConnectionsOpened()
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
