@@ -20,7 +20,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration file (default $CLOSEBOT_CONFIG, else closebot.yaml)")
 	jsonLogs := fs.Bool("json-logs", false, "log JSON instead of text")
-	emuClock := fs.String("emulated-clock", "", "EPOCH,SCALE: share `closebot emulate`'s time-scaled clock (emulators on loopback only)")
+	emuClock := fs.String("emulated-clock", "", "EPOCH,SCALE[,SKIPFILE]: share `closebot emulate`'s time-scaled clock (emulators on loopback only); SKIPFILE: fast-forwards a test writes there (demo.WriteSkip)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
