@@ -48,6 +48,8 @@ type Config struct {
 	Recheck time.Duration
 	// SocketOptions are extra socketmode options (tests: ping interval).
 	SocketOptions []socketmode.Option
+	// Watch is told how the socket stands and how fast envelopes are acked.
+	Watch Watch
 }
 
 // InboundStore is the slice of the store the bot uses: Slack refs, the

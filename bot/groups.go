@@ -53,6 +53,10 @@ type groupCache struct {
 
 	mu      sync.RWMutex
 	members map[string]groupRead // group → its last read
+
+	fmu     sync.Mutex              // guards the shared reads (groups_shared.go)
+	running map[string]*groupFlight // group → the read on its way to Slack
+	queued  map[string]*groupFlight // group → the read that starts after it
 }
 
 // groupRead is one read of a group's members.
@@ -152,7 +156,7 @@ func (g *groupCache) of(ctx context.Context, user string, f freshness) ([]string
 	for _, id := range g.ids {
 		set, ok := g.recent(id, groupTTL)
 		if !ok || f != cachedGroups {
-			got, err := g.fetch(ctx, id)
+			got, err := g.sharedFetch(ctx, id)
 			switch {
 			case err == nil:
 				set = got

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,4 +53,51 @@ func TestGroupReadsExpire(t *testing.T) {
 		_, err = g.of(ctx, "U0BOB", f)
 		require.Error(t, err, "freshness %d: an expired read is not membership", f)
 	}
+}
+
+// Twenty decisions at once share their group reads (Slack allows about
+// 20 usergroups.users.list a minute), and each still gets a read that
+// started after it arrived: a member removed before the burst is not a
+// member for any of them.
+func TestConcurrentDecisionsShareGroupReads(t *testing.T) {
+	srv := slacktest.New(slacktest.Options{})
+	require.NoError(t, srv.Start())
+	t.Cleanup(srv.Close)
+	srv.AddUser(slacktest.User{ID: "U0BOB", Name: "bob"})
+	srv.AddUser(slacktest.User{ID: "U0DAVE", Name: "dave"})
+	srv.AddUserGroup("S0SECLEAD", "U0BOB", "U0DAVE")
+	api := slack.New(srv.Options().BotToken, slack.OptionAPIURL(srv.APIURL()))
+	g := newGroupCache(api, &closure.Policy{Approvers: []string{"S0SECLEAD"}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	_, err := g.of(ctx, "U0BOB", freshGroups)
+	require.NoError(t, err)
+	before := len(srv.Calls("usergroups.users.list"))
+
+	srv.AddUserGroup("S0SECLEAD", "U0BOB") // dave leaves
+	var wg sync.WaitGroup
+	results := make([][]string, 20)
+	errs := make([]error, 20)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user := "U0BOB"
+			if i%2 == 1 {
+				user = "U0DAVE"
+			}
+			results[i], errs[i] = g.of(ctx, user, freshGroups)
+		}()
+	}
+	wg.Wait()
+	for i := range results {
+		require.NoError(t, errs[i])
+		if i%2 == 1 {
+			require.Empty(t, results[i], "dave left before decision %d arrived", i)
+		} else {
+			require.Equal(t, []string{"S0SECLEAD"}, results[i])
+		}
+	}
+	reads := len(srv.Calls("usergroups.users.list")) - before
+	require.GreaterOrEqual(t, reads, 1)
+	require.LessOrEqual(t, reads, 4, "twenty decisions share their reads")
 }

@@ -39,6 +39,31 @@ const (
 	jobRefuse  = "refuse"
 )
 
+// Watch is told how the socket stands and how fast envelopes are acked
+// (closebot's /readyz and /metrics); every field is optional.
+type Watch struct {
+	// Socket: connected is true from a hello on, false from the moment
+	// the socket is lost, a reconnect starts or the loop ends;
+	// numConnections is the current hello's num_connections.
+	Socket func(connected bool, numConnections int)
+	// Ack: the time from an envelope's receipt to its ack being queued.
+	Ack func(envelopeType string, d time.Duration)
+}
+
+func (w Watch) socket(connected bool, n int) {
+	if w.Socket != nil {
+		w.Socket(connected, n)
+	}
+}
+
+// receipt is when the envelope being handled arrived, carried in ctx to ack.
+type receipt struct {
+	at   time.Time
+	kind string
+}
+
+type receiptKey struct{}
+
 // session is one socketmode.Client and the goroutine running it.
 type session struct {
 	sm   *socketmode.Client
@@ -65,6 +90,7 @@ func (b *Bot) openSession(ctx context.Context) *session {
 // hours later. A real second instance is counted every time.
 func (b *Bot) loop(ctx context.Context, jobs chan<- job) error {
 	delay, maxDelay := b.cfg.Recheck, 32*b.cfg.Recheck
+	defer b.cfg.Watch.socket(false, 0)
 	for {
 		s := b.openSession(ctx)
 		var recheck <-chan time.Time
@@ -84,9 +110,17 @@ func (b *Bot) loop(ctx context.Context, jobs chan<- job) error {
 				break events
 			case evt := <-s.sm.Events:
 				b.event(ctx, s.sm, evt, jobs)
+				switch evt.Type {
+				case socketmode.EventTypeConnecting, socketmode.EventTypeConnectionError, socketmode.EventTypeDisconnect,
+					socketmode.EventTypeInvalidAuth:
+					// Lost, told to leave, or (re)connecting: not
+					// connected until the next hello.
+					b.cfg.Watch.socket(false, b.connections())
+				}
 				if evt.Type != socketmode.EventTypeHello {
 					continue
 				}
+				b.cfg.Watch.socket(true, b.connections())
 				if b.connections() > 1 {
 					if recheck == nil {
 						recheck = b.after(delay)
@@ -102,6 +136,7 @@ func (b *Bot) loop(ctx context.Context, jobs chan<- job) error {
 		// the next recheck will). Envelopes it had not handed over are
 		// redelivered by Slack, unacked.
 		b.log.InfoContext(ctx, "reconnecting to count the connections again")
+		b.cfg.Watch.socket(false, b.connections())
 		s.stop()
 		<-s.done
 	}
@@ -135,6 +170,7 @@ func (b *Bot) event(ctx context.Context, sm *socketmode.Client, evt socketmode.E
 		return
 	}
 	req := evt.Request
+	ctx = context.WithValue(ctx, receiptKey{}, receipt{at: time.Now(), kind: string(evt.Type)})
 	b.mu.Lock()
 	appID, paused := b.appID, b.conns > 1
 	b.mu.Unlock()
@@ -181,8 +217,13 @@ func (b *Bot) event(ctx context.Context, sm *socketmode.Client, evt socketmode.E
 func (b *Bot) ack(ctx context.Context, sm *socketmode.Client, req *socketmode.Request, payload any) {
 	// AckCtx: a socket going away must not block the loop (and shutdown)
 	// on a full response queue.
-	if err := sm.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
+	err := sm.AckCtx(ctx, req.EnvelopeID, payload)
+	if err != nil {
 		b.log.WarnContext(ctx, "ack", "envelope", req.EnvelopeID, "err", err)
+		return
+	}
+	if r, ok := ctx.Value(receiptKey{}).(receipt); ok && b.cfg.Watch.Ack != nil {
+		b.cfg.Watch.Ack(r.kind, time.Since(r.at))
 	}
 }
 

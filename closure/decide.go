@@ -421,6 +421,9 @@ func (d Decider) Purge(req *Request, seen uint64) (*Request, Event, error) {
 	if req.Step != StepDeleteDirectory {
 		return nil, Event{}, deny(RuleWrongStep, ActPurge, req.State, "")
 	}
+	if req.WriteAccessRemoved() {
+		return nil, Event{}, deny(RuleWriteRemoved, ActPurge, req.State, "")
+	}
 	next := d.next(req)
 	next.PurgeRequested = &Click{By: d.Actor.UserID, At: d.Now}
 	return next, d.event(req, next, ActPurge, roles, nil), nil

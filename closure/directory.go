@@ -54,6 +54,10 @@ type Directory interface {
 	ServicePrincipals(ctx context.Context) ([]ServicePrincipal, error)
 	// DeletedUsers lists soft-deleted users (directory/deletedItems).
 	DeletedUsers(ctx context.Context) ([]User, error)
+	// GrantedPermissions returns the application permissions (the roles
+	// claim) of an app-only token issued now; the calls after it use that
+	// token, so a grant or its removal takes effect at once.
+	GrantedPermissions(ctx context.Context) ([]string, error)
 
 	// Writes.
 	DisableSync(ctx context.Context, organizationID string) error
@@ -267,6 +271,12 @@ type APIError struct {
 	Message    string
 	RetryAfter time.Duration // from Retry-After on 429/503
 	Op         string        // what closebot tried, e.g. "delete user 42"
+	// ThrottleScope and LimitPercentage are a 429's x-ms-throttle-scope
+	// (e.g. "Tenant/Write/{app}/{tenant}") and
+	// x-ms-throttle-limit-percentage: the executor's pacer adapts to them
+	// (writes are not retried by the adapter; the pacer retries them).
+	ThrottleScope   string
+	LimitPercentage float64
 	// Permission is the least-privileged application permission the call
 	// needs, set by the adapter on a 403 Authorization_RequestDenied so the
 	// words can name what to grant.

@@ -46,6 +46,9 @@ const (
 	RuleAlreadyAttested  Rule = "already_attested"
 	RuleWindowOpen       Rule = "window_open"
 	RuleNoKeep           Rule = "no_kept_admin"
+	// RuleWriteRemoved: closebot's write access was removed after step 5's
+	// last write (write_access just_in_time); it can no longer write.
+	RuleWriteRemoved Rule = "write_access_removed"
 	// RuleNotDue: closebot's own decision found nothing to do on the
 	// request as read now (not due to expire, nothing to settle, already
 	// recorded): it moved on since the caller looked.
@@ -133,6 +136,7 @@ var messages = map[Rule]string{
 	RuleNotAttestable:    "That gate does not ask for this attestation.",
 	RuleAlreadyAttested:  "That attestation is already recorded.",
 	RuleWindowOpen:       "The abort window has not ended yet.",
+	RuleWriteRemoved:     "closebot's write access to this tenant was removed after its last write (write_access: just_in_time), so it cannot %s; purge them in the Entra admin center → Identity → Users → Deleted users instead.",
 	RuleNotDue:           "There is nothing to do on the request now.",
 	RuleNoKeep:           "The tenant's current plan has no kept admin (tenants[].keep was not found), so nothing can be approved; fix the kept admin first.",
 

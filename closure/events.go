@@ -71,6 +71,7 @@ const (
 	EvClosed        EventAction = "closed"              // decision: the tenant is gone
 	EvRestoreDone   EventAction = "restore.done"        // decision: a Restore round ended
 	EvPurgeDone     EventAction = "purge.done"          // decision: a Purge round ended
+	EvWriteGranted  EventAction = "write.granted"       // decision: closebot verified its write grants (just in time)
 	EvGateProgress  EventAction = "gate.progress"       // progress: a gate's ETA or note changed
 	EvStepProgress  EventAction = "step.progress"       // progress: a step's counters and note
 	EvGoneCheck     EventAction = "gone.check"          // progress: one answer of the tenant-gone check
@@ -90,6 +91,10 @@ const (
 	EvIntentMFA     EventAction = "intent.mfa_disable"  // intent: about to turn a user's per-user MFA off
 	EvIntentRestore EventAction = "intent.restore_user" // intent: about to restore a deleted user
 	EvIntentPurge   EventAction = "intent.purge"        // intent: about to purge a deleted object
+	// EvIntentUnsent withdraws intents recorded for a group of writes that
+	// the step stopped before sending (a pause, an abort): detail "action"
+	// names their intent and "ids" their objects (comma-separated).
+	EvIntentUnsent EventAction = "intent.unsent" // intent: intended writes never sent
 )
 
 // eventKinds is the one table of kinds; an action missing here is a bug
@@ -104,7 +109,7 @@ var eventKinds = map[EventAction]EventKind{
 	EvStepsStart: DecisionEvent, EvDrift: DecisionEvent, EvReplan: DecisionEvent, EvExpire: DecisionEvent,
 	EvGateOpen: DecisionEvent, EvGateSatisfied: DecisionEvent, EvGateWait: DecisionEvent, EvGateClear: DecisionEvent,
 	EvStuck: DecisionEvent, EvStepDone: DecisionEvent, EvStepFailed: DecisionEvent, EvConfirmAwait: DecisionEvent,
-	EvClosed: DecisionEvent, EvRestoreDone: DecisionEvent, EvPurgeDone: DecisionEvent,
+	EvClosed: DecisionEvent, EvRestoreDone: DecisionEvent, EvPurgeDone: DecisionEvent, EvWriteGranted: DecisionEvent,
 
 	EvGateProgress: ProgressEvent, EvStepProgress: ProgressEvent, EvGoneCheck: ProgressEvent,
 	EvDeleteUser: ProgressEvent, EvUserGone: ProgressEvent, EvDeleteApp: ProgressEvent, EvDeleteSP: ProgressEvent,
@@ -112,6 +117,7 @@ var eventKinds = map[EventAction]EventKind{
 
 	EvIntentDelUser: IntentEvent, EvIntentSyncOff: IntentEvent, EvIntentDelApp: IntentEvent, EvIntentDelSP: IntentEvent,
 	EvIntentDisSP: IntentEvent, EvIntentMFA: IntentEvent, EvIntentRestore: IntentEvent, EvIntentPurge: IntentEvent,
+	EvIntentUnsent: IntentEvent,
 }
 
 // Kind is the action's kind; 0 for an action closebot does not know.

@@ -26,6 +26,7 @@ func TestEventActionsStoredForm(t *testing.T) {
 		"gate.wait": closure.DecisionEvent, "gate.clear": closure.DecisionEvent, "stuck": closure.DecisionEvent,
 		"step.done": closure.DecisionEvent, "step.failed": closure.DecisionEvent, "confirm.await": closure.DecisionEvent,
 		"closed": closure.DecisionEvent, "restore.done": closure.DecisionEvent, "purge.done": closure.DecisionEvent,
+		"write.granted": closure.DecisionEvent,
 
 		"gate.progress": closure.ProgressEvent, "step.progress": closure.ProgressEvent, "gone.check": closure.ProgressEvent,
 		"step.delete_user": closure.ProgressEvent, "step.user_gone": closure.ProgressEvent,
@@ -37,6 +38,7 @@ func TestEventActionsStoredForm(t *testing.T) {
 		"intent.delete_app": closure.IntentEvent, "intent.delete_sp": closure.IntentEvent,
 		"intent.disable_sp": closure.IntentEvent, "intent.mfa_disable": closure.IntentEvent,
 		"intent.restore_user": closure.IntentEvent, "intent.purge": closure.IntentEvent,
+		"intent.unsent": closure.IntentEvent,
 	}
 	got := map[string]closure.EventKind{}
 	for _, a := range closure.EventActions() {

@@ -20,6 +20,12 @@ const (
 	GatePerUserMFA          GateKind = "per_user_mfa"          // step 4: API refused
 	GateLegacyMFA           GateKind = "legacy_mfa"            // step 4: attestation
 	GateDeleteTenant        GateKind = "delete_tenant"         // step 5
+	// write_access just_in_time (issue 15): before step 1's first write
+	// the kept admin grants closebot's app its write permissions and
+	// directory role; after step 5's last write, before the tenant's
+	// deletion, they remove them again.
+	GateGrantWriteAccess  GateKind = "grant_write_access"  // step 1: before the first write
+	GateRemoveWriteAccess GateKind = "remove_write_access" // step 5: after the last write
 )
 
 // Attestation sentence ids (DESIGN §4); the text is part of the record.
@@ -152,4 +158,16 @@ type GateConfig struct {
 	RecheckEvery      time.Duration // how often open gates are re-checked
 	GoneConfirmations int           // AADSTS90002 answers needed to call the tenant gone
 	GoneSpan          time.Duration // ... spread over at least this long
+}
+
+// WriteAccessRemoved reports whether closebot verified the removal of its
+// write access (a satisfied remove_write_access gate): from then on it
+// makes no write on the tenant.
+func (r *Request) WriteAccessRemoved() bool {
+	for _, g := range r.Gates {
+		if g.Kind == GateRemoveWriteAccess && !g.IsOpen() {
+			return true
+		}
+	}
+	return false
 }

@@ -135,6 +135,29 @@ var Instructions = map[string]Instruction{
 		Link: "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/DirectorySwitchBlade",
 		Done: "the authority answers AADSTS90002 (tenant not found) {confirmations} times over {span}",
 	},
+	string(GateGrantWriteAccess): {
+		Title: "Grant closebot write access for this closure",
+		Steps: []string{
+			"closebot's app only reads between closures (write_access: just_in_time). Before step 1's first write it needs, until step 5's last write, what is missing now: {missing}.",
+			"Application permissions: Entra admin center → Identity → Applications → App registrations → All applications → app id {closebot_app} → API permissions → Add a permission → Microsoft Graph → Application permissions → tick {permissions} → Add permissions → Grant admin consent.",
+			"Directory role: Identity → Roles & admins → Roles & admins → {role} → Add assignments → select closebot's app ({closebot_app}) → Next → Active, permanently assigned → Assign.",
+			"Or in Microsoft Graph PowerShell, after `Connect-MgGraph -Scopes 'Application.Read.All','AppRoleAssignment.ReadWrite.All','RoleManagement.ReadWrite.Directory'`:\n```{powershell}```",
+		},
+		Link: "https://learn.microsoft.com/graph/permissions-reference",
+		Done: "a token issued now carries every listed application permission and closebot's app holds {role}; then step 1 writes",
+	},
+	string(GateRemoveWriteAccess): {
+		Title: "Remove closebot's write access",
+		Steps: []string{
+			"closebot made its last write on this tenant. Remove what it was granted for this closure: {held}. Keep the read-only permissions it checks the deletion with ({read_at_rest}).",
+			"Application permissions: App registrations → app id {closebot_app} → API permissions → for each of {permissions}: … → Revoke admin consent, then Remove permission.",
+			"Directory role: Identity → Roles & admins → Roles & admins → {role} → closebot's app → Remove assignment.",
+			"Or in Microsoft Graph PowerShell, after `Connect-MgGraph -Scopes 'Application.Read.All','AppRoleAssignment.ReadWrite.All','RoleManagement.ReadWrite.Directory'`:\n```{powershell}```",
+			"Then closebot posts the tenant deletion's instructions.",
+		},
+		Link: "https://learn.microsoft.com/graph/permissions-reference",
+		Done: "a token issued now carries none of the write permissions and closebot's app no longer holds {role}",
+	},
 }
 
 // InstructionFor returns a gate's instruction with its params filled in.

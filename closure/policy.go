@@ -35,7 +35,43 @@ type Policy struct {
 	DriftPercent float64
 	StuckAfter   time.Duration
 	Tenants      []TenantPolicy
+	// WriteGrants are the grants closebot's app needs only while a closure
+	// writes: what a just-in-time tenant is asked to grant before step 1
+	// and to remove after step 5's last write. The adapter's permission
+	// table fills them in (cmd/closebot); the core only names them.
+	WriteGrants []WriteGrant
 }
+
+// WriteAccess says when closebot's app holds its write permissions.
+type WriteAccess string
+
+const (
+	// WriteStanding: granted once, held between closures (the zero value:
+	// configurations written before just-in-time mode keep their behaviour).
+	WriteStanding WriteAccess = "standing"
+	// WriteJustInTime: the app reads only at rest; the kept admin grants
+	// the write permissions and role for one closure and removes them after.
+	WriteJustInTime WriteAccess = "just_in_time"
+)
+
+// WriteGrant is one application permission of Microsoft Graph, or one
+// directory role, closebot's app needs only to write.
+type WriteGrant struct {
+	Name string // e.g. User.ReadWrite.All, or the role's display name
+	// AppRoleID is Microsoft Graph's app role id of the application
+	// permission (Learn: "Microsoft Graph permissions reference"); empty
+	// for a directory role.
+	AppRoleID string
+	// RoleTemplateID is the directory role's template id; empty for an
+	// application permission.
+	RoleTemplateID string
+	// ReadAtRest is the read-only application permission that covers this
+	// one's reads between closures ("" when it has none to cover).
+	ReadAtRest string
+}
+
+// IsRole reports whether the grant is a directory role.
+func (g WriteGrant) IsRole() bool { return g.RoleTemplateID != "" }
 
 // TenantPolicy is one configured tenant's authorisation part.
 type TenantPolicy struct {
@@ -46,7 +82,13 @@ type TenantPolicy struct {
 	// ClientID is closebot's own app id in this tenant: its app
 	// registration and service principal are never deleted by closebot.
 	ClientID string
+	// WriteAccess is write_access: standing ("" too) or just_in_time.
+	WriteAccess WriteAccess
 }
+
+// JustInTime reports whether closebot's app holds write access only
+// during a closure of this tenant.
+func (t TenantPolicy) JustInTime() bool { return t.WriteAccess == WriteJustInTime }
 
 // RestoreWindow is how long Entra keeps deleted users.
 const RestoreWindow = 30 * 24 * time.Hour

@@ -198,9 +198,21 @@ func BuildPlan(tenant TenantPolicy, in TenantRead, now time.Time) (*Plan, []Pref
 		}
 	}
 
+	// closebot's own service principal is no admin to delete, and with
+	// write_access just_in_time its directory role comes and goes during
+	// the closure: it is not a privileged principal of the plan.
+	self := map[string]bool{}
+	for _, sp := range sps {
+		if tenant.ClientID != "" && strings.EqualFold(sp.AppID, tenant.ClientID) {
+			self[strings.ToLower(sp.ID)] = true
+		}
+	}
 	roles := map[string][]string{} // principal → role template ids
 	addRole := func(a RoleAssignment) {
 		id := strings.ToLower(a.PrincipalID)
+		if self[id] {
+			return
+		}
 		if !slices.Contains(roles[id], a.RoleDefinitionID) {
 			roles[id] = append(roles[id], a.RoleDefinitionID)
 		}

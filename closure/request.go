@@ -129,6 +129,10 @@ type Request struct {
 	// Restore or a Purge request.
 	RestoredAt time.Time `json:"restored_at,omitempty"`
 	PurgedAt   time.Time `json:"purged_at,omitempty"`
+	// WriteGrantedAt is when closebot verified, from a token issued then and
+	// the role assignments, that its app holds every write grant
+	// (write_access just_in_time); zero in standing mode.
+	WriteGrantedAt time.Time `json:"write_granted_at,omitempty"`
 	// FailReason says why the current step failed.
 	FailReason string `json:"fail_reason,omitempty"`
 	// ClosedAt is when the gone check confirmed the tenant's deletion.

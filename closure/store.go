@@ -25,6 +25,16 @@ type Store interface {
 	// Append adds an audit event that changes no state (a step's progress, an
 	// attestation recorded by Update is preferred when state changes).
 	Append(ctx context.Context, ev Event) (Event, error)
+	// AppendMany is Append for several events of one request in one
+	// transaction, in order (group commit: the intents of a batch of
+	// writes, recorded before any of them is sent). None is stored if one
+	// fails.
+	AppendMany(ctx context.Context, evs []Event) ([]Event, error)
+	// UpdateMany is Update with several events in one transaction (group
+	// commit: the completions of a batch of answered writes). Version
+	// moves by one and every event carries it; From/To are filled on each
+	// as Update does.
+	UpdateMany(ctx context.Context, expect Expect, next *Request, evs []Event) (*Request, []Event, error)
 	// Events returns a request's audit chain in order.
 	Events(ctx context.Context, id string) ([]Event, error)
 	// VerifyChain checks a request's stored record and audit chain. DESIGN

@@ -197,3 +197,18 @@ func (s System) GateUpdate(req *Request, gateID string, eta time.Time, params ma
 	}
 	return next, ev, nil
 }
+
+// WriteGranted records that closebot verified, before step 1's first
+// write, that its app holds every write grant (write_access just_in_time):
+// from the roles claim of a token issued now and the role assignments.
+func (s System) WriteGranted(req *Request, granted []string) (*Request, Event, error) {
+	if req.Step != StepDeleteUsers {
+		return nil, Event{}, deny(RuleBadInput, Action(EvWriteGranted), req.State, "write access is verified before step 1")
+	}
+	next, ev, err := s.move(req, EvWriteGranted, []State{StateRunning}, req.State,
+		map[string]string{"granted": strings.Join(granted, ", ")})
+	if err == nil {
+		next.WriteGrantedAt = s.Now
+	}
+	return next, ev, err
+}

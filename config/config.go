@@ -4,6 +4,7 @@
 package config
 
 import (
+	"github.com/closebot/closebot/closure"
 	"slices"
 	"strings"
 	"time"
@@ -98,6 +99,11 @@ type Tenant struct {
 	KeepSlackUser  string // U… or W…
 	SigninClientID string // public client for the device-code proof
 	ClientID       string // closebot's app id in the tenant
+
+	// WriteAccess is write_access: just_in_time (closebot's app reads at
+	// rest; write grants per closure) or standing, the default when absent
+	// so that configurations written before it keep their behaviour.
+	WriteAccess closure.WriteAccess
 
 	ClientSecretEnv       string // name of the variable holding the secret
 	ClientSecret          Secret // its value

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/closebot/closebot/closure"
 )
 
 func TestLoadGood(t *testing.T) {
@@ -30,6 +32,8 @@ func TestLoadGood(t *testing.T) {
 	assert.Equal(t, "6f1c3a52-8d0e-4b7a-9c21-3e5d4f6a7b80", tn.ID)
 	assert.Equal(t, "contoso.onmicrosoft.com", tn.Domain)
 	assert.Equal(t, "CONTOSO_CLIENT_SECRET", tn.ClientSecretEnv)
+	assert.Equal(t, closure.WriteJustInTime, tn.WriteAccess)
+	assert.True(t, c.Policy().Tenants[0].JustInTime())
 	assert.Equal(t, secretValue, tn.ClientSecret.Reveal())
 	assert.Equal(t, appToken, c.Env.SlackAppToken.Reveal())
 	assert.Equal(t, botToken, c.Env.SlackBotToken.Reveal())

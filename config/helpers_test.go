@@ -31,6 +31,7 @@ tenants:
     keep_slack_user: U0CAROL
     signin_client_id: 14d82eec-204b-4c2f-b7e8-296a70dab67e
     client_id: 11111111-1111-1111-1111-111111111111
+    write_access: just_in_time
     client_secret_env: CONTOSO_CLIENT_SECRET
 `
 

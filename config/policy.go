@@ -24,6 +24,7 @@ func (c *Config) Policy() closure.Policy {
 	for _, t := range c.Tenants {
 		p.Tenants = append(p.Tenants, closure.TenantPolicy{
 			ID: t.ID, Domain: t.Domain, Keep: t.Keep, KeepSlackUser: t.KeepSlackUser, ClientID: t.ClientID,
+			WriteAccess: t.WriteAccess,
 		})
 	}
 	return p
@@ -56,6 +57,9 @@ func warnings(c *Config) []string {
 		w = append(w, fmt.Sprintf("%s is %s, not Microsoft's sign-in authority (an emulator?)", EnvAuthorityHost, c.Env.AuthorityHost))
 	}
 	for i, t := range c.Tenants {
+		if t.WriteAccess != closure.WriteJustInTime {
+			w = append(w, fmt.Sprintf("tenants[%d].write_access is standing: closebot's app holds its write permissions and directory role between closures; write_access: just_in_time has the kept admin grant them for each closure only", i))
+		}
 		if looseFile(t.ClientCertificateFile) {
 			w = append(w, fmt.Sprintf("tenants[%d].client_certificate_file: %s can be read by group or others; chmod 600 it", i, t.ClientCertificateFile))
 		}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/closebot/closebot/closure"
 )
 
 // TestRefusals: every missing or invalid setting is refused, and the
@@ -76,6 +78,7 @@ func TestRefusals(t *testing.T) {
 		{name: "client_id missing", edits: []edit{{"    client_id: 11111111-1111-1111-1111-111111111111\n", ""}}, want: []string{"tenants[0].client_id: missing"}},
 		{name: "client_secret_env holds a secret", edits: []edit{{"client_secret_env: CONTOSO_CLIENT_SECRET", "client_secret_env: 'abc~DEF.123'"}}, want: []string{"tenants[0].client_secret_env: ", "NAME of the variable"}},
 		{name: "client_secret_env unset", env: map[string]string{"CONTOSO_CLIENT_SECRET": ""}, want: []string{"tenants[0].client_secret_env: environment variable CONTOSO_CLIENT_SECRET is not set"}},
+		{name: "write_access unknown", edits: []edit{{"write_access: just_in_time", "write_access: sometimes"}}, want: []string{"tenants[0].write_access: ", "not just_in_time or standing"}},
 		{name: "client_secret in file", edits: []edit{{"client_secret_env: CONTOSO_CLIENT_SECRET", "client_secret: s3cret"}}, want: []string{"tenants[0].client_secret: unknown key", "never read from the configuration file"}},
 		{name: "certificate unreadable", edits: []edit{{"client_secret_env: CONTOSO_CLIENT_SECRET", "client_certificate_file: missing.pem"}}, want: []string{"tenants[0].client_certificate_file: cannot read ", "missing.pem"}},
 		{name: "certificate empty", edits: []edit{{"client_secret_env: CONTOSO_CLIENT_SECRET", "client_certificate_file: empty.pem"}},
@@ -172,6 +175,18 @@ func TestWarnings(t *testing.T) {
 		"graph.base_url is http://127.0.0.1:8443/graph/v1.0", "SLACK_API_URL is http://127.0.0.1:9999/api/",
 		"AZURE_AUTHORITY_HOST is https://127.0.0.1:8443/"} {
 		assert.Contains(t, w, want)
+	}
+	// Standing write access, explicit or by default (configurations written
+	// before just_in_time existed keep their behaviour), is warned about.
+	for _, text := range []string{replace(t, goodYAML, "write_access: just_in_time", "write_access: standing"),
+		replace(t, goodYAML, "    write_access: just_in_time\n", "")} {
+		f = newFixture(t, text)
+		c, err = f.load(t)
+		if assert.NoError(t, err) {
+			assert.Equal(t, closure.WriteStanding, c.Tenants[0].WriteAccess)
+			assert.Equal(t, closure.WriteStanding, c.Policy().Tenants[0].WriteAccess)
+			assert.Contains(t, strings.Join(c.Warnings(), "\n"), "tenants[0].write_access is standing")
+		}
 	}
 	// Disjoint with a person in both lists: that person's approvals never count.
 	text = replace(t, goodYAML, "approvers: [U0BOB, S0SECLEAD]", "approvers: [U0ALICE, S0SECLEAD]")

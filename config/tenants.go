@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/closebot/closebot/closure"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +11,7 @@ import (
 )
 
 var tenantKeys = []string{"id", "domain", "keep", "keep_slack_user", "signin_client_id", "client_id",
-	"client_secret_env", "client_certificate_file", "workload_identity"}
+	"client_secret_env", "client_certificate_file", "workload_identity", "write_access"}
 
 // decodeTenants reads tenants[], refusing duplicate ids and domains.
 func (p *problems) decodeTenants(top mapping, c *Config) {
@@ -70,6 +71,15 @@ func (p *problems) decodeTenants(top mapping, c *Config) {
 		t.ClientID = strings.ToLower(t.ClientID)
 
 		p.credential(m, &t)
+
+		switch wa, wn := p.str(m, "write_access"); wa {
+		case "":
+			t.WriteAccess = closure.WriteStanding
+		case string(closure.WriteStanding), string(closure.WriteJustInTime):
+			t.WriteAccess = closure.WriteAccess(wa)
+		default:
+			p.add(m.key("write_access"), wn, "%q is not just_in_time or standing (just_in_time: closebot's app only reads between closures; the kept admin grants write access for each closure)", wa)
+		}
 
 		if t.ID != "" {
 			if j, dup := seenID[t.ID]; dup {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -264,20 +265,34 @@ func (db *DB) List(ctx context.Context, open bool, limit int) ([]*closure.Reques
 // closure.ErrConflict and nothing is written. ID, TenantID and CreatedAt are
 // kept from the stored request.
 func (db *DB) Update(ctx context.Context, expect closure.Expect, next *closure.Request, ev closure.Event) (*closure.Request, closure.Event, error) {
-	if err := checkCtx(ctx); err != nil {
+	out, sealed, err := db.UpdateMany(ctx, expect, next, []closure.Event{ev})
+	if err != nil {
 		return nil, ev, err
 	}
-	if next == nil {
-		return nil, ev, fmt.Errorf("update request: %w: no request", ErrInvalid)
+	return out, sealed[0], nil
+}
+
+// UpdateMany is Update with several events in one transaction (group
+// commit): one compare-and-set, Version+1 carried by every event, the
+// events appended in order; UpdatedAt is the last event's At.
+func (db *DB) UpdateMany(ctx context.Context, expect closure.Expect, next *closure.Request, evs []closure.Event) (*closure.Request, []closure.Event, error) {
+	if err := checkCtx(ctx); err != nil {
+		return nil, nil, err
+	}
+	if next == nil || len(evs) == 0 {
+		return nil, nil, fmt.Errorf("update request: %w: no request or no event", ErrInvalid)
 	}
 	if next.ID != "" && next.ID != expect.ID {
-		return nil, ev, fmt.Errorf("update request: %w: request %s under expectation for %s", ErrInvalid, next.ID, expect.ID)
+		return nil, nil, fmt.Errorf("update request: %w: request %s under expectation for %s", ErrInvalid, next.ID, expect.ID)
 	}
-	if ev.At.IsZero() {
-		ev.At = db.now()
+	evs = slices.Clone(evs)
+	for i := range evs {
+		if evs[i].At.IsZero() {
+			evs[i].At = db.now()
+		}
 	}
 	var out *closure.Request
-	var sealed closure.Event
+	sealed := make([]closure.Event, len(evs))
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		rec, cur, err := db.loadRecord(tx, expect.ID)
 		if err != nil {
@@ -293,7 +308,7 @@ func (db *DB) Update(ctx context.Context, expect closure.Expect, next *closure.R
 		r := *next
 		r.ID, r.TenantID, r.CreatedAt = cur.ID, cur.TenantID, cur.CreatedAt
 		r.Version = cur.Version + 1
-		r.UpdatedAt = ev.At
+		r.UpdatedAt = evs[len(evs)-1].At
 		h, err := db.beginHead(tx)
 		if err != nil {
 			return err
@@ -301,12 +316,14 @@ func (db *DB) Update(ctx context.Context, expect closure.Expect, next *closure.R
 		if err := lockTenant(tx, h, &r); err != nil {
 			return err
 		}
-		if ev.From == "" && ev.To == "" && cur.State != r.State {
-			ev.From, ev.To = cur.State, r.State
-		}
-		ev.Version = r.Version
-		if sealed, err = db.appendEvent(tx, r.ID, rec, ev); err != nil {
-			return err
+		for i, ev := range evs {
+			if ev.From == "" && ev.To == "" && cur.State != r.State {
+				ev.From, ev.To = cur.State, r.State
+			}
+			ev.Version = r.Version
+			if sealed[i], err = db.appendEvent(tx, r.ID, rec, ev); err != nil {
+				return err
+			}
 		}
 		if out, err = db.putRecord(tx, rec, &r); err != nil {
 			return err
@@ -314,7 +331,7 @@ func (db *DB) Update(ctx context.Context, expect closure.Expect, next *closure.R
 		return h.sealRequestKeepRefs(r.ID, rec)
 	})
 	if err != nil {
-		return nil, ev, fmt.Errorf("update request %s: %w", expect.ID, err)
+		return nil, nil, fmt.Errorf("update request %s: %w", expect.ID, err)
 	}
 	return out, sealed, nil
 }
@@ -346,25 +363,47 @@ func lockTenant(tx *bolt.Tx, h *headTx, r *closure.Request) error {
 // Append adds an event that changes no state; its Version is the request's
 // current version.
 func (db *DB) Append(ctx context.Context, ev closure.Event) (closure.Event, error) {
-	if err := checkCtx(ctx); err != nil {
+	sealed, err := db.AppendMany(ctx, []closure.Event{ev})
+	if err != nil {
 		return ev, err
 	}
-	if ev.At.IsZero() {
-		ev.At = db.now()
+	return sealed[0], nil
+}
+
+// AppendMany adds events that change no state to one request's chain in
+// one transaction (group commit), each with the request's current version.
+func (db *DB) AppendMany(ctx context.Context, evs []closure.Event) ([]closure.Event, error) {
+	if err := checkCtx(ctx); err != nil {
+		return nil, err
 	}
-	var sealed closure.Event
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	id := evs[0].Request
+	evs = slices.Clone(evs)
+	for i := range evs {
+		if evs[i].Request != id {
+			return nil, fmt.Errorf("append audit events: %w: events of %s and %s in one batch", ErrInvalid, id, evs[i].Request)
+		}
+		if evs[i].At.IsZero() {
+			evs[i].At = db.now()
+		}
+	}
+	sealed := make([]closure.Event, len(evs))
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		rec, cur, err := db.loadRecord(tx, ev.Request)
+		rec, cur, err := db.loadRecord(tx, id)
 		if err != nil {
 			return err
 		}
-		ev.Version = cur.Version
 		h, err := db.beginHead(tx)
 		if err != nil {
 			return err
 		}
-		if sealed, err = db.appendEvent(tx, cur.ID, rec, ev); err != nil {
-			return err
+		for i, ev := range evs {
+			ev.Version = cur.Version
+			if sealed[i], err = db.appendEvent(tx, cur.ID, rec, ev); err != nil {
+				return err
+			}
 		}
 		if _, err = db.putRecord(tx, rec, cur); err != nil {
 			return err
@@ -372,7 +411,7 @@ func (db *DB) Append(ctx context.Context, ev closure.Event) (closure.Event, erro
 		return h.sealRequestKeepRefs(cur.ID, rec)
 	})
 	if err != nil {
-		return ev, fmt.Errorf("append audit event to %s: %w", ev.Request, err)
+		return nil, fmt.Errorf("append audit event to %s: %w", id, err)
 	}
 	return sealed, nil
 }

@@ -109,7 +109,12 @@ func EventLine(v EventView) (string, bool) {
 	case closure.EvRestoreDone:
 		return "closebot restored the users this request deleted.", true
 	case closure.EvPurgeDone:
+		if v.Detail["note"] != "" && v.Detail["purged"] == "0" {
+			return "closebot purged nothing: " + detail("note") + ".", true
+		}
 		return "closebot purged this request's deleted objects.", true
+	case closure.EvWriteGranted:
+		return "closebot's app holds its write access for this closure (" + detail("granted") + "), read from a token issued now: step 1 writes.", true
 	}
 	return "", false
 }

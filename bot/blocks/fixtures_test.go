@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/closebot/closebot/closure"
+	"github.com/closebot/closebot/closure/closuretest"
 )
 
 // Fixed instants keep the golden files stable.
@@ -152,6 +153,10 @@ func stepFixtures() map[string]StepView {
 	}
 }
 
+// jitTenant is a tenant whose write access is granted per closure.
+var jitTenant = closure.TenantPolicy{ID: "00000000-0000-0000-0000-0000000000c1", Domain: "contoso.onmicrosoft.com",
+	ClientID: "11111111-1111-1111-1111-111111111111", WriteAccess: closure.WriteJustInTime}
+
 func gateFixtures() map[string]GateView {
 	base := GateView{RequestID: "CT-12", Version: 11, State: closure.StateGate, Assignee: "U0CAROL", OpenedAt: t0,
 		RecheckEvery: 10 * time.Minute, Seq: 57, MAC: mac}
@@ -188,6 +193,10 @@ func gateFixtures() map[string]GateView {
 			"keep": "admin@contoso.onmicrosoft.com", "closebot_app": "11111111-1111-1111-1111-111111111111",
 			"tenant": "contoso.onmicrosoft.com (00000000-0000-0000-0000-0000000000c1)", "confirmations": "3", "span": "1h0m0s",
 			"disabled": "2", "refused": "none"}, nil),
+		"gate_grant_write_access": g(closure.GateGrantWriteAccess, 1,
+			closure.WriteGrantParams(jitTenant, closuretest.HarnessWriteGrants(), closuretest.HarnessWriteGrants(), false), nil),
+		"gate_remove_write_access": g(closure.GateRemoveWriteAccess, 5,
+			closure.WriteGrantParams(jitTenant, closuretest.HarnessWriteGrants(), closuretest.HarnessWriteGrants()[4:], true), nil),
 		"gate_azure_attested": g(closure.GateAzure, 2, nil, func(v *GateView) {
 			v.Attest = []string{closure.SentenceNoAzure}
 			v.Attested = []AttestationView{{Sentence: closure.SentenceNoAzure, By: "U0CAROL", At: t0.Add(time.Hour)}}
@@ -277,6 +286,12 @@ func eventFixtures() map[string]EventView {
 		"event_sync_off":     e(closure.EvSyncOff, func(v *EventView) { v.Actor, v.Detail = "closebot", map[string]string{"previous": "on <!here>"} }),
 		"event_restore_done": e(closure.EvRestoreDone, func(v *EventView) { v.Actor = "closebot" }),
 		"event_purge_done":   e(closure.EvPurgeDone, func(v *EventView) { v.Actor = "closebot" }),
+		"event_purge_none": e(closure.EvPurgeDone, func(v *EventView) {
+			v.Actor, v.Detail = "closebot", map[string]string{"purged": "0", "note": "closebot's write access was removed " + hostile}
+		}),
+		"event_write_granted": e(closure.EvWriteGranted, func(v *EventView) {
+			v.Actor, v.Detail = "closebot", map[string]string{"granted": "User.ReadWrite.All, Privileged Authentication Administrator"}
+		}),
 	}
 }
 

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -74,11 +76,35 @@ func GateInstructions(v GateView) (title string, lines []string) {
 	if in.Title == "" || len(in.Steps) == 0 {
 		return "Manual action needed", []string{"Gate " + escClip(string(v.Kind), 100) + ": closebot has no instructions for it; see the audit log."}
 	}
-	per := gateStepsBudget / len(in.Steps)
-	for _, s := range in.Steps {
-		lines = append(lines, escClip(unfilled.ReplaceAllString(s, "(unknown)"), per))
+	steps := make([]string, len(in.Steps))
+	lens := make([]int, len(in.Steps))
+	for i, s := range in.Steps {
+		steps[i] = unfilled.ReplaceAllString(s, "(unknown)")
+		lens[i] = utf8.RuneCountInString(Escape(steps[i]))
+	}
+	for i, n := range fairShares(lens, gateStepsBudget) {
+		lines = append(lines, escClip(steps[i], n))
 	}
 	return clip(in.Title, 120), lines
+}
+
+// fairShares splits budget over items of the given lengths: short items
+// get what they need, the rest is shared evenly by the long ones (a step
+// with PowerShell lines may take what the short steps leave).
+func fairShares(lens []int, budget int) []int {
+	order := make([]int, len(lens))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return lens[order[a]] < lens[order[b]] })
+	out := make([]int, len(lens))
+	left := budget
+	for k, i := range order {
+		fair := left / (len(order) - k)
+		out[i] = min(lens[i], fair)
+		left -= out[i]
+	}
+	return out
 }
 
 // gateWhereDone is the instruction's link and what the re-check looks for,

@@ -214,7 +214,9 @@ func (r *Reporter) renderStep(ctx context.Context, id string, n int) (blocks.Mes
 // purgeOffered: "Purge deleted objects" shows at step 5's delete-tenant
 // gate, in the states Purge is accepted in.
 func purgeOffered(req *closure.Request) bool {
-	if !closure.Offers(closure.ActPurge, req.State) {
+	// Once closebot's write access was removed (write_access
+	// just_in_time) a Purge is refused: the button goes too.
+	if !closure.Offers(closure.ActPurge, req.State) || req.WriteAccessRemoved() {
 		return false
 	}
 	for _, g := range req.Gates {

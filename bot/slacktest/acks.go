@@ -28,6 +28,21 @@ type Envelope struct {
 	viewID  string
 	acked   chan struct{}
 	ack     *Ack
+	prev    *Envelope // the delivery this one redelivers (same envelope_id)
+	missed  bool      // its deadline passed without an ack (recorded missing)
+}
+
+// earlierUnacked lists the deliveries before e of its envelope_id that no
+// ack reached yet and whose deadline has not passed (those are recorded
+// missing already). Caller holds the mutex.
+func (e *Envelope) earlierUnacked() []*Envelope {
+	var out []*Envelope
+	for d := e.prev; d != nil; d = d.prev {
+		if d.ack == nil && !d.missed {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // AckKind classifies an ack frame.
@@ -104,6 +119,7 @@ func (s *Server) recordAck(connID int, data []byte) {
 	}
 	a := Ack{EnvelopeID: frame.EnvelopeID, Payload: frame.Payload, ConnID: connID, Received: now}
 	e := s.envs[frame.EnvelopeID]
+	var earlier []*Envelope
 	switch {
 	case e == nil, s.as.RejectAckOnOtherSocket && e.connID != connID:
 		a.Kind = AckUnknown
@@ -118,6 +134,18 @@ func (s *Server) recordAck(connID int, data []byte) {
 		}
 		ack := a
 		e.ack = &ack
+		// Slack matches an ack by envelope_id only: it acknowledges the
+		// envelope, so every earlier delivery still waiting is acked too.
+		earlier = e.earlierUnacked()
+		for _, d := range earlier {
+			da := Ack{EnvelopeID: d.ID, Payload: frame.Payload, ConnID: connID, Received: now,
+				RetryAttempt: d.RetryAttempt, SentAt: d.sentAt, Latency: now.Sub(d.sentAt), Kind: AckOnTime}
+			if da.Latency > s.opts.AckDeadline {
+				da.Kind = AckLate
+			}
+			d.ack = &da
+			s.acks = append(s.acks, da)
+		}
 	}
 	s.acks = append(s.acks, a)
 	s.notify()
@@ -137,6 +165,9 @@ func (s *Server) recordAck(connID int, data []byte) {
 				Error: "operation_timeout", Detail: "ack payload after the deadline is not shown"})
 		}
 		close(e.acked)
+		for _, d := range earlier {
+			close(d.acked)
+		}
 	}
 }
 
@@ -147,6 +178,7 @@ func (s *Server) ackDeadline(e *Envelope, attempt int) {
 		s.mu.Unlock()
 		return
 	}
+	e.missed = true
 	s.acks = append(s.acks, Ack{EnvelopeID: e.ID, Kind: AckMissing, ConnID: e.connID,
 		RetryAttempt: attempt, SentAt: e.sentAt, Received: time.Now()})
 	s.notify()

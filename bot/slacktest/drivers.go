@@ -49,7 +49,7 @@ func (s *Server) Redeliver(e *Envelope, reason string) (*Envelope, error) {
 	s.mu.Lock()
 	n := &Envelope{ID: e.ID, Type: e.Type, Payload: e.Payload, AcceptsResponsePayload: e.AcceptsResponsePayload,
 		RetryAttempt: e.RetryAttempt + 1, RetryReason: reason, ResponseURL: e.ResponseURL, TriggerID: e.TriggerID,
-		srv: s, kind: e.kind, user: e.user, channel: e.channel, viewID: e.viewID, acked: make(chan struct{})}
+		srv: s, kind: e.kind, user: e.user, channel: e.channel, viewID: e.viewID, acked: make(chan struct{}), prev: e}
 	s.mu.Unlock()
 	s.deliver(n)
 	return n, nil

@@ -160,6 +160,10 @@ func (s *Server) checkRate(method string, r *apiRequest) (apiResult, bool) {
 		res.refusal = &Refusal{Method: method, Channel: channel, Status: http.StatusOK, Error: inj.errName, Detail: "injected"}
 		return res, true
 	}
+	if ra, hit := s.rateFaultHit(method); hit {
+		s.mu.Unlock()
+		return ratelimited(method, channel, ra), true
+	}
 	s.mu.Unlock()
 	if ra, allowed := s.rate.allow(method, channel, time.Now()); !allowed {
 		return ratelimited(method, channel, ra), true

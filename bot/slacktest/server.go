@@ -120,6 +120,10 @@ type Options struct {
 	TriggerTTL   time.Duration // default 3 s (Slack's rule)
 
 	RateLimit RateLimitOptions
+
+	// BotScopes are the bot token's granted scopes, sent in every bot-token
+	// Web API answer's x-oauth-scopes header; nil means DefaultBotScopes.
+	BotScopes []string
 }
 
 // User is a workspace member in the directory.
@@ -161,6 +165,7 @@ type Server struct {
 	hs    *httptest.Server
 
 	mu         sync.Mutex
+	botScopes  []string      // set by SetBotScopes; nil: Options.BotScopes
 	changed    chan struct{} // closed and replaced on every state change (WaitFor)
 	closed     bool
 	seq        int64
@@ -192,7 +197,12 @@ type Server struct {
 	pongs      int
 	rate       *rateLimiter
 	injections map[string][]injection
-	timers     []*time.Timer
+	rateFaults map[string]rateFault // SetRateLimitFaults
+	faultRand  *faultRNG            // pseudo-random choice of faults, fixed seed
+	// disconnectGen names the current DisconnectEvery loop; disconnects
+	// counts what it sent.
+	disconnectGen, disconnects int
+	timers                     []*time.Timer
 }
 
 // New builds a Server; call Start before use.
@@ -255,6 +265,8 @@ func New(opts Options) *Server {
 		conns:      map[int]*conn{},
 		envs:       map[string]*Envelope{},
 		injections: map[string][]injection{},
+		rateFaults: map[string]rateFault{},
+		faultRand:  newFaultRand(),
 		rate:       newRateLimiter(opts.RateLimit),
 	}
 	s.users[opts.BotUserID] = &User{ID: opts.BotUserID, Name: opts.BotName, TeamID: opts.TeamID, IsBot: true}

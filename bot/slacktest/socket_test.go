@@ -3,6 +3,7 @@ package slacktest
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -287,4 +288,50 @@ func TestSendArbitraryEnvelope(t *testing.T) {
 	_, err = env.WaitAck(time.Second)
 	require.NoError(t, err)
 	assert.False(t, errors.Is(err, ErrLateAck))
+}
+
+// The fault knobs of issue 14: periodic disconnects the client survives,
+// a share of calls refused 429 with Retry-After (recorded on the call),
+// and a deleted message that can no longer be edited or replied to.
+func TestFaultKnobs(t *testing.T) {
+	srv := newServer(t, Options{RateLimit: RateLimitOptions{Disabled: true}})
+	c := newClient(t, srv)
+	require.NoError(t, srv.WaitConnections(1, 5*time.Second))
+	srv.DisconnectEvery(150 * time.Millisecond)
+	require.NoError(t, srv.WaitFor(5*time.Second, func() bool { return srv.Disconnects() >= 2 && srv.ConnectionsOpened() >= 3 }))
+	srv.DisconnectEvery(0)
+	require.NoError(t, srv.WaitConnections(1, 5*time.Second))
+	_, err := srv.Slash("U1", "C1", "still there")
+	require.NoError(t, err)
+	ev := c.next(t, socketmode.EventTypeSlashCommand)
+	require.NoError(t, c.sm.Ack(*ev.Request))
+
+	srv.SetRateLimitFaults("chat.postMessage", 0.5, 2)
+	limited := 0
+	for range 40 {
+		_, _, err := c.api.PostMessage("C1", slack.MsgOptionText("hi", false))
+		var rl *slack.RateLimitedError
+		if errors.As(err, &rl) {
+			limited++
+			assert.Equal(t, 2*time.Second, rl.RetryAfter)
+		}
+	}
+	assert.Greater(t, limited, 5)
+	assert.Less(t, limited, 35)
+	for _, call := range srv.Calls("chat.postMessage") {
+		if call.Status == http.StatusTooManyRequests {
+			assert.Equal(t, 2, call.RetryAfter)
+			assert.False(t, call.Answered.Before(call.Time))
+		}
+	}
+	srv.SetRateLimitFaults("chat.postMessage", 0, 0)
+
+	_, ts, err := c.api.PostMessage("C1", slack.MsgOptionText("card", false))
+	require.NoError(t, err)
+	require.NoError(t, srv.DeleteMessage("C1", ts))
+	_, _, _, err = c.api.UpdateMessage("C1", ts, slack.MsgOptionText("edit", false))
+	assert.EqualError(t, err, "message_not_found")
+	_, _, err = c.api.PostMessage("C1", slack.MsgOptionText("reply", false), slack.MsgOptionTS(ts))
+	assert.Error(t, err)
+	assert.ErrorIs(t, srv.DeleteMessage("C1", ts), ErrNotFound)
 }

@@ -23,7 +23,9 @@ type Call struct {
 	JSON        json.RawMessage // JSON body, if any
 	Time        time.Time
 	Status      int
-	Error       string // the error string answered, if ok:false
+	Error       string    // the error string answered, if ok:false
+	RetryAfter  int       // seconds, with a 429
+	Answered    time.Time // real time the answer was written
 }
 
 // Refusal is a request refused by a Block Kit limit, a rate limit or an injected fault.
@@ -187,6 +189,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	case !h.appToken && req.token != s.opts.BotToken:
 		s.answer(w, &call, fail("invalid_auth"))
 	default:
+		if !h.appToken {
+			w.Header().Set("X-OAuth-Scopes", s.scopesHeader())
+		}
 		if res, limited := s.checkRate(method, req); limited {
 			s.answer(w, &call, res)
 			return
@@ -198,6 +203,10 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 // answer writes res, records the call and any refusal.
 func (s *Server) answer(w http.ResponseWriter, call *Call, res apiResult) {
 	call.Status = res.status
+	call.Answered = time.Now()
+	if res.status == http.StatusTooManyRequests {
+		call.RetryAfter = res.retryAfter
+	}
 	if e, _ := res.body["error"].(string); e != "" {
 		call.Error = e
 	}

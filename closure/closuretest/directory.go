@@ -51,7 +51,8 @@ type Directory struct {
 	syncOffAt time.Time
 	gone      bool
 	writes    []Write
-	revoked   map[string]bool // application permissions closebot's app lost
+	revoked   map[string]bool // application permissions of DefaultPermissions closebot's app lost
+	extra     map[string]bool // application permissions granted beyond DefaultPermissions
 
 	// ConversionDelay is how long synced users stay synced after sync-off.
 	ConversionDelay time.Duration
@@ -383,7 +384,7 @@ func (d *Directory) convertLocked() {
 func (d *Directory) Organization(context.Context) (closure.Organization, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.deniedLocked("read organization", "Organization.ReadWrite.All"); err != nil {
+	if err := d.deniedLocked("read organization", "Organization.ReadWrite.All", "Organization.Read.All"); err != nil {
 		return closure.Organization{}, err
 	}
 	return d.org, d.live()
@@ -402,7 +403,7 @@ func (d *Directory) Domains(context.Context) ([]closure.Domain, error) {
 // Users implements closure.Directory.
 func (d *Directory) Users(ctx context.Context, fn func(closure.User) error) error {
 	d.mu.Lock()
-	if err := d.deniedLocked("list users", "User.ReadWrite.All"); err != nil {
+	if err := d.deniedLocked("list users", "User.ReadWrite.All", "User.Read.All"); err != nil {
 		d.mu.Unlock()
 		return err
 	}
@@ -441,7 +442,7 @@ func (d *Directory) findLocked(idOrUPN string) *closure.User {
 func (d *Directory) User(_ context.Context, idOrUPN string) (closure.User, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.deniedLocked("read user "+idOrUPN, "User.ReadWrite.All"); err != nil {
+	if err := d.deniedLocked("read user "+idOrUPN, "User.ReadWrite.All", "User.Read.All"); err != nil {
 		return closure.User{}, err
 	}
 	if err := d.live(); err != nil {
@@ -568,7 +569,7 @@ func (d *Directory) PerUserMFA(_ context.Context, userID string) (string, error)
 func (d *Directory) Subscriptions(context.Context) ([]closure.CompanySubscription, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.deniedLocked("list subscriptions", "Organization.ReadWrite.All"); err != nil {
+	if err := d.deniedLocked("list subscriptions", "Organization.ReadWrite.All", "Organization.Read.All"); err != nil {
 		return nil, err
 	}
 	return slices.Clone(d.subs), d.live()
@@ -625,7 +626,7 @@ func (d *Directory) LegalHolds(context.Context) ([]closure.LegalHold, error) {
 func (d *Directory) Applications(context.Context) ([]closure.Application, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.deniedLocked("list applications", "Application.ReadWrite.All"); err != nil {
+	if err := d.deniedLocked("list applications", "Application.ReadWrite.All", "Application.Read.All"); err != nil {
 		return nil, err
 	}
 	return slices.Clone(d.apps), d.live()
@@ -635,7 +636,7 @@ func (d *Directory) Applications(context.Context) ([]closure.Application, error)
 func (d *Directory) ServicePrincipals(context.Context) ([]closure.ServicePrincipal, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.deniedLocked("list service principals", "Application.ReadWrite.All"); err != nil {
+	if err := d.deniedLocked("list service principals", "Application.ReadWrite.All", "Application.Read.All"); err != nil {
 		return nil, err
 	}
 	return slices.Clone(d.sps), d.live()
@@ -645,7 +646,7 @@ func (d *Directory) ServicePrincipals(context.Context) ([]closure.ServicePrincip
 func (d *Directory) DeletedUsers(context.Context) ([]closure.User, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err := d.deniedLocked("list deleted users", "User.ReadWrite.All"); err != nil {
+	if err := d.deniedLocked("list deleted users", "User.ReadWrite.All", "User.Read.All"); err != nil {
 		return nil, err
 	}
 	var out []closure.User
@@ -693,6 +694,17 @@ func forbidden(op, msg string) error {
 	return &closure.APIError{Status: 403, Code: "Authorization_RequestDenied", Message: msg, Op: op}
 }
 
+// DefaultPermissions are the application permissions closebot's app holds
+// unless RevokePermission or GrantPermission changed them: those of
+// closebot's table (closure/msgraph.Permissions), as the emulator's
+// default app roles are.
+var DefaultPermissions = []string{
+	"Organization.ReadWrite.All", "Domain.Read.All", "User.ReadWrite.All", "User.DeleteRestore.All",
+	"RoleManagement.Read.Directory", "AdministrativeUnit.Read.All", "UserAuthenticationMethod.Read.All",
+	"Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod", "Device.Read.All", "GroupMember.Read.All",
+	"eDiscovery.Read.All", "Application.ReadWrite.All",
+}
+
 // RevokePermission withdraws one of closebot's application permissions
 // (an administrator removing its admin consent). Every call that needs it
 // then answers as Graph does and the adapter reports it: 403
@@ -705,16 +717,67 @@ func (d *Directory) RevokePermission(perm string) {
 		d.revoked = map[string]bool{}
 	}
 	d.revoked[perm] = true
+	delete(d.extra, perm)
+}
+
+// GrantPermission gives closebot's app an application permission (admin
+// consent to one more app role, or back after RevokePermission).
+func (d *Directory) GrantPermission(perm string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.revoked, perm)
+	if !slices.Contains(DefaultPermissions, perm) {
+		if d.extra == nil {
+			d.extra = map[string]bool{}
+		}
+		d.extra[perm] = true
+	}
+}
+
+// hasLocked reports whether closebot's app holds an application permission.
+func (d *Directory) hasLocked(perm string) bool {
+	return (slices.Contains(DefaultPermissions, perm) && !d.revoked[perm]) || d.extra[perm]
+}
+
+// GrantedPermissions implements closure.Directory: the application
+// permissions closebot's app holds now (a token issued now).
+func (d *Directory) GrantedPermissions(context.Context) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.live(); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range DefaultPermissions {
+		if !d.revoked[p] {
+			out = append(out, p)
+		}
+	}
+	for p := range d.extra {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// RemoveRole removes the active role assignments of roleID held directly
+// by principalID (an administrator removing a role).
+func (d *Directory) RemoveRole(principalID, roleID string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.active = slices.DeleteFunc(d.active, func(a closure.RoleAssignment) bool {
+		return strings.EqualFold(a.PrincipalID, principalID) && strings.EqualFold(a.RoleDefinitionID, roleID)
+	})
 }
 
 // deniedLocked is the refusal of a call needing perm when closebot's app
-// lacks it and every other permission of its own the call accepts (also).
+// lacks it and every other permission the call accepts (also).
 func (d *Directory) deniedLocked(op, perm string, also ...string) error {
-	if !d.revoked[perm] {
+	if d.hasLocked(perm) {
 		return nil
 	}
 	for _, p := range also {
-		if !d.revoked[p] {
+		if d.hasLocked(p) {
 			return nil
 		}
 	}

@@ -137,3 +137,31 @@ func RequireRule(t *testing.T, want closure.Rule, err error) {
 	require.Error(t, err)
 	require.Equal(t, want, closure.RuleOf(err), "error: %v", err)
 }
+
+// HarnessWriteGrants are closebot's write grants as cmd/closebot derives
+// them from closure/msgraph.Permissions (write_access just_in_time).
+func HarnessWriteGrants() []closure.WriteGrant {
+	return []closure.WriteGrant{
+		{Name: "Organization.ReadWrite.All", AppRoleID: "292d869f-3427-49a8-9dab-8c70152b74e9", ReadAtRest: "Organization.Read.All"},
+		{Name: "User.ReadWrite.All", AppRoleID: "741f803b-c850-494e-b5df-cde7c675a1ca", ReadAtRest: "User.Read.All"},
+		{Name: "User.DeleteRestore.All", AppRoleID: "eccc023d-eccf-4e7b-9683-8813ab36cecc"},
+		{Name: "Policy.ReadWrite.AuthenticationMethod", AppRoleID: "29c18626-4985-4dcd-85c0-193eef327366"},
+		{Name: "Application.ReadWrite.All", AppRoleID: "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9", ReadAtRest: "Application.Read.All"},
+		{Name: "Privileged Authentication Administrator", RoleTemplateID: closure.RolePrivilegedAuthenticationAdministrator},
+	}
+}
+
+// ReadOnlyAtRest leaves closebot's app as write_access just_in_time keeps it
+// between closures: each write grant's application permission withdrawn, its
+// read-only counterpart granted, no directory role.
+func (d *Directory) ReadOnlyAtRest(grants []closure.WriteGrant) {
+	for _, g := range grants {
+		if g.IsRole() {
+			continue
+		}
+		d.RevokePermission(g.Name)
+		if g.ReadAtRest != "" {
+			d.GrantPermission(g.ReadAtRest)
+		}
+	}
+}

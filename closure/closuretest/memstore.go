@@ -23,6 +23,8 @@ type MemStore struct {
 	events   map[string][]closure.Event
 	// Updates counts committed Updates (for tests of retry behaviour).
 	Updates int
+	// Appends counts committed Append and AppendMany calls (transactions).
+	Appends int
 	// Conflicts counts Updates refused with ErrConflict.
 	Conflicts int
 	// Verified counts chains VerifyChain found sound.
@@ -117,42 +119,59 @@ func (m *MemStore) List(ctx context.Context, open bool, limit int) ([]*closure.R
 
 // Update implements closure.Store.
 func (m *MemStore) Update(ctx context.Context, expect closure.Expect, next *closure.Request, ev closure.Event) (*closure.Request, closure.Event, error) {
-	if err := ctx.Err(); err != nil {
+	out, evs, err := m.UpdateMany(ctx, expect, next, []closure.Event{ev})
+	if err != nil {
 		return nil, ev, err
+	}
+	return out, evs[0], nil
+}
+
+// UpdateMany implements closure.Store: one compare-and-set, every event
+// carrying the new version.
+func (m *MemStore) UpdateMany(ctx context.Context, expect closure.Expect, next *closure.Request, evs []closure.Event) (*closure.Request, []closure.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	if next == nil || len(evs) == 0 {
+		return nil, nil, fmt.Errorf("update %s: no request or no event", expect.ID)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur, err := m.get(expect.ID)
 	if err != nil {
-		return nil, ev, err
+		return nil, nil, err
 	}
 	if cur.State != expect.State || cur.Version != expect.Version || cur.PlanDigest != expect.PlanDigest {
 		m.Conflicts++
-		return nil, ev, fmt.Errorf("%w: %s is %s v%d", closure.ErrConflict, cur.ID, cur.State, cur.Version)
+		return nil, nil, fmt.Errorf("%w: %s is %s v%d", closure.ErrConflict, cur.ID, cur.State, cur.Version)
 	}
 	// As the bbolt store: an empty id or tenant means the stored one;
 	// CreatedAt is kept.
 	if (next.ID != "" && next.ID != cur.ID) || (next.TenantID != "" && next.TenantID != cur.TenantID) {
-		return nil, ev, fmt.Errorf("update %s: id or tenant changed", cur.ID)
+		return nil, nil, fmt.Errorf("update %s: id or tenant changed", cur.ID)
 	}
 	r := next.Clone()
 	r.ID, r.TenantID, r.CreatedAt = cur.ID, cur.TenantID, cur.CreatedAt
 	r.Version = cur.Version + 1
-	r.UpdatedAt = ev.At
+	r.UpdatedAt = evs[len(evs)-1].At
 	// The lock follows the state, as in the bbolt store: a request whose
 	// state holds the lock again (a restore) takes it if it is free, and
 	// is refused while another request holds it.
 	holder, held := m.tenants[r.TenantID]
 	if r.State.HoldsLock() && held && holder != r.ID {
-		return nil, ev, fmt.Errorf("%w: %s holds tenant %s", closure.ErrTenantLocked, holder, r.TenantID)
+		return nil, nil, fmt.Errorf("%w: %s holds tenant %s", closure.ErrTenantLocked, holder, r.TenantID)
 	}
-	if ev.From == "" && ev.To == "" && cur.State != r.State {
-		ev.From, ev.To = cur.State, r.State
+	out := make([]closure.Event, len(evs))
+	for i, ev := range evs {
+		if ev.From == "" && ev.To == "" && cur.State != r.State {
+			ev.From, ev.To = cur.State, r.State
+		}
+		ev.Request, ev.Version = r.ID, r.Version
+		ev.Seq = uint64(len(m.events[r.ID]) + i + 1)
+		out[i] = ev
 	}
-	ev.Request, ev.Version = r.ID, r.Version
-	ev.Seq = uint64(len(m.events[r.ID]) + 1)
 	if err := m.put(r); err != nil {
-		return nil, ev, err
+		return nil, nil, err
 	}
 	switch {
 	case r.State.HoldsLock() && !held:
@@ -160,27 +179,47 @@ func (m *MemStore) Update(ctx context.Context, expect closure.Expect, next *clos
 	case !r.State.HoldsLock() && held && holder == r.ID:
 		delete(m.tenants, r.TenantID)
 	}
-	m.events[r.ID] = append(m.events[r.ID], ev)
+	m.events[r.ID] = append(m.events[r.ID], out...)
 	m.Updates++
-	out, err := m.get(r.ID)
-	return out, ev, err
+	got, err := m.get(r.ID)
+	return got, out, err
 }
 
 // Append implements closure.Store.
 func (m *MemStore) Append(ctx context.Context, ev closure.Event) (closure.Event, error) {
-	if err := ctx.Err(); err != nil {
-		return ev, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur, err := m.get(ev.Request)
+	out, err := m.AppendMany(ctx, []closure.Event{ev})
 	if err != nil {
 		return ev, err
 	}
-	ev.Version = cur.Version
-	ev.Seq = uint64(len(m.events[cur.ID]) + 1)
-	m.events[cur.ID] = append(m.events[cur.ID], ev)
-	return ev, nil
+	return out[0], nil
+}
+
+// AppendMany implements closure.Store: all or nothing, in order.
+func (m *MemStore) AppendMany(ctx context.Context, evs []closure.Event) ([]closure.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, err := m.get(evs[0].Request)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]closure.Event, len(evs))
+	for i, ev := range evs {
+		if ev.Request != cur.ID {
+			return nil, fmt.Errorf("append to %s: an event of %s in the batch", cur.ID, ev.Request)
+		}
+		ev.Version = cur.Version
+		ev.Seq = uint64(len(m.events[cur.ID]) + i + 1)
+		out[i] = ev
+	}
+	m.events[cur.ID] = append(m.events[cur.ID], out...)
+	m.Appends++
+	return out, nil
 }
 
 // Events implements closure.Store.

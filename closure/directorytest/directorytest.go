@@ -107,6 +107,7 @@ var cases = []dirCase{
 	{"SyncOffRefused403", one(syncOffRefused)},
 	{"DeletedUserLeavesRoleAssignments", one(deletedUserLeavesRoles)},
 	{"MissingPermissionIsPermissionDenied", missingPermission},
+	{"GrantedPermissionsFollowConsent", one(grantedPermissions)},
 	{"AdministrativeUnits", one(administrativeUnits)},
 	{"AuthenticationMethods", one(authMethods)},
 	{"PerUserMFAGetSet", one(perUserMFA)},
@@ -453,6 +454,22 @@ func deletedUserLeavesRoles(t *testing.T, fx Fixture) {
 	sched, err := d.ActiveSchedules(ctx)
 	require.NoError(t, err)
 	assert.False(t, slices.ContainsFunc(sched, func(a closure.RoleAssignment) bool { return a.PrincipalID == id }))
+}
+
+// grantedPermissions: the application permissions a token issued now
+// carries, with one withdrawn after RevokePermission (write_access
+// just_in_time verifies its grants and their removal with it).
+func grantedPermissions(t *testing.T, fx Fixture) {
+	ctx := ctxOf(t)
+	got, err := fx.Directory().GrantedPermissions(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, got, "User.ReadWrite.All")
+	assert.Contains(t, got, "Domain.Read.All")
+	fx.RevokePermission("User.ReadWrite.All")
+	got, err = fx.Directory().GrantedPermissions(ctx)
+	require.NoError(t, err)
+	assert.NotContains(t, got, "User.ReadWrite.All", "a token issued after the removal lacks it")
+	assert.Contains(t, got, "Domain.Read.All")
 }
 
 // missingPermission: a call whose application permission closebot's app

@@ -26,6 +26,7 @@ type authority struct {
 	refresh   map[string]*refreshGrant    // by refresh_token
 	newDevice chan struct{}               // closed and replaced when a device code is issued
 	issued    int                         // access tokens issued
+	secrets   []string                    // every token and device code handed out (IssuedSecrets)
 }
 
 // confidentialApp is one app registration's credentials in one tenant.
@@ -86,11 +87,13 @@ func (a *authority) app(tenantID, clientID string) *confidentialApp {
 }
 
 // RegisterClientSecret lets clientID get app-only tokens in tenantID with secret.
+// Graph shows it on the app registration, if the tenant holds one.
 func (s *Server) RegisterClientSecret(tenantID, clientID, secret string) {
 	s.auth.mu.Lock()
-	defer s.auth.mu.Unlock()
 	app := s.auth.app(tenantID, clientID)
 	app.secrets = append(app.secrets, secret)
+	s.auth.mu.Unlock()
+	s.addPasswordCredential(tenantID, clientID, secret)
 }
 
 // RegisterClientCertificate lets clientID get app-only tokens in tenantID with
@@ -177,6 +180,15 @@ func (s *Server) TokensIssued() int {
 	s.auth.mu.Lock()
 	defer s.auth.mu.Unlock()
 	return s.auth.issued
+}
+
+// IssuedSecrets lists every credential the authority handed out: access,
+// id and refresh tokens and device codes, for tests that check none of
+// them leaks into logs, messages or a database.
+func (s *Server) IssuedSecrets() []string {
+	s.auth.mu.Lock()
+	defer s.auth.mu.Unlock()
+	return append([]string(nil), s.auth.secrets...)
 }
 
 // stableGUID derives a GUID-shaped id from parts, for ids that must not change

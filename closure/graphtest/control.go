@@ -3,6 +3,7 @@ package graphtest
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
 
 // controlMux serves /emulator/...: counters, the request log and the "human"
@@ -36,10 +37,17 @@ func (s *Server) registerAuthorityControls() {
 			writeJSON(w, http.StatusOK, s.Stats())
 		})
 		s.handleControl("GET /emulator/requests", func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusOK, s.Requests())
+			// ?since=N answers the log from entry N on, so a poller
+			// (the bench) reads each entry once.
+			since, _ := strconv.Atoi(r.URL.Query().Get("since"))
+			writeJSON(w, http.StatusOK, s.RequestsSince(since))
 		})
 		s.handleControl("POST /emulator/requests/reset", func(w http.ResponseWriter, r *http.Request) {
 			s.ResetLog()
+			w.WriteHeader(http.StatusNoContent)
+		})
+		s.handleControl("POST /emulator/throttle/{tenant}/spend-writes", func(w http.ResponseWriter, r *http.Request) {
+			s.SpendTenantWrites(r.PathValue("tenant"))
 			w.WriteHeader(http.StatusNoContent)
 		})
 		s.handleControl("GET /emulator/devicecodes", func(w http.ResponseWriter, r *http.Request) {

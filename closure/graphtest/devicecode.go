@@ -110,6 +110,7 @@ func (a *authority) deviceCode(w http.ResponseWriter, r *http.Request, tenant st
 		deviceCode: randomToken(),
 	}
 	a.devices[f.deviceCode] = f
+	a.secrets = append(a.secrets, f.deviceCode)
 	close(a.newDevice)
 	a.newDevice = make(chan struct{})
 	a.mu.Unlock()

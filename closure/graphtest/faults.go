@@ -1,6 +1,7 @@
 package graphtest
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -23,6 +24,11 @@ type Fault struct {
 	RetryAfter string         // Retry-After header value verbatim; "" sends none
 	Times      int            // how many requests to fail; 0 means every one
 	Drop       bool           // abort the connection without an answer
+	// Writes limits the fault to POST, PATCH, PUT and DELETE.
+	Writes bool
+	// Rate, between 0 and 1, fails only that fraction of the matching
+	// requests (pseudo-random, fixed seed); 0 fails every one.
+	Rate float64
 }
 
 type faultEntry struct {
@@ -38,9 +44,10 @@ type faultSet struct {
 	authLatency    time.Duration
 	faults         []*faultEntry
 	injectedTotals int
+	rand           *rand.Rand // chooses the requests a Rate fault strikes
 }
 
-func newFaultSet(s *Server) *faultSet { return &faultSet{s: s} }
+func newFaultSet(s *Server) *faultSet { return &faultSet{s: s, rand: rand.New(rand.NewPCG(14, 3))} }
 
 // SetLatency delays every Graph call by d (wall clock) before it is answered.
 func (s *Server) SetLatency(d time.Duration) {
@@ -88,6 +95,9 @@ func (f *Fault) matches(r *http.Request, authority bool) bool {
 	if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
 		return false
 	}
+	if f.Writes && !isWrite(r.Method) {
+		return false
+	}
 	paths := []string{r.URL.Path}
 	if !authority {
 		if _, rest, ok := splitGraphPath(r.URL.Path); ok {
@@ -128,6 +138,9 @@ func (f *faultSet) run(w http.ResponseWriter, r *http.Request, authority bool) b
 	var hit *Fault
 	for i, e := range f.faults {
 		if e.left == 0 || !e.matches(r, authority) {
+			continue
+		}
+		if e.Rate > 0 && f.rand.Float64() >= e.Rate {
 			continue
 		}
 		if e.left > 0 {

@@ -181,3 +181,42 @@ func TestControlDeviceCodeOverHTTP(t *testing.T) {
 		t.Fatalf("claims %+v err %v", c, err)
 	}
 }
+
+// A Rate fault strikes about its share of the matching requests, a Writes
+// fault spares reads, and the request log keeps each answer's Retry-After
+// and when it was answered.
+func TestFaultRateAndWrites(t *testing.T) {
+	e := newThrottleEnv(t, 10, Options{DisableThrottling: true})
+	s := e.s
+	s.InjectFault(Fault{Writes: true, Rate: 0.25, Status: http.StatusTooManyRequests, RetryAfter: "3"})
+	for range 40 {
+		if resp := rawCall(t, s, http.MethodGet, "/v1.0/organization", e.tok, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("a read met a Writes fault: %d", resp.StatusCode)
+		}
+	}
+	struck := 0
+	const n = 400
+	for range n {
+		resp := rawCall(t, s, http.MethodDelete, "/v1.0/users/"+newGUID(), e.tok, nil)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			struck++
+		}
+	}
+	if struck < n/8 || struck > n*3/8 {
+		t.Errorf("a 25 %% fault struck %d of %d writes", struck, n)
+	}
+	logged := 0
+	for _, r := range s.Requests() {
+		if r.Fault == "429" {
+			logged++
+			if r.RetryAfter != "3" || r.Answered.Before(r.Time) {
+				t.Errorf("logged 429: Retry-After %q, answered %s, arrived %s", r.RetryAfter, r.Answered, r.Time)
+			}
+		} else if r.RetryAfter != "" {
+			t.Errorf("%s %s logged Retry-After %q", r.Method, r.Path, r.RetryAfter)
+		}
+	}
+	if logged != struck {
+		t.Errorf("%d 429s logged, %d answered", logged, struck)
+	}
+}

@@ -441,6 +441,66 @@ func (t *Tenant) AssignRole(userIDOrUPN, roleTemplateID string) error {
 	})
 }
 
+// AssignClosebotRole is an administrator assigning a directory role to
+// closebot's service principal (Roles & admins → Add assignments, or
+// New-MgRoleManagementDirectoryRoleAssignment): active, permanent, direct,
+// at the directory scope, as Graph then lists it.
+func (t *Tenant) AssignClosebotRole(roleTemplateID string) error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		sp := td.closebotSP()
+		if sp == nil {
+			return fmt.Errorf("no closebot service principal: %w", ErrNotFound)
+		}
+		for _, g := range td.assignments {
+			if g.principalID == sp.id && strings.EqualFold(g.roleID, roleTemplateID) {
+				return nil
+			}
+		}
+		g := &roleGrant{id: newGUID(), principalID: sp.id, roleID: strings.ToLower(roleTemplateID), start: now, memberType: "Direct"}
+		td.assignments[g.id] = g
+		return nil
+	})
+}
+
+// RemoveClosebotRole is an administrator removing that assignment again.
+func (t *Tenant) RemoveClosebotRole(roleTemplateID string) error {
+	return t.with(func(td *tenantData, now time.Time) error {
+		sp := td.closebotSP()
+		if sp == nil {
+			return fmt.Errorf("no closebot service principal: %w", ErrNotFound)
+		}
+		for id, g := range td.assignments {
+			if g.principalID == sp.id && strings.EqualFold(g.roleID, roleTemplateID) {
+				delete(td.assignments, id)
+			}
+		}
+		return nil
+	})
+}
+
+// ClosebotRoles are the role template ids closebot's service principal
+// holds now.
+func (t *Tenant) ClosebotRoles() []string {
+	var out []string
+	_ = t.with(func(td *tenantData, now time.Time) error {
+		if sp := td.closebotSP(); sp != nil {
+			out = td.rolesOf(sp.id, now)
+		}
+		return nil
+	})
+	return out
+}
+
+// closebotSP is closebot's live service principal, if any.
+func (td *tenantData) closebotSP() *dirObject {
+	for _, o := range td.byKind("servicePrincipal", false) {
+		if td.closebotAppID != "" && strings.EqualFold(o.str("appId"), td.closebotAppID) {
+			return o
+		}
+	}
+	return nil
+}
+
 // TurnSyncOff is Update-MgOrganization run by a Hybrid Identity Admin.
 func (t *Tenant) TurnSyncOff() error {
 	return t.with(func(td *tenantData, now time.Time) error {

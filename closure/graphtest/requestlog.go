@@ -28,11 +28,13 @@ type Request struct {
 	Status        int // 0 when the connection was dropped
 	TenantID      string
 	AppID         string
-	UserOID       string // delegated caller's object id
-	Throttled     bool   // 429 from the throttler (not an injected fault)
-	ResourceUnits int    // x-ms-resource-unit charged
-	Fault         string // injected fault ("429", "503", "drop"), "" if none
-	Body          string // write bodies (and token forms), secrets redacted
+	UserOID       string    // delegated caller's object id
+	Throttled     bool      // 429 from the throttler (not an injected fault)
+	ResourceUnits int       // x-ms-resource-unit charged
+	Fault         string    // injected fault ("429", "503", "drop"), "" if none
+	RetryAfter    string    // the Retry-After header answered, verbatim ("" if none)
+	Answered      time.Time // emulator clock when the answer was written
+	Body          string    // write bodies (and token forms), secrets redacted
 }
 
 // maxLoggedBody bounds the body kept per request.
@@ -170,6 +172,8 @@ func (w *logWriter) end() {
 		rec.Status = 0
 	}
 	rec.Fault = w.fault
+	rec.RetryAfter = w.Header().Get("Retry-After")
+	rec.Answered = w.l.s.clock.Now()
 	rec.Throttled = w.status == http.StatusTooManyRequests && w.fault == "" && w.Header().Get("x-ms-resource-unit") != ""
 	rec.ResourceUnits, _ = strconv.Atoi(w.Header().Get("x-ms-resource-unit"))
 	switch {
@@ -262,6 +266,20 @@ func (s *Server) Requests() []Request {
 	s.log.mu.Lock()
 	defer s.log.mu.Unlock()
 	return append([]Request(nil), s.log.reqs...)
+}
+
+// RequestsSince returns a copy of the log from entry n on (n counts from
+// the last ResetLog); past the end it is empty.
+func (s *Server) RequestsSince(n int) []Request {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	if n < 0 {
+		n = 0
+	}
+	if n >= len(s.log.reqs) {
+		return []Request{}
+	}
+	return append([]Request(nil), s.log.reqs[n:]...)
 }
 
 // ResetLog empties the request log and its counters.

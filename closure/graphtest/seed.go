@@ -575,6 +575,7 @@ func (sd *seeder) apps() {
 		sd.add("application", map[string]any{
 			"appId": appID, "displayName": name, "signInAudience": audience, "createdDateTime": stamp(sd.ago(400)),
 			"publisherDomain": t.initialDomain, "identifierUris": []string{}, "tags": []string{}, "description": nil,
+			"passwordCredentials": []map[string]any{},
 		})
 		return sd.add("servicePrincipal", map[string]any{
 			"appId": appID, "displayName": name, "appDisplayName": name, "appOwnerOrganizationId": t.id,
@@ -655,7 +656,7 @@ func (sd *seeder) otherSPs() {
 		sd.add("application", map[string]any{
 			"appId": appID, "displayName": name, "signInAudience": "AzureADMyOrg", "createdDateTime": stamp(sd.ago(400)),
 			"publisherDomain": t.initialDomain, "identifierUris": []string{"https://saml.example/" + appID}, "tags": []string{},
-			"description": nil,
+			"description": nil, "passwordCredentials": []map[string]any{},
 		})
 		sp(name, t.id, "Application", map[string]any{"appId": appID, "servicePrincipalNames": []string{appID},
 			"preferredSingleSignOnMode": "saml", "signInAudience": "AzureADMyOrg",

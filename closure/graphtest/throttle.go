@@ -76,20 +76,28 @@ func (b *bucket) wait(n float64) int {
 type throttler struct {
 	s *Server
 
+	// rateScale multiplies every quota's refill rate (SetQuotaScale): a
+	// test knob, 1 is Microsoft's limits. Guarded by mu.
+	rateScale float64
+
 	mu       sync.Mutex
 	disabled bool
 	buckets  map[string]*bucket
 	drains   map[string]float64 // tenant id → background writes/s
 	rejected int                // 429s sent by the throttler
 	writes   map[string]int     // admitted writes per tenant
+	scale    float64            // write quota multiplier (SetWriteQuotaScale); 0 means 1
 }
 
 func newThrottler(s *Server) *throttler {
-	return &throttler{s: s, disabled: s.opts.DisableThrottling, buckets: map[string]*bucket{}, drains: map[string]float64{}, writes: map[string]int{}}
+	return &throttler{s: s, disabled: s.opts.DisableThrottling, buckets: map[string]*bucket{}, drains: map[string]float64{}, writes: map[string]int{}, rateScale: 1}
 }
 
 // get returns the bucket named key, created full; the caller holds t.mu.
 func (t *throttler) get(key string, capacity float64, window time.Duration, now time.Time) *bucket {
+	// A quota scale k shortens the window, not the capacity: the burst
+	// stays Microsoft's and the steady rate is k times theirs.
+	window = time.Duration(float64(window) / t.rateScale)
 	b := t.buckets[key]
 	if b == nil {
 		b = newBucket(capacity, window, now)
@@ -196,9 +204,9 @@ func (t *throttler) admit(h http.Header, r *graphRequest) *httpError {
 	identity := !c.ca || t.s.opts.Assumed.CAChargesIdentityBuckets
 	if identity && c.write {
 		charges = append(charges,
-			charge{t.get("w|at|"+ids, writeAppTenantCap, writeAppTenantWindow, now), 1, "Tenant_Application/Write/" + ids, "WriteLimitExceeded"},
+			charge{t.appTenantWrites(ids, now), 1, "Tenant_Application/Write/" + ids, "WriteLimitExceeded"},
 			charge{t.tenantWrites(tenant, now), 1, "Tenant/Write/" + ids, "WriteLimitExceeded"},
-			charge{t.get("w|a|"+app, writeAppCap, writeAppWindow, now), 1, "Application/Write/" + ids, "WriteLimitExceeded"},
+			charge{t.get("w|a|"+app, writeAppCap*t.writeScale(), writeAppWindow, now), 1, "Application/Write/" + ids, "WriteLimitExceeded"},
 		)
 	}
 	if identity {
@@ -247,9 +255,21 @@ func (t *throttler) admit(h http.Header, r *graphRequest) *httpError {
 
 // tenantWrites is the tenant's all-apps write bucket, drained by background writes.
 func (t *throttler) tenantWrites(tenant string, now time.Time) *bucket {
-	b := t.get("w|t|"+tenant, writeTenantCap, writeTenantWindow, now)
+	b := t.get("w|t|"+tenant, writeTenantCap*t.writeScale(), writeTenantWindow, now)
 	b.drain = t.drains[tenant]
 	return b
+}
+
+// appTenantWrites is the app+tenant write bucket of ids ("app/tenant", lower case).
+func (t *throttler) appTenantWrites(ids string, now time.Time) *bucket {
+	return t.get("w|at|"+ids, writeAppTenantCap*t.writeScale(), writeAppTenantWindow, now)
+}
+
+func (t *throttler) writeScale() float64 {
+	if t.scale > 0 {
+		return t.scale
+	}
+	return 1
 }
 
 // WriteTokens is the current level of appID's write bucket in tenantID
@@ -259,7 +279,32 @@ func (s *Server) WriteTokens(appID, tenantID string) float64 {
 	now := s.clock.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.get("w|at|"+strings.ToLower(appID)+"/"+strings.ToLower(tenantID), writeAppTenantCap, writeAppTenantWindow, now).level
+	return t.appTenantWrites(strings.ToLower(appID)+"/"+strings.ToLower(tenantID), now).level
+}
+
+// SetWriteTokens sets the level of appID's write bucket in tenantID (a
+// test or benchmark starts it empty to measure the steady state, or as a
+// closebot restarted mid-closure would find it).
+func (s *Server) SetWriteTokens(appID, tenantID string, level float64) {
+	t := s.throttle
+	now := s.clock.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.appTenantWrites(strings.ToLower(appID)+"/"+strings.ToLower(tenantID), now)
+	b.level = math.Max(0, math.Min(b.capacity, level))
+}
+
+// SetWriteQuotaScale multiplies the three write quotas (app+tenant, tenant,
+// app) by f over the same windows, so the burst and the refill rate scale
+// together; a bucket already in use gains (or loses) the difference, as
+// when a tenant changes size class. Tests and benchmarks
+// use it to reach the quota faster without changing the latency. f <= 0
+// means 1 (the documented quotas).
+func (s *Server) SetWriteQuotaScale(f float64) {
+	t := s.throttle
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.scale = f
 }
 
 // SetBackgroundWrites makes "other apps" write perSecond into tenantID,
@@ -273,6 +318,32 @@ func (s *Server) SetBackgroundWrites(tenantID string, perSecond float64) {
 	t.tenantWrites(tenant, now) // settle the old drain up to now
 	t.drains[tenant] = perSecond
 	t.buckets["w|t|"+tenant].drain = perSecond
+}
+
+// SetQuotaScale multiplies the refill rate of every throttling quota by k
+// (each window divided by k, capacities unchanged) and starts every bucket
+// full again. It is a test knob for the bench: how a client keeps up with a
+// quota faster than Microsoft's at a given latency. k ≤ 0 means 1.
+func (s *Server) SetQuotaScale(k float64) {
+	if k <= 0 {
+		k = 1
+	}
+	t := s.throttle
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rateScale = k
+	t.buckets = map[string]*bucket{}
+}
+
+// SpendTenantWrites empties tenantID's all-apps write bucket now, as if
+// other apps had just used the tenant's burst (18,000 per 5 min); with
+// SetBackgroundWrites it models a tenant busy before a closure starts.
+func (s *Server) SpendTenantWrites(tenantID string) {
+	t := s.throttle
+	now := s.clock.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.tenantWrites(strings.ToLower(tenantID), now).level = 0
 }
 
 // SetThrottling turns identity throttling on or off at run time.

@@ -355,3 +355,61 @@ func TestThrottleSDKSees429(t *testing.T) {
 		t.Fatalf("delete after refill: %v", err)
 	}
 }
+
+func TestThrottleQuotaScaleAndSpentTenantBurst(t *testing.T) {
+	clock := NewManualClock(time.Now())
+	s := New(Options{Clock: clock})
+	tn := s.AddTenant(TenantSpec{Seed: 6, Domain: "scaled", Members: 9})
+	p := &Principal{TenantID: tn.ID, AppID: newGUID()}
+
+	// ×10: the burst stays 3,000, the refill is 200/s instead of 20/s.
+	s.SetQuotaScale(10)
+	if got, _ := admitN(s, graphReq(p, http.MethodDelete, "/users/1"), 4000); got != 3000 {
+		t.Fatalf("burst under quota scale 10: %d writes passed, want 3000", got)
+	}
+	clock.Advance(time.Second)
+	if got, _ := admitN(s, graphReq(p, http.MethodDelete, "/users/1"), 1000); got != 200 {
+		t.Errorf("after 1 s at quota scale 10: %d writes passed, want 200", got)
+	}
+
+	// Other apps spent the tenant's burst and write 50/s: 10/s are left.
+	s.SetQuotaScale(1)
+	s.SetBackgroundWrites(tn.ID, 50)
+	s.SpendTenantWrites(tn.ID)
+	clock.Advance(2 * time.Second)
+	got, rej := admitN(s, graphReq(p, http.MethodDelete, "/users/1"), 100)
+	if got != 20 || rej == nil || !strings.HasPrefix(rej.header.Get("x-ms-throttle-scope"), "Tenant/Write/") {
+		t.Errorf("busy tenant: %d writes passed in 2 s (want 20), 429 %+v", got, rej)
+	}
+}
+
+func TestRequestsSince(t *testing.T) {
+	e := newThrottleEnv(t, 10, Options{})
+	for i := 0; i < 3; i++ {
+		e.do(t, http.MethodDelete, "/v1.0/users/"+newGUID())
+	}
+	all := e.s.Requests()
+	if got := e.s.RequestsSince(len(all) - 2); len(got) != 2 || got[1].Path != all[len(all)-1].Path {
+		t.Errorf("RequestsSince(n-2) = %d entries", len(got))
+	}
+	if got := e.s.RequestsSince(len(all) + 5); got == nil || len(got) != 0 {
+		t.Errorf("RequestsSince past the end = %v, want empty", got)
+	}
+}
+
+func TestSpendWritesOverHTTP(t *testing.T) {
+	e := newThrottleEnv(t, 10, Options{})
+	e.s.SetBackgroundWrites(e.ten.ID, 59)
+	resp := rawCall(t, e.s, http.MethodPost, "/emulator/throttle/"+e.ten.ID+"/spend-writes", "", nil)
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("spend-writes: %d", resp.StatusCode)
+	}
+	// Other apps take 59 of the tenant's 60/s: one write a second is left.
+	e.clock.Advance(time.Second)
+	if resp := e.do(t, http.MethodDelete, "/v1.0/users/"+newGUID()); resp.StatusCode == http.StatusTooManyRequests {
+		t.Fatal("the second's one write got 429")
+	}
+	if resp := e.do(t, http.MethodDelete, "/v1.0/users/"+newGUID()); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a second write in the same second: %d, want 429", resp.StatusCode)
+	}
+}

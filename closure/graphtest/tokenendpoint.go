@@ -164,7 +164,7 @@ func (a *authority) clientCredentials(w http.ResponseWriter, r *http.Request, tr
 	now := a.s.clock.Now()
 	oid := appCopy.spID
 	if oid == "" {
-		oid = stableGUID("sp", tr.tenantID, tr.clientID)
+		oid = a.s.servicePrincipalID(tr.tenantID, tr.clientID)
 	}
 	roles := appCopy.roles
 	if roles == nil {
@@ -337,6 +337,10 @@ func (a *authority) issue(w http.ResponseWriter, r *http.Request, c Claims, user
 	}
 	a.mu.Lock()
 	a.issued++
+	a.secrets = append(a.secrets, at)
+	if user != nil {
+		a.secrets = append(a.secrets, resp["id_token"].(string), resp["refresh_token"].(string))
+	}
 	a.mu.Unlock()
 	if lw, ok := w.(*logWriter); ok {
 		p := &Principal{TenantID: c.Tid, AppID: c.AppID, Delegated: user != nil, AMR: c.AMR}

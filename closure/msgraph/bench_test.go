@@ -8,12 +8,13 @@ import (
 	"github.com/closebot/closebot/closure/graphtest"
 )
 
-// BenchmarkDeleteUserSequential measures what step 1 does today: one
-// DELETE /users/{id} at a time through the real SDK, with the emulator
-// answering after a fixed latency. It reports deletions per second against
-// the documented write quota of 20/s (3,000 per 150 s per app and tenant);
-// the pacer of the throughput issue is to close that gap with requests in
-// flight sized from the latency. Run:
+// BenchmarkDeleteUserSequential is the sequential baseline: one DELETE
+// /users/{id} at a time through the real SDK (throttling off), with the
+// emulator answering after a fixed latency. It reports deletions per second
+// against the documented write quota of 20/s (3,000 per 150 s per app and
+// tenant); BenchmarkPacedStep1 (pace_e2e_test.go) measures step 1 with the
+// pacer, which closes that gap with requests in flight sized from the
+// latency. Run:
 //
 //	go test -run '^$' -bench DeleteUserSequential -benchtime 200x ./closure/msgraph/
 func BenchmarkDeleteUserSequential(b *testing.B) {

@@ -98,7 +98,7 @@ func (d *Directory) SetPerUserMFA(ctx context.Context, userID, state string) err
 	if !perUserMFAStates[state] {
 		return fmt.Errorf("%s: unknown state", op)
 	}
-	return d.do(ctx, op, func(ctx context.Context) error {
+	return d.write(ctx, op, func(ctx context.Context) error {
 		return d.sendBeta(ctx, http.MethodPatch, "/users/"+url.PathEscape(userID)+"/authentication/requirements",
 			requirements{PerUserMfaState: state}, nil)
 	})

@@ -70,7 +70,7 @@ type Directory struct {
 	transport    http.RoundTripper
 	httpClient   *http.Client // plain client over transport (discovery)
 
-	cred    azcore.TokenCredential
+	cred    *renewableCredential
 	adapter *msgraphsdk.GraphRequestAdapter
 	client  *msgraphsdk.GraphServiceClient
 
@@ -106,7 +106,7 @@ func New(ctx context.Context, cfg Config) (*Directory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("msgraph credential for tenant %s: %w", cfg.TenantID, err)
 	}
-	d.cred = cred
+	d.cred = &renewableCredential{inner: cred, make: d.credential}
 	if err := d.buildClient(); err != nil {
 		return nil, fmt.Errorf("msgraph client for tenant %s: %w", cfg.TenantID, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/microsoft/kiota-abstractions-go/serialization"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/security"
@@ -35,17 +36,57 @@ func (d *Directory) LegalHolds(ctx context.Context) ([]closure.LegalHold, error)
 	if err != nil {
 		return nil, err
 	}
+	// Each case's three reads run at once, and up to holdCaseReads cases
+	// together: the executor re-checks holds before every 100 deletions, and
+	// at 2 s per call one read after another outlasted the batch it guards.
+	per := make([][]closure.LegalHold, len(cases))
+	errs := make([]error, len(cases))
+	slots := make(chan struct{}, holdCaseReads)
+	var wg sync.WaitGroup
+	for i, c := range cases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			per[i], errs[i] = d.caseHolds(ctx, c.id, c.name, c.status)
+		}()
+	}
+	wg.Wait()
 	var out []closure.LegalHold
-	for _, c := range cases {
-		hold := func(source, name string, status *security.DataSourceHoldStatus) closure.LegalHold {
-			h := closure.LegalHold{CaseID: c.id, CaseName: c.name, CaseStatus: c.status, Source: source, Name: name}
-			if status != nil {
-				h.HoldStatus = status.String()
-			}
-			return h
+	for i := range cases {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		custodians, err := collect(ctx, d, "list custodians of eDiscovery case "+c.id, func(ctx context.Context) (serialization.Parsable, error) {
-			return d.client.Security().Cases().EdiscoveryCases().ByEdiscoveryCaseId(c.id).Custodians().Get(ctx,
+		out = append(out, per[i]...)
+	}
+	return out, nil
+}
+
+// holdCaseReads bounds the eDiscovery cases read at once (three calls each).
+const holdCaseReads = 4
+
+// caseHolds reads one case's custodians, non-custodial data sources and
+// hold policies at once, and returns them in that order.
+func (d *Directory) caseHolds(ctx context.Context, id, name, status string) ([]closure.LegalHold, error) {
+	hold := func(source, holdName string, st *security.DataSourceHoldStatus) closure.LegalHold {
+		h := closure.LegalHold{CaseID: id, CaseName: name, CaseStatus: status, Source: source, Name: holdName}
+		if st != nil {
+			h.HoldStatus = st.String()
+		}
+		return h
+	}
+	var (
+		wg                  sync.WaitGroup
+		custodians, sources []closure.LegalHold
+		policies            []holdPolicy
+		errC, errS, errP    error
+	)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		custodians, errC = collect(ctx, d, "list custodians of eDiscovery case "+id, func(ctx context.Context) (serialization.Parsable, error) {
+			return d.client.Security().Cases().EdiscoveryCases().ByEdiscoveryCaseId(id).Custodians().Get(ctx,
 				&graphsecurity.CasesEdiscoveryCasesItemCustodiansRequestBuilderGetRequestConfiguration{
 					QueryParameters: &graphsecurity.CasesEdiscoveryCasesItemCustodiansRequestBuilderGetQueryParameters{
 						Select: []string{"id", "email", "holdStatus"},
@@ -54,11 +95,11 @@ func (d *Directory) LegalHolds(ctx context.Context) ([]closure.LegalHold, error)
 		}, security.CreateEdiscoveryCustodianCollectionResponseFromDiscriminatorValue, func(cu security.EdiscoveryCustodianable) (closure.LegalHold, bool) {
 			return hold(closure.HoldCustodian, deref(cu.GetEmail()), cu.GetHoldStatus()), true
 		})
-		if err != nil {
-			return nil, err
-		}
-		sources, err := collect(ctx, d, "list non-custodial data sources of eDiscovery case "+c.id, func(ctx context.Context) (serialization.Parsable, error) {
-			return d.client.Security().Cases().EdiscoveryCases().ByEdiscoveryCaseId(c.id).NoncustodialDataSources().Get(ctx,
+	}()
+	go func() {
+		defer wg.Done()
+		sources, errS = collect(ctx, d, "list non-custodial data sources of eDiscovery case "+id, func(ctx context.Context) (serialization.Parsable, error) {
+			return d.client.Security().Cases().EdiscoveryCases().ByEdiscoveryCaseId(id).NoncustodialDataSources().Get(ctx,
 				&graphsecurity.CasesEdiscoveryCasesItemNoncustodialDataSourcesRequestBuilderGetRequestConfiguration{
 					QueryParameters: &graphsecurity.CasesEdiscoveryCasesItemNoncustodialDataSourcesRequestBuilderGetQueryParameters{
 						Select: []string{"id", "displayName", "holdStatus"},
@@ -67,18 +108,21 @@ func (d *Directory) LegalHolds(ctx context.Context) ([]closure.LegalHold, error)
 		}, security.CreateEdiscoveryNoncustodialDataSourceCollectionResponseFromDiscriminatorValue, func(ds security.EdiscoveryNoncustodialDataSourceable) (closure.LegalHold, bool) {
 			return hold(closure.HoldNoncustodial, deref(ds.GetDisplayName()), ds.GetHoldStatus()), true
 		})
+	}()
+	go func() {
+		defer wg.Done()
+		policies, errP = d.holdPolicies(ctx, id)
+	}()
+	wg.Wait()
+	for _, err := range []error{errC, errS, errP} {
 		if err != nil {
 			return nil, err
 		}
-		policies, err := d.holdPolicies(ctx, c.id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(append(out, custodians...), sources...)
-		for _, p := range policies {
-			out = append(out, closure.LegalHold{CaseID: c.id, CaseName: c.name, CaseStatus: c.status, Source: closure.HoldPolicy,
-				Name: p.DisplayName, HoldStatus: p.holdStatus()})
-		}
+	}
+	out := append(custodians, sources...)
+	for _, p := range policies {
+		out = append(out, closure.LegalHold{CaseID: id, CaseName: name, CaseStatus: status, Source: closure.HoldPolicy,
+			Name: p.DisplayName, HoldStatus: p.holdStatus()})
 	}
 	return out, nil
 }

@@ -2,8 +2,6 @@ package msgraph
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -32,6 +30,28 @@ type Permission struct {
 	Why        string
 	// RoleTemplateID is the directory role's template id (DirectoryRole only).
 	RoleTemplateID string
+	// Write marks what closebot needs only to write: with write_access
+	// just_in_time the kept admin grants it for one closure and removes
+	// it after step 5's last write.
+	Write bool
+	// AppRoleID is Microsoft Graph's app role id of a Write application
+	// permission, for the PowerShell lines (Learn: "Microsoft Graph
+	// permissions reference").
+	AppRoleID string
+	// ReadAtRest is the read-only application permission that covers a
+	// Write permission's reads between closures ("" when it has none).
+	ReadAtRest string
+}
+
+// WriteGrants are the Write rows of Permissions as the core names them.
+func WriteGrants() []closure.WriteGrant {
+	var out []closure.WriteGrant
+	for _, p := range Permissions {
+		if p.Write {
+			out = append(out, closure.WriteGrant{Name: p.Permission, AppRoleID: p.AppRoleID, RoleTemplateID: p.RoleTemplateID, ReadAtRest: p.ReadAtRest})
+		}
+	}
+	return out
 }
 
 // Permissions is every grant the adapter's calls need: the README's table
@@ -40,14 +60,17 @@ type Permission struct {
 // resource (calls below; the Learn page of each call lists the accepted
 // permissions), so removing any one of them makes some call fail.
 var Permissions = []Permission{
-	{Permission: "Organization.ReadWrite.All", Kind: ApplicationPermission,
+	{Permission: "Organization.ReadWrite.All", Kind: ApplicationPermission, Write: true,
+		AppRoleID: "292d869f-3427-49a8-9dab-8c70152b74e9", ReadAtRest: "Organization.Read.All",
 		Why: "read the organization and /directory/subscriptions; turn directory synchronization off (beta PATCH /organization, step 1)"},
 	{Permission: "Domain.Read.All", Kind: ApplicationPermission,
 		Why: "list verified and federated domains (preflight, plan)"},
-	{Permission: "User.ReadWrite.All", Kind: ApplicationPermission,
+	{Permission: "User.ReadWrite.All", Kind: ApplicationPermission, Write: true,
+		AppRoleID: "741f803b-c850-494e-b5df-cde7c675a1ca", ReadAtRest: "User.Read.All",
 		Why: "list and read users and soft-deleted users, delete users (step 1)"},
-	{Permission: "User.DeleteRestore.All", Kind: ApplicationPermission,
-		Why: "restore and purge soft-deleted users (Restore, Purge deleted objects)"},
+	{Permission: "User.DeleteRestore.All", Kind: ApplicationPermission, Write: true,
+		AppRoleID: "eccc023d-eccf-4e7b-9683-8813ab36cecc",
+		Why:       "restore and purge soft-deleted users (Restore, Purge deleted objects)"},
 	{Permission: "RoleManagement.Read.Directory", Kind: ApplicationPermission,
 		Why: "read role assignments on every licence, and PIM's assignment and eligibility schedule instances where Entra ID P2 exists"},
 	{Permission: "AdministrativeUnit.Read.All", Kind: ApplicationPermission,
@@ -56,17 +79,19 @@ var Permissions = []Permission{
 		Why: "check that the kept admin has at least two MFA-capable sign-in methods (preflight)"},
 	{Permission: "Policy.Read.All", Kind: ApplicationPermission,
 		Why: "read security defaults, conditional-access policies and per-user MFA state (beta authentication/requirements)"},
-	{Permission: "Policy.ReadWrite.AuthenticationMethod", Kind: ApplicationPermission,
-		Why: "set leftover per-user MFA to disabled (step 4, beta authentication/requirements)"},
+	{Permission: "Policy.ReadWrite.AuthenticationMethod", Kind: ApplicationPermission, Write: true,
+		AppRoleID: "29c18626-4985-4dcd-85c0-193eef327366",
+		Why:       "set leftover per-user MFA to disabled (step 4, beta authentication/requirements)"},
 	{Permission: "Device.Read.All", Kind: ApplicationPermission,
 		Why: "count devices (data at stake in the plan)"},
 	{Permission: "GroupMember.Read.All", Kind: ApplicationPermission,
 		Why: "count groups and Microsoft 365 groups (data at stake in the plan)"},
 	{Permission: "eDiscovery.Read.All", Kind: ApplicationPermission,
 		Why: "read eDiscovery custodians, non-custodial data sources and hold policies (preflight: an active legal hold is a hard stop)"},
-	{Permission: "Application.ReadWrite.All", Kind: ApplicationPermission,
+	{Permission: "Application.ReadWrite.All", Kind: ApplicationPermission, Write: true,
+		AppRoleID: "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9", ReadAtRest: "Application.Read.All",
 		Why: "list app registrations and service principals; delete those the tenant owns and disable those it cannot delete (step 5)"},
-	{Permission: "Privileged Authentication Administrator", Kind: DirectoryRole,
+	{Permission: "Privileged Authentication Administrator", Kind: DirectoryRole, Write: true,
 		RoleTemplateID: closure.RolePrivilegedAuthenticationAdministrator,
 		Why:            "delete users who hold admin roles: User.ReadWrite.All alone cannot (step 1)"},
 }
@@ -186,21 +211,7 @@ func (d *Directory) tokenRoles(ctx context.Context) ([]string, bool) {
 	if err != nil {
 		return nil, false
 	}
-	parts := strings.Split(tok.Token, ".")
-	if len(parts) != 3 {
-		return nil, false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, false
-	}
-	var claims struct {
-		Roles []string `json:"roles"`
-	}
-	if json.Unmarshal(raw, &claims) != nil {
-		return nil, false
-	}
-	return claims.Roles, true
+	return rolesClaim(tok.Token)
 }
 
 func containsFold(list []string, s string) bool {

@@ -184,3 +184,31 @@ func TestAdminDeleteWithoutRoleNamesTheRole(t *testing.T) {
 	ae, _ := closure.AsAPIError(err)
 	assert.Equal(t, "Privileged Authentication Administrator", ae.Permission)
 }
+
+// A grant or a removal made while closebot runs shows in the next
+// GrantedPermissions (a token issued now), and the Graph client then sends
+// that token: a just-in-time grant does not wait for the cached token to
+// expire.
+func TestGrantedPermissionsFollowGrantsAtOnce(t *testing.T) {
+	e := newEnv(t, smallSpec())
+	ctx := ctxT(t)
+	got, err := e.d.GrantedPermissions(ctx)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, e.s.AppRoles(e.tn.ID, e.tn.ClosebotAppID), got)
+
+	_, err = e.d.Organization(ctx) // caches a token with every role
+	require.NoError(t, err)
+	e.s.RevokeAppRole(e.tn.ID, e.tn.ClosebotAppID, "Organization.ReadWrite.All")
+	got, err = e.d.GrantedPermissions(ctx)
+	require.NoError(t, err)
+	assert.NotContains(t, got, "Organization.ReadWrite.All")
+	_, err = e.d.Organization(ctx)
+	require.True(t, closure.IsPermissionDenied(err), "the client still sends the old token: %v", err)
+
+	e.s.GrantAppRole(e.tn.ID, e.tn.ClosebotAppID, "Organization.ReadWrite.All")
+	got, err = e.d.GrantedPermissions(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, got, "Organization.ReadWrite.All")
+	_, err = e.d.Organization(ctx)
+	require.NoError(t, err)
+}

@@ -16,9 +16,9 @@ import (
 )
 
 // retryPolicy is a simple bounded retry that honours Retry-After on
-// 429/503/504. It is a placeholder for the pacer of the throughput issue,
-// which will own every retry (each one spending a token); until then this
-// keeps a throttled call from failing a step.
+// 429/503/504, for reads only. Writes are sent once (write): the
+// executor's pacer (closure/pace) owns their retries, so every retry
+// spends a write token and a throttle's scope reaches the pacer.
 type retryPolicy struct {
 	attempts int           // total tries, first one included
 	base     time.Duration // backoff without Retry-After: base·2^(n-1)
@@ -84,9 +84,28 @@ func (d *Directory) do(ctx context.Context, op string, f func(ctx context.Contex
 	}
 }
 
-// deleteOp is do for an idempotent delete: what is already gone is done.
+// write sends a write once: a refusal, throttling included, comes back as
+// *closure.APIError (with Retry-After, x-ms-throttle-scope and
+// x-ms-throttle-limit-percentage) for the executor's pacer to retry.
+func (d *Directory) write(ctx context.Context, op string, f func(ctx context.Context) error) error {
+	err := f(ctx)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", op, ctx.Err())
+	}
+	ae, _ := asAPIError(op, err)
+	if ae == nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	d.annotatePermission(ctx, op, ae)
+	return ae
+}
+
+// deleteOp is write for an idempotent delete: what is already gone is done.
 func (d *Directory) deleteOp(ctx context.Context, op string, f func(ctx context.Context) error) error {
-	err := d.do(ctx, op, f)
+	err := d.write(ctx, op, f)
 	if ae, ok := closure.AsAPIError(err); ok && ae.Status == http.StatusNotFound {
 		d.log.Debug("already gone", "op", op)
 		return nil
@@ -109,6 +128,7 @@ func asAPIError(op string, err error) (ae *closure.APIError, hinted bool) {
 			ae.Message = http.StatusText(ae.Status)
 		}
 		ae.RetryAfter, hinted = retryAfter(oe.ResponseHeaders, time.Now())
+		throttleHeaders(ae, oe.ResponseHeaders)
 		return ae, hinted
 	}
 	var ke *abs.ApiError
@@ -119,9 +139,26 @@ func asAPIError(op string, err error) (ae *closure.APIError, hinted bool) {
 		}
 		ae = &closure.APIError{Op: op, Status: ke.ResponseStatusCode, Message: msg}
 		ae.RetryAfter, hinted = retryAfter(ke.ResponseHeaders, time.Now())
+		throttleHeaders(ae, ke.ResponseHeaders)
 		return ae, hinted
 	}
 	return nil, false
+}
+
+// throttleHeaders copies x-ms-throttle-scope and
+// x-ms-throttle-limit-percentage (graph-wire.md §6) into ae.
+func throttleHeaders(ae *closure.APIError, h *abs.ResponseHeaders) {
+	if h == nil {
+		return
+	}
+	if v := h.Get("x-ms-throttle-scope"); len(v) > 0 {
+		ae.ThrottleScope = strings.TrimSpace(v[0])
+	}
+	if v := h.Get("x-ms-throttle-limit-percentage"); len(v) > 0 {
+		if p, err := strconv.ParseFloat(strings.TrimSpace(v[0]), 64); err == nil && p > 0 {
+			ae.LimitPercentage = p
+		}
+	}
 }
 
 // retryAfter reads Retry-After as seconds or an HTTP date.

@@ -14,26 +14,52 @@ import (
 	"github.com/closebot/closebot/closure/graphtest"
 )
 
-// A DELETE throttled twice with Retry-After is retried by the adapter after
-// exactly the waits Graph asked for, and arrives.
-func TestDeleteRetriedAfterRetryAfter(t *testing.T) {
-	e := newEnv(t, smallSpec())
-	victim := pickUser(t, e.tn, ordinary)
-	e.s.InjectFault(graphtest.Fault{Method: http.MethodDelete, PathPrefix: "/users/", Status: http.StatusTooManyRequests, RetryAfter: "7", Times: 2})
-	require.NoError(t, e.d.DeleteUser(ctxT(t), victim.ID))
-	assert.Equal(t, []time.Duration{7 * time.Second, 7 * time.Second}, e.sleeps.got())
-	dels := requests(e.s, http.MethodDelete, "/users/"+victim.ID)
-	require.Len(t, dels, 3)
-	assert.Equal(t, []int{429, 429, 204}, []int{dels[0].Status, dels[1].Status, dels[2].Status})
-	info, _ := e.tn.User(victim.ID)
+// A throttled DELETE is sent once: the 429 goes back to the executor's
+// pacer with everything it adapts to (Retry-After, x-ms-throttle-scope,
+// x-ms-throttle-limit-percentage), and no sleep happens here. The pacer's
+// retry is a new request and arrives.
+func TestThrottledWriteGoesBackToThePacer(t *testing.T) {
+	s := graphtest.New(graphtest.Options{})
+	s.Start()
+	t.Cleanup(s.Close)
+	spec := smallSpec()
+	tn := s.AddTenant(spec)
+	s.RegisterClientSecret(tn.ID, spec.ClosebotAppID, testSecret)
+	cfg := baseConfig(s, tn, &syncBuffer{})
+	cfg.ClientSecret = testSecret
+	d, err := New(context.Background(), cfg)
+	require.NoError(t, err)
+	rec := &sleepRecorder{}
+	d.retry.sleep = rec.sleep
+
+	victim := pickUser(t, tn, ordinary)
+	s.SetWriteTokens(tn.ClosebotAppID, tn.ID, 0)
+	err = d.DeleteUser(ctxT(t), victim.ID)
+	ae, ok := closure.AsAPIError(err)
+	require.True(t, ok, "error %v", err)
+	assert.Equal(t, http.StatusTooManyRequests, ae.Status)
+	assert.Equal(t, time.Second, ae.RetryAfter)
+	assert.Equal(t, "Tenant_Application/Write/"+tn.ClosebotAppID+"/"+tn.ID, ae.ThrottleScope)
+	assert.InDelta(t, 1.0, ae.LimitPercentage, 1e-9)
+	assert.Empty(t, rec.got(), "writes are not retried in the adapter")
+	assert.Len(t, requests(s, http.MethodDelete, "/users/"+victim.ID), 1)
+
+	s.SetWriteTokens(tn.ClosebotAppID, tn.ID, 10)
+	require.NoError(t, d.DeleteUser(ctxT(t), victim.ID), "the retry")
+	info, _ := tn.User(victim.ID)
 	assert.True(t, info.Deleted)
 }
 
-// A PATCH retried after a 429 arrives with its whole (gzip) body: the
-// retry builds a new request, kiota never resends one.
+// A PATCH refused with 429 or 503 is sent once too; a retry (the pacer's)
+// builds a new request and arrives with its whole (gzip) body.
 func TestPatchRetriedWithItsBody(t *testing.T) {
 	e := newEnv(t, smallSpec())
 	e.s.InjectFault(graphtest.Fault{Method: http.MethodPatch, PathPrefix: "/organization/", Status: http.StatusTooManyRequests, RetryAfter: "1", Times: 1})
+	err := e.d.DisableSync(ctxT(t), e.tn.ID)
+	ae, ok := closure.AsAPIError(err)
+	require.True(t, ok, "error %v", err)
+	assert.Equal(t, http.StatusTooManyRequests, ae.Status)
+	assert.Equal(t, time.Second, ae.RetryAfter)
 	require.NoError(t, e.d.DisableSync(ctxT(t), e.tn.ID))
 	patches := requests(e.s, http.MethodPatch, "/beta/organization/")
 	require.Len(t, patches, 2)
@@ -42,31 +68,43 @@ func TestPatchRetriedWithItsBody(t *testing.T) {
 	assert.Contains(t, patches[1].Body, `"onPremisesSyncEnabled":false`)
 	assert.False(t, e.tn.SyncEnabled())
 	require.Len(t, e.s.Writes(), 1)
-	assert.Equal(t, []time.Duration{time.Second}, e.sleeps.got())
 
 	u := pickUser(t, e.tn, func(u graphtest.UserInfo) bool { return u.MFAState == "enforced" })
 	e.s.InjectFault(graphtest.Fault{Method: http.MethodPatch, PathPrefix: "/users/", Status: http.StatusServiceUnavailable, RetryAfter: "0", Times: 1})
+	ae, ok = closure.AsAPIError(e.d.SetPerUserMFA(ctxT(t), u.ID, "disabled"))
+	require.True(t, ok)
+	assert.Equal(t, http.StatusServiceUnavailable, ae.Status)
 	require.NoError(t, e.d.SetPerUserMFA(ctxT(t), u.ID, "disabled"))
 	patches = requests(e.s, http.MethodPatch, "/authentication/requirements")
 	require.Len(t, patches, 2)
 	assert.Contains(t, patches[1].Body, `"perUserMfaState":"disabled"`)
 	info, _ := e.tn.User(u.ID)
 	assert.Equal(t, "disabled", info.MFAState)
+	assert.Empty(t, e.sleeps.got())
 }
 
-// Retries are bounded; kiota's own retry handler is off (else each of our
-// attempts would be four requests).
+// Read retries are bounded; kiota's own retry handler is off (else each
+// of our attempts would be four requests).
 func TestRetryIsBoundedAndKiotaRetryIsOff(t *testing.T) {
 	e := newEnv(t, smallSpec())
-	victim := pickUser(t, e.tn, ordinary)
-	e.s.InjectFault(graphtest.Fault{Method: http.MethodDelete, PathPrefix: "/users/", Status: http.StatusServiceUnavailable})
-	err := e.d.DeleteUser(ctxT(t), victim.ID)
+	e.s.InjectFault(graphtest.Fault{Method: http.MethodGet, PathPrefix: "/domains", Status: http.StatusServiceUnavailable})
+	_, err := e.d.Domains(ctxT(t))
 	ae, ok := closure.AsAPIError(err)
 	require.True(t, ok, "error %v", err)
 	assert.Equal(t, http.StatusServiceUnavailable, ae.Status)
 	assert.False(t, closure.IsRefused(err))
-	assert.Len(t, requests(e.s, http.MethodDelete, "/users/"), 4)
+	assert.Len(t, requests(e.s, http.MethodGet, "/domains"), 4)
 	assert.Equal(t, []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second}, e.sleeps.got(), "backoff without Retry-After")
+
+	// A write is sent once, through kiota once.
+	victim := pickUser(t, e.tn, ordinary)
+	e.s.ClearFaults()
+	e.s.InjectFault(graphtest.Fault{Method: http.MethodDelete, PathPrefix: "/users/", Status: http.StatusServiceUnavailable})
+	_, ok = closure.AsAPIError(e.d.DeleteUser(ctxT(t), victim.ID))
+	require.True(t, ok)
+	assert.Len(t, requests(e.s, http.MethodDelete, "/users/"), 1)
+	e.sleeps = &sleepRecorder{}
+	e.d.retry.sleep = e.sleeps.sleep
 
 	// A Retry-After longer than we wait goes back to the caller, with it.
 	e.s.ClearFaults()
@@ -77,7 +115,7 @@ func TestRetryIsBoundedAndKiotaRetryIsOff(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, ae.Status)
 	assert.Equal(t, "TooManyRequests", ae.Code)
 	assert.Equal(t, 10*time.Minute, ae.RetryAfter)
-	assert.Len(t, e.sleeps.got(), 3, "no wait for a Retry-After beyond the bound")
+	assert.Empty(t, e.sleeps.got(), "no wait for a Retry-After beyond the bound")
 
 	// 500 is not retried.
 	e.s.InjectFault(graphtest.Fault{Method: http.MethodGet, PathPrefix: "/domains", Status: http.StatusInternalServerError, Times: 1})
@@ -85,7 +123,7 @@ func TestRetryIsBoundedAndKiotaRetryIsOff(t *testing.T) {
 	ae, ok = closure.AsAPIError(err)
 	require.True(t, ok, "error %v", err)
 	assert.Equal(t, http.StatusInternalServerError, ae.Status)
-	assert.Len(t, requests(e.s, http.MethodGet, "/domains"), 1)
+	assert.Len(t, requests(e.s, http.MethodGet, "/domains"), 5, "four 503s before, one 500 now")
 }
 
 // A throttled next page is retried on its own; the listing goes on where it was.

@@ -192,7 +192,7 @@ func (d *Directory) Counts(ctx context.Context) (closure.DataCounts, error) {
 // /organization/{id} (the property is documented for update only in beta).
 // A refusal (403, or 400 read-only) is an *APIError the step turns into a gate.
 func (d *Directory) DisableSync(ctx context.Context, organizationID string) error {
-	return d.do(ctx, "turn off directory sync for organization "+organizationID, func(ctx context.Context) error {
+	return d.write(ctx, "turn off directory sync for organization "+organizationID, func(ctx context.Context) error {
 		return d.sendBeta(ctx, http.MethodPatch, "/organization/"+url.PathEscape(organizationID),
 			map[string]any{"@odata.type": "#microsoft.graph.organization", "onPremisesSyncEnabled": false}, nil)
 	})

@@ -139,7 +139,7 @@ func (d *Directory) DeleteUser(ctx context.Context, id string) error {
 
 // RestoreUser restores a soft-deleted user.
 func (d *Directory) RestoreUser(ctx context.Context, id string) error {
-	return d.do(ctx, "restore user "+id, func(ctx context.Context) error {
+	return d.write(ctx, "restore user "+id, func(ctx context.Context) error {
 		_, err := d.client.Directory().DeletedItems().ByDirectoryObjectId(id).Restore().Post(ctx, nil)
 		return err
 	})

@@ -58,6 +58,10 @@ func (x *tenantWork) recheckGates(ctx context.Context, req *closure.Request) (bo
 			changed, err = x.recheckMFAGate(ctx, g)
 		case closure.GateDeleteTenant:
 			changed, err = x.recheckDeleteTenant(ctx, cur, g)
+		case closure.GateGrantWriteAccess:
+			changed, err = x.recheckGrantGate(ctx, g)
+		case closure.GateRemoveWriteAccess:
+			changed, err = x.recheckRemoveGate(ctx, cur, g)
 		}
 		if err != nil {
 			return false, err

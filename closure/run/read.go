@@ -134,21 +134,38 @@ func holdsUnreadable(err error) bool {
 
 // ReadRoles reads the role assignments (DESIGN §5: /roleAssignments on
 // every licence, PIM only when it answers; the two cases are told apart by
-// the licence error, anything else is a failure).
+// the licence error, anything else is a failure). The three reads go in
+// parallel: step 1 re-checks the kept admin's role before every batch of
+// deletions, and at high latency three round trips in a row would stall
+// the writes.
 func ReadRoles(ctx context.Context, dir closure.Directory) (closure.RoleView, error) {
+	type answer struct {
+		as  []closure.RoleAssignment
+		err error
+	}
+	read := func(f func(context.Context) ([]closure.RoleAssignment, error)) <-chan answer {
+		ch := make(chan answer, 1)
+		go func() {
+			as, err := f(ctx)
+			ch <- answer{as, err}
+		}()
+		return ch
+	}
+	schedCh, eligibleCh := read(dir.ActiveSchedules), read(dir.EligibleAssignments)
 	active, err := dir.RoleAssignments(ctx)
+	schedA, eligibleA := <-schedCh, <-eligibleCh
 	if err != nil {
 		return closure.RoleView{}, fmt.Errorf("read role assignments: %w", err)
 	}
 	v := closure.RoleView{Active: active}
-	sched, err := dir.ActiveSchedules(ctx)
+	sched, err := schedA.as, schedA.err
 	switch {
 	case closure.IsUnlicensed(err):
 		return v, nil
 	case err != nil:
 		return closure.RoleView{}, fmt.Errorf("read role assignment schedules: %w", err)
 	}
-	eligible, err := dir.EligibleAssignments(ctx)
+	eligible, err := eligibleA.as, eligibleA.err
 	switch {
 	case closure.IsUnlicensed(err):
 		// Licence lost between the two reads: treat as no PIM.

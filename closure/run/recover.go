@@ -19,6 +19,31 @@ var completionOf = map[closure.EventAction]closure.EventAction{
 	closure.EvIntentDisSP:   closure.EvDisableSP,
 }
 
+// sentIntents drops from evs the intents of action that a later
+// EvIntentUnsent withdrew (never sent), keeping everything else in order.
+// Walking backwards, a withdrawal cancels the last intent of each of its
+// ids before it.
+func sentIntents(evs []closure.Event, action closure.EventAction) []closure.Event {
+	out := make([]closure.Event, 0, len(evs))
+	withdrawn := map[string]int{} // id → withdrawals not yet matched to an intent
+	for i := len(evs) - 1; i >= 0; i-- {
+		ev := evs[i]
+		switch {
+		case ev.Action == closure.EvIntentUnsent && ev.Detail["action"] == string(action):
+			for _, id := range splitList(ev.Detail["ids"]) {
+				withdrawn[lower(id)]++
+			}
+			continue
+		case ev.Action == action && withdrawn[lower(ev.Detail["id"])] > 0:
+			withdrawn[lower(ev.Detail["id"])]--
+			continue
+		}
+		out = append(out, ev)
+	}
+	slices.Reverse(out)
+	return out
+}
+
 // resolvedBy are the events, besides an intent's completion, after which
 // an intended user deletion is no longer this request's to record: a
 // person removed the user at a gate.
@@ -45,6 +70,13 @@ func orphanIntents(evs []closure.Event) []closure.Event {
 	for i, ev := range evs {
 		if _, ok := completionOf[ev.Action]; ok {
 			open[key(ev.Action, ev)] = i
+			continue
+		}
+		if ev.Action == closure.EvIntentUnsent {
+			// Intents the step withdrew: those writes were never sent.
+			for _, id := range splitList(ev.Detail["ids"]) {
+				delete(open, string(ev.Detail["action"])+"|"+lower(id))
+			}
 			continue
 		}
 		if intent, ok := completes[ev.Action]; ok {

@@ -77,7 +77,7 @@ func (r *Runner) restore(ctx context.Context, req *closure.Request) error {
 		seen[lower(id)] = true
 		restored = append(restored, id)
 	}
-	for _, ev := range evs {
+	for _, ev := range sentIntents(evs, closure.EvIntentDelUser) {
 		if ev.Action != closure.EvIntentDelUser {
 			continue
 		}
@@ -90,7 +90,7 @@ func (r *Runner) restore(ctx context.Context, req *closure.Request) error {
 		if err := x.intend(ctx, aborted, closure.EvIntentRestore, obj.Detail()); err != nil {
 			return err
 		}
-		if err := x.dir.RestoreUser(ctx, id); closure.IsRefused(err) {
+		if err := x.write(ctx, aborted, func(ctx context.Context) error { return x.dir.RestoreUser(ctx, id) }); closure.IsRefused(err) {
 			// e.g. the UPN is taken again: a person must restore it by hand.
 			failed = append(failed, obj.Name+" ("+apiWords(err)+")")
 			continue

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/closebot/closebot/closure"
+	"github.com/closebot/closebot/closure/pace"
 )
 
 // Runner executes closure requests from their stored state.
@@ -51,6 +52,10 @@ type Runner struct {
 	// After returns a channel that fires after d (nil: time.After); tests
 	// inject one that advances their clock.
 	After func(d time.Duration) <-chan time.Time
+	// Pacing configures the write pacer (closure/pace): quotas, scale, in
+	// flight bounds. The zero value paces at Microsoft's documented
+	// limits; Now and After default to the Service's clock and After.
+	Pacing pace.Settings
 
 	halted atomic.Bool // the emergency stop: no Graph call while set
 
@@ -60,6 +65,7 @@ type Runner struct {
 	checked  map[string]time.Time     // request → last gate re-check
 	wg       sync.WaitGroup
 	base     context.Context // ResumeAll's: the Runs Wake starts run under it
+	pacer    *pace.Registry  // pacing.go: built from Pacing on first use
 }
 
 // Wait says why Advance stopped and when it wants to run again.
@@ -475,6 +481,11 @@ func (r *Runner) advanceSteps(ctx context.Context, req *closure.Request, recheck
 		if err := x.reconcile(ctx); err != nil {
 			return nil, err
 		}
+		// What reconcile recorded counts as done in the drift check.
+		id := req.ID
+		if req, err = r.store().Get(ctx, id); err != nil {
+			return nil, fmt.Errorf("read %s: %w", id, err)
+		}
 		// A stuck request's gate re-checks still write (retried
 		// deletions, purge): it is verified like the others.
 		if drifted, err := x.verify(ctx, req); err != nil || drifted {
@@ -517,6 +528,11 @@ func (r *Runner) advanceSteps(ctx context.Context, req *closure.Request, recheck
 		return &Wait{Until: r.now().Add(r.recheckEvery()), Reason: "gate"}, nil
 	case closure.StateStuck:
 		return &Wait{Until: r.now().Add(r.recheckEvery()), Reason: "stuck"}, nil
+	}
+	// write_access just_in_time: no write before closebot's app holds its
+	// write grants (closure/run/grants.go).
+	if committed, err := x.ensureWriteAccess(ctx, req); err != nil || committed {
+		return nil, err
 	}
 	switch req.Step {
 	case closure.StepDeleteUsers:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/closuretest"
+	"github.com/closebot/closebot/closure/pace"
 	"github.com/closebot/closebot/closure/run"
 )
 
@@ -50,6 +51,10 @@ func (rg *rig) newRunner() *run.Runner {
 		Service: rg.Svc,
 		Dirs:    func(string) (closure.Directory, error) { return rg.dir, nil },
 		Gates:   closure.GateConfig{RecheckEvery: 10 * time.Minute, GoneConfirmations: 3, GoneSpan: time.Hour},
+		// One write at a time: these tests pin the order of each write
+		// against pauses, crashes and checks (step1_concurrency_test.go
+		// runs the deletions in parallel).
+		Pacing: pace.Settings{MaxInFlight: 1},
 	}
 }
 

@@ -328,7 +328,9 @@ func TestCrashResume(t *testing.T) {
 	_, err := rg.runner.Advance(ctx, r.ID)
 	require.ErrorIs(t, err, context.Canceled)
 	r = rg.get(t, r.ID)
-	assert.Equal(t, 4, r.StepAt(1).Done, "the 5th deletion was not recorded")
+	// Completions are group-committed after the answers: the crash loses
+	// at least the 5th record, and maybe more of the group before it.
+	assert.LessOrEqual(t, r.StepAt(1).Done, 4, "the 5th deletion was not recorded")
 	rg.dir.AfterWrite = nil
 
 	rg.runner = rg.newRunner() // a new process

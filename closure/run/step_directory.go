@@ -17,7 +17,7 @@ func (x *tenantWork) removeSP(ctx context.Context, ok func(*closure.Request) boo
 	if err := x.intend(ctx, ok, closure.EvIntentDelSP, obj.Detail()); err != nil {
 		return false, "", err
 	}
-	err := x.dir.DeleteServicePrincipal(ctx, sp.ID)
+	err := x.write(ctx, ok, func(ctx context.Context) error { return x.dir.DeleteServicePrincipal(ctx, sp.ID) })
 	switch {
 	case err == nil:
 		_, err := x.commitStep(ctx, closure.StepDeleteDirectory, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
@@ -35,7 +35,7 @@ func (x *tenantWork) removeSP(ctx context.Context, ok func(*closure.Request) boo
 	if err := x.intend(ctx, ok, closure.EvIntentDisSP, obj.Detail()); err != nil {
 		return false, "", err
 	}
-	if derr := x.dir.DisableServicePrincipal(ctx, sp.ID); derr != nil {
+	if derr := x.write(ctx, ok, func(ctx context.Context) error { return x.dir.DisableServicePrincipal(ctx, sp.ID) }); derr != nil {
 		if closure.IsRefused(derr) {
 			return false, "service principal " + sp.DisplayName + " (delete: " + apiWords(err) + "; disable: " + apiWords(derr) + ")", nil
 		}
@@ -59,6 +59,13 @@ func (x *tenantWork) stepDirectory(ctx context.Context, req *closure.Request) (*
 	st := req.StepAt(closure.StepDeleteDirectory)
 	if _, ok := req.Gate(deleteTenantGate); ok {
 		return &Wait{Until: x.now().Add(x.r.recheckEvery()), Reason: "tenant deletion"}, nil
+	}
+	if g, ok := req.Gate(closure.RemoveWriteGateID); ok && !g.IsOpen() {
+		// closebot's write access is gone (verified): the deletions above
+		// are not run again (they would be refused now). The tenant
+		// deletion's gate opens with the words the last writes left.
+		_, err := x.openGate(ctx, closure.Gate{ID: deleteTenantGate, Step: closure.StepDeleteDirectory, Kind: closure.GateDeleteTenant, Params: deleteParams(g)})
+		return nil, err
 	}
 	if x.tenant.ClientID == "" {
 		return nil, &failure{why: "tenants[].client_id is not configured: closebot cannot tell its own app apart, so it deletes no app"}
@@ -132,7 +139,7 @@ func (x *tenantWork) stepDirectory(ctx context.Context, req *closure.Request) (*
 		if err := x.intend(ctx, ok, closure.EvIntentDelApp, obj.Detail()); err != nil {
 			return nil, err
 		}
-		err := x.dir.DeleteApplication(ctx, a.ID)
+		err := x.write(ctx, ok, func(ctx context.Context) error { return x.dir.DeleteApplication(ctx, a.ID) })
 		if closure.IsRefused(err) {
 			refused = append(refused, "app registration "+a.DisplayName+" ("+apiWords(err)+")")
 			continue
@@ -153,6 +160,10 @@ func (x *tenantWork) stepDirectory(ctx context.Context, req *closure.Request) (*
 	params["refused"], params["disabled"] = "none", fmt.Sprint(disabled)
 	if len(refused) > 0 {
 		params["refused"] = strings.Join(refused, "; ")
+	}
+	if x.justInTime() {
+		// The last write is done: ask for the write access back first.
+		return nil, x.askRemoval(ctx, params)
 	}
 	_, err = x.openGate(ctx, closure.Gate{ID: deleteTenantGate, Step: closure.StepDeleteDirectory, Kind: closure.GateDeleteTenant, Params: params})
 	return nil, err
@@ -247,6 +258,14 @@ func (x *tenantWork) recheckDeleteTenant(ctx context.Context, req *closure.Reque
 // purge permanently deletes the objects this request deleted (an
 // approver's Purge at step 5's gate).
 func (x *tenantWork) purge(ctx context.Context, req *closure.Request) error {
+	if req.WriteAccessRemoved() {
+		// Refused by the decision since; one asked for before the removal
+		// was seen cannot be carried out either.
+		_, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
+			return s.Purged(q, nil, "closebot's write access was removed; purge in the Entra admin center → Identity → Users → Deleted users")
+		})
+		return err
+	}
 	if req.StepAt(closure.StepDeleteDirectory).GoneCount > 0 {
 		_, err := x.commit(ctx, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {
 			return s.Purged(q, nil, "the tenant is already gone")
@@ -278,7 +297,7 @@ func (x *tenantWork) purge(ctx context.Context, req *closure.Request) error {
 		if err := x.intend(ctx, gateAt(closure.StepDeleteDirectory), closure.EvIntentPurge, map[string]string{"id": id}); err != nil {
 			return err
 		}
-		if err := x.dir.PurgeDeleted(ctx, id); err != nil && !isNotFound(err) {
+		if err := x.write(ctx, gateAt(closure.StepDeleteDirectory), func(ctx context.Context) error { return x.dir.PurgeDeleted(ctx, id) }); err != nil && !isNotFound(err) {
 			return fmt.Errorf("purge %s: %w", id, err)
 		}
 		purged = append(purged, id)

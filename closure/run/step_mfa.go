@@ -81,7 +81,7 @@ func (x *tenantWork) disableMFA(ctx context.Context, ok func(*closure.Request) b
 	if err := x.intend(ctx, ok, closure.EvIntentMFA, map[string]string{"id": u.ID, "name": u.UPN, "previous": previous}); err != nil {
 		return err
 	}
-	if err := x.dir.SetPerUserMFA(ctx, u.ID, "disabled"); err != nil {
+	if err := x.write(ctx, ok, func(ctx context.Context) error { return x.dir.SetPerUserMFA(ctx, u.ID, "disabled") }); err != nil {
 		return err
 	}
 	_, err := x.commitStep(ctx, closure.StepDisableMFA, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {

@@ -31,7 +31,7 @@ func (x *tenantWork) stepUsers(ctx context.Context, req *closure.Request) (*Wait
 		if err := x.intend(ctx, runningAt(1), closure.EvIntentSyncOff, map[string]string{"organization": org.ID, "previous": "true"}); err != nil {
 			return nil, err
 		}
-		switch err := x.dir.DisableSync(ctx, org.ID); {
+		switch err := x.write(ctx, runningAt(1), func(ctx context.Context) error { return x.dir.DisableSync(ctx, org.ID) }); {
 		case closure.IsRefused(err):
 			syncRefused = err
 		case err != nil:
@@ -99,22 +99,9 @@ func (x *tenantWork) stepUsers(ctx context.Context, req *closure.Request) (*Wait
 		return nil, err
 	}
 
-	var refused []closure.User
-	var refusedErr error
-	for i, u := range ordinary {
-		if i > 0 && i%safetyBatch == 0 {
-			if err := x.stillSafe(ctx, req); err != nil {
-				return nil, err
-			}
-		}
-		err := x.deleteUser(ctx, runningAt(1), u, false)
-		if closure.IsRefused(err) {
-			refused, refusedErr = append(refused, u), err
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
+	refused, refusedErr, err := x.deleteOrdinary(ctx, req, ordinary)
+	if err != nil {
+		return nil, err
 	}
 	for _, u := range privileged {
 		why, err := x.keepOK(ctx, keepID)
@@ -179,8 +166,21 @@ const safetyBatch = 100
 // Administrator. On any of them the plan is read again in full and the
 // request goes back for approval (errStopped), naming what changed.
 func (x *tenantWork) stillSafe(ctx context.Context, req *closure.Request) error {
+	// The two reads go in parallel: at the write quota a batch of
+	// deletions lasts only a few Graph round trips, and the check of the
+	// next batch must fit in it (deleteOrdinary runs it ahead).
+	type keepAnswer struct {
+		why string
+		err error
+	}
+	keep := make(chan keepAnswer, 1)
+	go func() {
+		why, err := x.keepOK(ctx, req.Facts.KeepObjectID)
+		keep <- keepAnswer{why, err}
+	}()
 	why := ""
 	holds, err := x.dir.LegalHolds(ctx)
+	k := <-keep
 	switch {
 	case holdsUnreadable(err):
 		// No eDiscovery (Premium) on this tenant: the approval's
@@ -195,9 +195,10 @@ func (x *tenantWork) stillSafe(ctx context.Context, req *closure.Request) error 
 		}
 	}
 	if why == "" {
-		if why, err = x.keepOK(ctx, req.Facts.KeepObjectID); err != nil {
-			return err
+		if k.err != nil {
+			return k.err
 		}
+		why = k.why
 	}
 	if why == "" {
 		return nil
@@ -250,7 +251,7 @@ func (x *tenantWork) deleteUser(ctx context.Context, ok func(*closure.Request) b
 	if err := x.intend(ctx, ok, closure.EvIntentDelUser, obj.Detail()); err != nil {
 		return err
 	}
-	if err := x.dir.DeleteUser(ctx, u.ID); err != nil {
+	if err := x.write(ctx, ok, func(ctx context.Context) error { return x.dir.DeleteUser(ctx, u.ID) }); err != nil {
 		return err
 	}
 	_, err := x.commitStep(ctx, 1, func(s closure.System, q *closure.Request) (*closure.Request, closure.Event, error) {

@@ -130,18 +130,20 @@ func hasGateOf(req *closure.Request, kind closure.GateKind) bool {
 // intend is the safe point before a Graph write: it re-reads the stored
 // request (a pause or an abort stops here) and records the intended write.
 func (x *tenantWork) intend(ctx context.Context, ok func(*closure.Request) bool, action closure.EventAction, detail map[string]string) error {
-	if x.r.Halted() {
-		return errStopped
+	return x.intendMany(ctx, ok, action, []map[string]string{detail})
+}
+
+// intendMany records the intents of a batch of writes in one transaction
+// (group commit), after the same safe point, before any of them is sent.
+func (x *tenantWork) intendMany(ctx context.Context, ok func(*closure.Request) bool, action closure.EventAction, details []map[string]string) error {
+	if err := x.safePoint(ctx, ok); err != nil {
+		return err
 	}
-	req, err := x.r.store().Get(ctx, x.id)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", x.id, err)
+	evs := make([]closure.Event, len(details))
+	for i, d := range details {
+		evs[i] = closure.Event{Request: x.id, At: x.now(), Actor: closure.SystemActor, Action: action, Detail: d}
 	}
-	if !ok(req) {
-		return errStopped
-	}
-	_, err = x.r.store().Append(ctx, closure.Event{Request: x.id, At: x.now(), Actor: closure.SystemActor, Action: action, Detail: detail})
-	if err != nil {
+	if _, err := x.r.store().AppendMany(ctx, evs); err != nil {
 		return fmt.Errorf("record %s: %w", action, err)
 	}
 	return nil
@@ -163,7 +165,18 @@ func gateAt(step int) func(*closure.Request) bool {
 // there, enabled, active permanent direct Global Administrator. It
 // returns why not, or "".
 func (x *tenantWork) keepOK(ctx context.Context, keepID string) (string, error) {
+	// The user and the role reads are independent: read them together.
+	type rolesAnswer struct {
+		rv  closure.RoleView
+		err error
+	}
+	roles := make(chan rolesAnswer, 1)
+	go func() {
+		rv, err := ReadRoles(ctx, x.dir)
+		roles <- rolesAnswer{rv, err}
+	}()
 	u, err := x.dir.User(ctx, keepID)
+	ra := <-roles
 	if ae, ok := closure.AsAPIError(err); ok && ae.Status == 404 {
 		return "the kept admin " + keepID + " no longer exists", nil
 	}
@@ -173,11 +186,10 @@ func (x *tenantWork) keepOK(ctx context.Context, keepID string) (string, error) 
 	if !u.Enabled {
 		return "the kept admin " + u.UPN + " is disabled", nil
 	}
-	rv, err := ReadRoles(ctx, x.dir)
-	if err != nil {
-		return "", fmt.Errorf("re-check the kept admin's role: %w", err)
+	if ra.err != nil {
+		return "", fmt.Errorf("re-check the kept admin's role: %w", ra.err)
 	}
-	for _, a := range rv.Active {
+	for _, a := range ra.rv.Active {
 		if closure.PermanentGlobalAdmin(a, keepID) {
 			return "", nil
 		}

@@ -49,6 +49,8 @@ var cases = []storeCase{
 	{"ReleasedRequestCannotTakeHeldLock", retakeHeldLock},
 	{"AppendKeepsStateAndOrder", appendOrder},
 	{"AppendToUnknownIsNotFound", appendUnknown},
+	{"AppendManyInOrderAllOrNothing", appendMany},
+	{"UpdateManyOneVersionManyEvents", updateMany},
 	{"EventsOfUnknownIsNotFound", eventsUnknown},
 	{"ListNewestFirstOpenAndLimit", listOpenAll},
 	{"CancelledContextIsRefused", cancelledContext},
@@ -453,4 +455,70 @@ func updateKeepsIdentity(t *testing.T, s closure.Store) {
 	assert.True(t, got.CreatedAt.Equal(T0), "CreatedAt is the stored one")
 	_, _, err = s.Create(ctxOf(t), newRequest("t1"), ev("open", T0))
 	require.ErrorIs(t, err, closure.ErrTenantLocked, "the lock is still the request's")
+}
+
+// appendMany: a batch of events (the intents of a batch of writes) lands
+// in order with consecutive seqs and the current version, changing nothing
+// else; a batch naming two requests is refused whole.
+func appendMany(t *testing.T, s closure.Store) {
+	ctx := ctxOf(t)
+	r := create(t, s, "t1")
+	other := create(t, s, "t2")
+	r = move(t, s, r, closure.StateApproved)
+	var batch []closure.Event
+	for i := range 4 {
+		batch = append(batch, closure.Event{Request: r.ID, At: T0.Add(time.Duration(i) * time.Second), Actor: "closebot",
+			Action: closure.EvIntentDelUser, Detail: map[string]string{"id": fmt.Sprint("u", i)}})
+	}
+	got, err := s.AppendMany(ctx, batch)
+	require.NoError(t, err)
+	require.Len(t, got, 4)
+	for i, e := range got {
+		assert.Equal(t, uint64(3+i), e.Seq)
+		assert.Equal(t, r.Version, e.Version)
+		assert.Equal(t, fmt.Sprint("u", i), e.Detail["id"])
+	}
+	same, err := s.Get(ctx, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, r, same, "AppendMany changes no state or version")
+
+	mixed := []closure.Event{{Request: r.ID, At: T0, Action: "a"}, {Request: other.ID, At: T0, Action: "b"}}
+	_, err = s.AppendMany(ctx, mixed)
+	require.Error(t, err)
+	assert.Len(t, events(t, s, r.ID), 2+4, "nothing of a refused batch is stored")
+	assert.Len(t, events(t, s, other.ID), 1)
+
+	none, err := s.AppendMany(ctx, nil)
+	require.NoError(t, err)
+	assert.Empty(t, none)
+}
+
+// updateMany: one compare-and-set, the version moves by one, every event
+// carries it, seqs run on; a stale expectation writes nothing.
+func updateMany(t *testing.T, s closure.Store) {
+	ctx := ctxOf(t)
+	r := move(t, s, create(t, s, "t1"), closure.StateRunning)
+	next := r.Clone()
+	next.Steps = []closure.StepProgress{{Step: 1, Done: 3}}
+	var batch []closure.Event
+	for i := range 3 {
+		batch = append(batch, closure.Event{At: T0.Add(time.Duration(i) * time.Second), Actor: "closebot",
+			Action: closure.EvDeleteUser, Detail: map[string]string{"id": fmt.Sprint("u", i)}})
+	}
+	got, evs, err := s.UpdateMany(ctx, r.Expect(), next, batch)
+	require.NoError(t, err)
+	assert.Equal(t, r.Version+1, got.Version)
+	assert.Equal(t, 3, got.Steps[0].Done)
+	assert.True(t, got.UpdatedAt.Equal(T0.Add(2*time.Second)), "UpdatedAt is the last event's time")
+	require.Len(t, evs, 3)
+	for i, e := range evs {
+		assert.Equal(t, uint64(3+i), e.Seq)
+		assert.Equal(t, got.Version, e.Version)
+		assert.Equal(t, r.ID, e.Request)
+	}
+	assert.Equal(t, evs, events(t, s, r.ID)[2:], "stored as returned")
+
+	_, _, err = s.UpdateMany(ctx, r.Expect(), next, batch)
+	require.ErrorIs(t, err, closure.ErrConflict)
+	assert.Len(t, events(t, s, r.ID), 5, "a conflict writes nothing")
 }

@@ -13,10 +13,16 @@ import (
 )
 
 // runConfig is `closebot config check`: load and validate the configuration
-// and the environment, list every problem, and print the warnings.
-func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) error {
+// and the environment, list every problem, and print the warnings. With
+// --online, once those pass, also ask Slack and each tenant what the
+// credentials are granted (online.go).
+func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return configCheck(ctx, args, stdout, stderr, onlineDeps{})
+}
+
+func configCheck(ctx context.Context, args []string, stdout, stderr io.Writer, deps onlineDeps) error {
 	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprintln(stderr, "usage: closebot config check [--config path]")
+		fmt.Fprintln(stderr, "usage: closebot config check [--config path] [--online]")
 		if len(args) == 0 {
 			return errors.New("missing subcommand: check")
 		}
@@ -25,24 +31,35 @@ func runConfig(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration file (default $"+config.EnvConfig+", else "+config.DefaultPath+")")
-	online := fs.Bool("online", false, "also check tokens, credentials and permissions against Slack and Graph (not yet available)")
+	online := fs.Bool("online", false, "also check tokens, scopes, permissions, the directory role, licences and credential expiry against Slack and each tenant")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if *online {
-		return errors.New("check --online is not yet available (a later issue): nothing was checked; run `closebot config check` without --online for the offline check")
-	}
 	c, err := config.Load(*path, os.Getenv)
 	if err != nil {
+		// The online checks need a valid configuration: the offline
+		// problems come first, all of them.
 		return err
 	}
 	printConfig(stdout, c)
 	for _, w := range c.Warnings() {
 		fmt.Fprintln(stdout, "warning: "+w)
 	}
+	if !*online {
+		return nil
+	}
+	rep := checkOnline(ctx, c, deps)
+	fmt.Fprintln(stdout, "online:")
+	for _, l := range rep.lines {
+		fmt.Fprintln(stdout, "  "+l)
+	}
+	if len(rep.problems) > 0 {
+		return &config.Error{File: c.File + " (online)", Problems: rep.problems}
+	}
+	fmt.Fprintln(stdout, "online: ok")
 	return nil
 }
 

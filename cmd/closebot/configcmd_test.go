@@ -26,6 +26,7 @@ tenants:
     keep_slack_user: U0CAROL
     signin_client_id: 14d82eec-204b-4c2f-b7e8-296a70dab67e
     client_id: 11111111-1111-1111-1111-111111111111
+    write_access: just_in_time
     client_secret_env: CONTOSO_CLIENT_SECRET
 `
 
@@ -112,14 +113,6 @@ func TestConfigCheckListsEveryProblem(t *testing.T) {
 		assert.Contains(t, errs, want)
 	}
 	assert.NotContains(t, errs, cliBotToken)
-}
-
-func TestConfigCheckOnlineIsNotYet(t *testing.T) {
-	path := configEnv(t)
-	code, out, errs := runCLI(t, "config", "check", "--online", "--config", path)
-	assert.Equal(t, 1, code)
-	assert.Empty(t, out)
-	assert.Contains(t, errs, "not yet available")
 }
 
 func TestConfigUsage(t *testing.T) {

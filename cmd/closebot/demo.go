@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/closebot/closebot/bot"
+	"github.com/closebot/closebot/closure/msgraph"
 	"github.com/closebot/closebot/internal/demo"
 )
 
@@ -36,7 +37,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	clock := demo.NewClock(time.Now().UTC(), *scale)
 	defer clock.Close()
-	w, err := demo.StartWorld(demo.Options{Users: *users, Scale: *scale, Clock: clock})
+	// The demo runs the recommended mode: write access only during the
+	// closure (carol grants it at step 1 and removes it after step 5).
+	w, err := demo.StartWorld(demo.Options{Users: *users, Scale: *scale, Clock: clock, WriteGrants: msgraph.WriteGrants()})
 	if err != nil {
 		return err
 	}

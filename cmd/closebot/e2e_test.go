@@ -21,6 +21,7 @@ import (
 	"github.com/closebot/closebot/bot/slacktest"
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/graphtest"
+	"github.com/closebot/closebot/closure/pace"
 	"github.com/closebot/closebot/internal/demo"
 )
 
@@ -200,6 +201,9 @@ func TestE2EGateButtonsWorkWhileStep1Runs(t *testing.T) {
 		t.Skip("1,500-user closure")
 	}
 	e := startE2EUsers(t, 1500, nil)
+	// One deletion at a time, as before the pacer: the presses must land
+	// while step 1 still runs, and 1,500 users fit in the write burst.
+	e.p.runner.SetPacing(pace.Settings{MaxInFlight: 1})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	req := e.open("Company dissolved, ticket OPS-1500")

@@ -24,12 +24,15 @@ type command struct {
 }
 
 var subcommands = map[string]command{
-	"run":      {"serve Slack: take requests, approvals and clicks, and run the closures", runRun},
-	"demo":     {"close an emulated tenant end to end: both emulators, closebot, and scripted people", runDemo},
-	"emulate":  {"start the Slack and Graph emulators on loopback and print how to point closebot at them", runEmulate},
-	"audit":    {"verify the audit chains (audit verify) or export one request's events as JSON Lines (audit export CT-n)", runAudit},
-	"config":   {"check closebot.yaml and the environment (config check)", runConfig},
-	"manifest": {"print the Slack app manifest (socket mode)", runManifest},
+	"run":         {"serve Slack: take requests, approvals and clicks, and run the closures", runRun},
+	"demo":        {"close an emulated tenant end to end: both emulators, closebot, and scripted people", runDemo},
+	"bench":       {"measure step 1's deletion throughput against Graph's write quota, and the Slack side, on the emulators", runBench},
+	"emulate":     {"start the Slack and Graph emulators on loopback and print how to point closebot at them", runEmulate},
+	"audit":       {"verify the audit chains (audit verify) or export one request's events as JSON Lines (audit export CT-n)", runAudit},
+	"config":      {"check closebot.yaml and the environment (config check)", runConfig},
+	"manifest":    {"print the Slack app manifest (socket mode)", runManifest},
+	"plan":        {"preflight a configured tenant and print its full plan, as Slack shows it (read-only; --json for scripts)", runPlan},
+	"healthcheck": {"GET closebot run's /healthz (or --url …/readyz) and exit 0 if it answers 200 (the image's HEALTHCHECK)", runHealthcheck},
 	"version": {"print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		_, err := fmt.Fprintln(stdout, "closebot", version)
 		return err
@@ -75,6 +78,6 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, subcommands[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, subcommands[n].summary)
 	}
 }

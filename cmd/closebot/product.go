@@ -17,6 +17,7 @@ import (
 	"github.com/closebot/closebot/bot/outbound"
 	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/msgraph"
+	"github.com/closebot/closebot/closure/pace"
 	closurerun "github.com/closebot/closebot/closure/run"
 	"github.com/closebot/closebot/commands"
 	"github.com/closebot/closebot/config"
@@ -43,6 +44,8 @@ type wiring struct {
 	After      func(time.Duration) <-chan time.Time
 	Log        *slog.Logger
 	BotOptions func(*bot.Config) // last say on the bot's configuration
+	Names      *requestTenants   // the log handler's request → tenant names; nil: a new one
+	Pacing     pace.Settings     // the write pacer (zero: Microsoft's documented quotas)
 }
 
 // product is closebot assembled: the store (its lock held), the domain, the
@@ -56,6 +59,8 @@ type product struct {
 	reporter *outbound.Reporter
 	bot      *bot.Bot
 	log      *slog.Logger
+	obs      *observer // /healthz, /readyz, /metrics
+	names    *requestTenants
 }
 
 // assemble builds closebot from a loaded configuration. The store is opened
@@ -74,7 +79,10 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 	if err != nil {
 		return nil, err
 	}
-	p := &product{cfg: cfg, db: db, log: log}
+	p := &product{cfg: cfg, db: db, log: log, obs: newObserver(db), names: w.Names}
+	if p.names == nil {
+		p.names = &requestTenants{}
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -83,11 +91,17 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 	}()
 
 	policy := cfg.Policy()
+	policy.WriteGrants = msgraph.WriteGrants() // asked for per closure where write_access is just_in_time
 	if err := policy.Validate(); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	p.policy = &policy
 
+	graphTransport := w.Transport
+	if graphTransport == nil {
+		graphTransport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	graphTransport = p.obs.metrics.GraphTransport(graphTransport)
 	dirs := map[string]closure.Directory{}
 	for _, t := range cfg.Tenants {
 		d, err := msgraph.New(ctx, msgraph.Config{
@@ -95,7 +109,7 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 			CertificateFile: t.ClientCertificateFile, WorkloadIdentity: t.WorkloadIdentity,
 			SigninClientID: t.SigninClientID, Keep: t.Keep,
 			GraphBaseURL: cfg.Graph.BaseURL, AuthorityHost: cfg.Env.AuthorityHost,
-			Transport: w.Transport, Logger: log.With("tenant", t.Domain),
+			Transport: graphTransport, Logger: log.With("tenant", t.Domain),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", t.Domain, err)
@@ -109,6 +123,12 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 		// stall the reporter's queue for good.
 		slackHTTP = &http.Client{Timeout: 30 * time.Second}
 	}
+	// Metrics count what Slack answered; outside them, every Slack caller
+	// (reporter, bot, socket mode) honours a Retry-After any of them was
+	// answered.
+	wrapped := *slackHTTP
+	wrapped.Transport = outbound.RetryAfterTransport(p.obs.metrics.SlackTransport(slackHTTP.Transport))
+	slackHTTP = &wrapped
 	slackOpts := []slack.Option{slack.OptionHTTPClient(slackHTTP)}
 	if cfg.Env.SlackAPIURL != "" {
 		slackOpts = append(slackOpts, slack.OptionAPIURL(cfg.Env.SlackAPIURL))
@@ -120,7 +140,8 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 		API: slack.New(cfg.Env.SlackBotToken.Reveal(), slackOpts...), Refs: db, Store: db,
 		Policy: p.policy, Clock: clock, Log: log.With("component", "reporter"), Gates: gates,
 	})
-	p.service = &closure.Service{Store: db, Clock: clock, Policy: p.policy, Reporter: p.reporter, Log: log}
+	p.service = &closure.Service{Store: db, Clock: clock, Policy: p.policy, Log: log,
+		Reporter: namingReporter{Reporter: p.obs.metrics.WrapReporter(p.reporter, clock.Now()), names: p.names}}
 	p.runner = &closurerun.Runner{
 		Service: p.service,
 		Dirs: func(id string) (closure.Directory, error) {
@@ -130,8 +151,9 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 			}
 			return d, nil
 		},
-		Gates: gates, Log: log.With("component", "runner"), After: w.After,
+		Gates: gates, Log: log.With("component", "runner"), After: w.After, Pacing: w.Pacing,
 	}
+	p.obs.metrics.PacerTokens(func() map[string]float64 { return p.runner.Pacer().Tokens() })
 	p.service.Planner = p.runner // the use cases read tenants through the executor
 	p.service.Waker = p.runner   // and wake it after a decision
 
@@ -142,7 +164,7 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 	bcfg := bot.Config{
 		TeamID: cfg.Slack.TeamID, Channels: cfg.Slack.Channels,
 		AppToken: cfg.Env.SlackAppToken.Reveal(), BotToken: cfg.Env.SlackBotToken.Reveal(),
-		APIURL: cfg.Env.SlackAPIURL, HTTPClient: slackHTTP,
+		APIURL: cfg.Env.SlackAPIURL, HTTPClient: slackHTTP, Watch: p.obs.watch(),
 	}
 	if w.BotOptions != nil {
 		w.BotOptions(&bcfg)
@@ -165,6 +187,11 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 // the bot until ctx ends.
 func (p *product) run(ctx context.Context) error {
 	defer p.db.Close()
+	if rs, err := p.db.List(ctx, false, 0); err == nil {
+		for _, r := range rs {
+			p.names.note(r.ID, r.TenantDomain)
+		}
+	}
 	results, err := p.db.VerifyAll(ctx)
 	if err != nil {
 		return fmt.Errorf("verify audit chains: %w", err)
@@ -177,7 +204,8 @@ func (p *product) run(ctx context.Context) error {
 			p.reporter.AnnounceAll(p.cfg.Slack.Channels, fmt.Sprintf("The audit chain of %s does not verify (%s). closebot will not act on %s; run `closebot audit verify` and investigate.", r.Request, r.Fault.Error(), r.Request))
 		}
 	}
-	p.readBack(ctx) // before anything resumes: a request behind its Slack thread is held
+	held := p.readBack(ctx)    // before anything resumes: a request behind its Slack thread is held
+	p.repostMissing(ctx, held) // a gate's message a stop left unsent
 	p.announceConfigChanges(ctx)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGUSR1)

@@ -20,6 +20,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration file (default $CLOSEBOT_CONFIG, else closebot.yaml)")
 	jsonLogs := fs.Bool("json-logs", false, "log JSON instead of text")
+	listen := fs.String("listen", "", "serve /healthz, /readyz and /metrics on this address (e.g. :9090)")
 	emuClock := fs.String("emulated-clock", "", "EPOCH,SCALE[,SKIPFILE]: share `closebot emulate`'s time-scaled clock (emulators on loopback only); SKIPFILE: fast-forwards a test writes there (demo.WriteSkip)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -28,15 +29,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	var h slog.Handler = slog.NewTextHandler(stderr, nil)
-	if *jsonLogs {
-		h = slog.NewJSONHandler(stderr, nil)
-	}
-	log := slog.New(h)
+	names := &requestTenants{}
+	log := slog.New(newLogHandler(stderr, *jsonLogs, nil, configSecrets(cfg), names))
 	for _, w := range cfg.Warnings() {
 		log.Warn("configuration", "warning", w)
 	}
-	w := wiring{Log: log}
+	w := wiring{Log: log, Names: names}
 	if *emuClock != "" {
 		c, err := parseEmulatedClock(*emuClock, cfg)
 		if err != nil {
@@ -57,8 +55,45 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if *listen != "" {
+		stopListen, err := serveObserver(*listen, p.obs, log)
+		if err != nil {
+			_ = p.db.Close()
+			return err
+		}
+		defer stopListen()
+	}
 	fmt.Fprintf(stdout, "closebot %s: serving team %s, %d tenant(s), database %s\n", version, cfg.Slack.TeamID, len(cfg.Tenants), cfg.Store.Path)
-	return p.run(ctx)
+	return runUntilStopped(ctx, p, stopGrace)
+}
+
+// stopGrace is how long a stop (SIGTERM, Ctrl-C) may take: in-flight Graph
+// and Slack calls are cancelled, each closure's state is already on disk
+// (every change is written before it is acted on), the socket and the
+// database close. Kubernetes' default grace period is 30 s.
+const stopGrace = 10 * time.Second
+
+// runUntilStopped runs p until ctx ends, then gives it grace to stop. A
+// closebot that overruns returns an error, and exiting releases the
+// database lock anyway: the next start resumes from what is on disk.
+func runUntilStopped(ctx context.Context, p *product, grace time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- p.run(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	p.log.Info("stopping", "grace", grace.String())
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		p.log.Info("stopped")
+		return err
+	case <-t.C:
+		return fmt.Errorf("did not stop within %s; exiting anyway (the next start resumes from the database)", grace)
+	}
 }
 
 // loadConfig loads the configuration from --config, $CLOSEBOT_CONFIG or

@@ -85,7 +85,7 @@ func (h *Humans) Open(ctx context.Context, reason string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := env.WaitAck(3 * time.Second); err != nil {
+	if _, err := waitAck(h.w.slack, env); err != nil {
 		return "", fmt.Errorf("slash command not acknowledged in 3 s: %w", err)
 	}
 	for ctx.Err() == nil {
@@ -227,7 +227,7 @@ func (h *Humans) Approve(ctx context.Context, req *closure.Request) error {
 	if err != nil {
 		return err
 	}
-	_, err = env.WaitAck(3 * time.Second)
+	_, err = waitAck(h.w.slack, env)
 	return err
 }
 
@@ -385,6 +385,34 @@ func (h *Humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 			h.clock.FastForward(72 * time.Hour)
 			return h.Recheck(ctx, g.ID)
 		})
+	case closure.GateGrantWriteAccess:
+		// carol grants late, and in two goes: the application permissions
+		// first (closebot's re-check then says the role is still missing),
+		// the directory role on her next look.
+		if perms := names(g.Params["permissions"]); len(perms) > 0 {
+			return h.once("grant.permissions."+g.ID, func() error {
+				h.say("carol adds %s to closebot's app in the Entra admin center and grants admin consent", strings.Join(perms, ", "))
+				h.w.graph.GrantAppRole(t.ID, t.ClosebotAppID, perms...)
+				return h.Recheck(ctx, g.ID)
+			})
+		}
+		if g.Params["role_id"] != "" && strings.Contains(g.Params["missing"], g.Params["role"]) {
+			return h.once("grant.role."+g.ID, func() error {
+				h.say("carol assigns %s to closebot's app", g.Params["role"])
+				return errors.Join(t.AssignClosebotRole(g.Params["role_id"]), h.Recheck(ctx, g.ID))
+			})
+		}
+	case closure.GateRemoveWriteAccess:
+		return h.once("act."+g.ID, func() error {
+			perms := names(g.Params["permissions"])
+			h.say("carol revokes %s and removes %s from closebot's app", strings.Join(perms, ", "), g.Params["role"])
+			h.w.graph.RevokeAppRole(t.ID, t.ClosebotAppID, perms...)
+			var err error
+			if g.Params["role_id"] != "" {
+				err = t.RemoveClosebotRole(g.Params["role_id"])
+			}
+			return errors.Join(err, h.Recheck(ctx, g.ID))
+		})
 	case closure.GateDeleteTenant:
 		return h.once("act."+g.ID, func() error {
 			h.say("carol removes closebot's app, then deletes the tenant in the Entra admin center")
@@ -395,6 +423,17 @@ func (h *Humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 		})
 	}
 	return false, nil
+}
+
+// names splits a gate's list of permission names ("(none missing)": none).
+func names(list string) []string {
+	var out []string
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n != "" && !strings.HasPrefix(n, "(") {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func subscription(subs []graphtest.SubscriptionInfo, id string) graphtest.SubscriptionInfo {
@@ -470,7 +509,7 @@ func (h *Humans) clickValue(ctx context.Context, user, ref, actionID, sentence s
 	if err != nil {
 		return fmt.Errorf("%s presses %s on %s: %w", user, actionID, ref, err)
 	}
-	_, err = env.WaitAck(3 * time.Second)
+	_, err = waitAck(h.w.slack, env)
 	return err
 }
 
@@ -497,7 +536,7 @@ func (h *Humans) clickAttest(user string, r store.Ref, sentence string) error {
 				if err != nil {
 					return err
 				}
-				_, err = env.WaitAck(3 * time.Second)
+				_, err = waitAck(h.w.slack, env)
 				return err
 			}
 		}
@@ -549,4 +588,10 @@ func oneLine(s string, max int) string {
 		return string(r[:max-1]) + "…"
 	}
 	return s
+}
+
+// Attest is carol pressing the button attesting sentence on gate gateID
+// (its DM or its thread message).
+func (h *Humans) Attest(ctx context.Context, gateID, sentence string) error {
+	return h.clickValue(ctx, Carol, "gate."+gateID, blocks.ActionAttest, sentence)
 }

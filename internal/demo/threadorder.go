@@ -127,3 +127,55 @@ func mirrored(raw string, opened map[string]uint64) (string, uint64, bool) {
 	}
 	return "", 0, false
 }
+
+// ThreadGaps lists the audit events that should be mirrored in a
+// request's thread and are not: every event with a thread line (an
+// approval, a pause, a gate's stuck notice…) must appear, at its own
+// sequence number, among the replies Slack stored under one of the
+// request's cards (more than one when the card was deleted and posted
+// again), and so must each step's message and the summary.
+func ThreadGaps(calls []slacktest.Call, channel string, cardTSs []string, events []closure.Event) []string {
+	under := map[string]bool{}
+	for _, ts := range cardTSs {
+		under[ts] = true
+	}
+	posted := map[uint64]bool{}
+	var steps [6]bool
+	summary := false
+	for _, c := range calls {
+		if c.Error != "" || c.Params.Get("channel") != channel || !under[c.Params.Get("thread_ts")] {
+			continue
+		}
+		raw := c.Params.Get("blocks")
+		for _, m := range seqRef.FindAllStringSubmatch(raw, -1) {
+			if n, err := strconv.ParseUint(m[1], 10, 64); err == nil {
+				posted[n] = true
+			}
+		}
+		for _, m := range stepHead.FindAllStringSubmatch(raw, -1) {
+			if n, err := strconv.Atoi(m[1]); err == nil && n >= 1 && n <= 5 {
+				steps[n] = true
+			}
+		}
+		summary = summary || strings.Contains(raw, `"block_id":"`+blocks.BlockSummaryHead+`"`)
+	}
+	var gaps []string
+	closed := false
+	for _, ev := range events {
+		closed = closed || ev.Action == closure.EvClosed
+		if _, mirrored := blocks.EventLine(blocks.EventView{Action: ev.Action, Detail: ev.Detail}); mirrored && !posted[ev.Seq] {
+			gaps = append(gaps, fmt.Sprintf("event #%d (%s) has no thread reply", ev.Seq, ev.Action))
+		}
+	}
+	if closed {
+		for n := 1; n <= 5; n++ {
+			if !steps[n] {
+				gaps = append(gaps, fmt.Sprintf("step %d's message is missing", n))
+			}
+		}
+		if !summary {
+			gaps = append(gaps, "the summary is missing")
+		}
+	}
+	return gaps
+}

@@ -12,10 +12,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/closebot/closebot/bot/slacktest"
+	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/graphtest"
 	"github.com/closebot/closebot/config"
 )
@@ -59,6 +61,10 @@ type Options struct {
 	Clock interface{ Now() time.Time }
 	// Spec adjusts the seeded tenant.
 	Spec func(*graphtest.TenantSpec)
+	// WriteGrants, if any, make the tenant write_access just_in_time:
+	// closebot's app holds only their read-only counterparts at rest (no
+	// directory role), and the config says just_in_time.
+	WriteGrants []closure.WriteGrant
 }
 
 // World is both emulators with a seeded workspace and tenant, plus the files
@@ -104,9 +110,22 @@ func StartWorld(o Options) (*World, error) {
 	if o.Spec != nil {
 		o.Spec(&spec)
 	}
+	for _, g := range o.WriteGrants {
+		if g.IsRole() {
+			spec.ClosebotRoles = slices.DeleteFunc(spec.ClosebotRoles, func(id string) bool { return strings.EqualFold(id, g.RoleTemplateID) })
+		}
+	}
 	w.tenant = w.graph.AddTenant(spec)
 	w.keep = w.tenant.KeptAdmin().UPN
 	w.graph.RegisterClientSecret(w.tenant.ID, closebotAppID, w.secret)
+	for _, g := range o.WriteGrants {
+		if !g.IsRole() {
+			w.graph.RevokeAppRole(w.tenant.ID, closebotAppID, g.Name)
+			if g.ReadAtRest != "" {
+				w.graph.GrantAppRole(w.tenant.ID, closebotAppID, g.ReadAtRest)
+			}
+		}
+	}
 	w.graph.RegisterPublicClient(signinClientID)
 
 	w.slack = slacktest.New(slacktest.Options{
@@ -228,6 +247,9 @@ tenants:
     client_secret_env: %s
 `, Team, Channel, Requesters, Dave, Approvers, storePath, w.graph.GraphURL(),
 		w.tenant.ID, w.tenant.Domain, keep, Carol, signinClientID, closebotAppID, secretEnv)
+	if len(w.opts.WriteGrants) > 0 {
+		b.WriteString("    write_access: just_in_time\n")
+	}
 	return b.String()
 }
 
