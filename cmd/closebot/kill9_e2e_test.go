@@ -231,7 +231,6 @@ func runKill9(t *testing.T, bin string, p crashPoint, users int) kill9Result {
 	case <-ctx.Done():
 		t.Fatal("the crash point was never reached")
 	}
-	restartAt := time.Now()
 	res.restartState = stateAt(ctx, dbPath, cfg.AuditKey())
 	c.start()
 	require.NoError(t, <-played, "the closure after the restart")
@@ -258,7 +257,7 @@ func runKill9(t *testing.T, bin string, p crashPoint, users int) kill9Result {
 
 	res.deleteCalls, res.usersTwice, res.refused, res.inFlight, res.again = assertDeletesOnce(t, w, seeded, keep, c.kills)
 	assertNoStepTwice(t, events)
-	res.firstWriteGap = assertResumeChecked(t, w, c, res.restartState, restartAt)
+	res.firstWriteGap = assertResumeChecked(t, w, c, res.restartState)
 	card, ok, err := final.Ref(ctx, h.ID(), "card")
 	require.NoError(t, err)
 	require.True(t, ok, "no card ref")
@@ -419,7 +418,7 @@ var logTime = regexp.MustCompile(`^time=(\S+) `)
 // assertResumeChecked checks that the restarted closebot verified the
 // audit chain and read the plan again (the drift check) for the request,
 // and, when it was mid-closure, before its first Graph write.
-func assertResumeChecked(t *testing.T, w *demo.World, c *child, state closure.State, restartAt time.Time) string {
+func assertResumeChecked(t *testing.T, w *demo.World, c *child, state closure.State) string {
 	t.Helper()
 	log := c.log(len(c.logs) - 1)
 	at := func(msg string) (time.Time, bool) {
@@ -443,11 +442,11 @@ func assertResumeChecked(t *testing.T, w *demo.World, c *child, state closure.St
 		return "" // nothing to resume yet: the checks ran when the steps started
 	}
 	for _, q := range w.Graph().Requests() {
-		if q.Kind == "graph" && q.Method != http.MethodGet && q.Wall.After(restartAt) {
+		if q.Kind == "graph" && q.Method != http.MethodGet && q.Wall.After(c.started) {
 			// Log times are millisecond-rounded.
 			assert.False(t, q.Wall.Add(time.Millisecond).Before(chain), "%s %s before the chain was verified", q.Method, q.Path)
 			assert.False(t, q.Wall.Add(time.Millisecond).Before(drift), "%s %s before the plan was read again", q.Method, q.Path)
-			return fmt.Sprintf("; first write %s after the drift check", q.Wall.Sub(drift).Round(time.Millisecond))
+			return fmt.Sprintf("; first write (%s %s) %s after the drift check", q.Method, q.Path, q.Wall.Sub(drift).Round(time.Millisecond))
 		}
 	}
 	return ""

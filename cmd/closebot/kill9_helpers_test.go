@@ -65,6 +65,10 @@ type child struct {
 	done  chan struct{}
 	logs  []string    // one log file per incarnation
 	kills []time.Time // wall time of each SIGKILL
+	// started is when the last incarnation's process started: a write
+	// that arrives later is its own (a killed process's last requests may
+	// reach the emulator just after it died).
+	started time.Time
 }
 
 // start runs a new closebot process and waits until it is connected to Slack.
@@ -84,6 +88,7 @@ func (c *child) start() {
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
+	c.started = time.Now()
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); _ = f.Close(); close(done) }()
 	c.cmd, c.done = cmd, done
