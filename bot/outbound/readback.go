@@ -105,7 +105,12 @@ func (r *Reporter) CheckThreads(ctx context.Context, s ReadBackStore) ([]Regress
 			continue
 		}
 		if !ok {
-			r.cfg.Log.InfoContext(ctx, "no Slack thread to read back yet", "request", req.ID)
+			// Its card was never recorded: closebot stopped between the
+			// post and its ref, or before the post (the outbox is in
+			// memory). Without a card nobody can approve or act: post it
+			// (again).
+			r.cfg.Log.InfoContext(ctx, "no Slack thread to read back yet: posting the card", "request", req.ID)
+			r.redrawAtStart(ctx, req)
 			continue
 		}
 		msgs, err := r.readThread(ctx, card)
@@ -133,6 +138,7 @@ func (r *Reporter) CheckThreads(ctx context.Context, s ReadBackStore) ([]Regress
 		}
 		f := store.ComparePosted(req.ID, evs, posted)
 		if f == nil {
+			r.redrawAtStart(ctx, req)
 			continue
 		}
 		stored := "none"
@@ -147,6 +153,40 @@ func (r *Reporter) CheckThreads(ctx context.Context, s ReadBackStore) ([]Regress
 			req.ID, f.Detail, req.ID))
 	}
 	return held, nil
+}
+
+// redrawAtStart renders an open request's messages again at start-up: what
+// the outbox held was in memory and died with the last process (issue 14
+// item 1: a closebot killed after a gate opened but before its message was
+// posted left the gate without a button to press, for good). The card, the
+// current step's message and each open gate's thread message and DM are
+// edited in place, or posted if the crash came before their ref was
+// recorded (at most one message posted again per crash).
+func (r *Reporter) redrawAtStart(ctx context.Context, req *closure.Request) {
+	req = r.observe(req)
+	r.queueCard(req)
+	refs, err := r.cfg.Refs.Refs(ctx, req.ID)
+	if err != nil {
+		r.cfg.Log.WarnContext(ctx, "read refs to redraw at start-up", "request", req.ID, "err", err)
+		return
+	}
+	switch req.State {
+	case closure.StateRunning, closure.StateGate, closure.StateStuck:
+		if req.Step >= 1 {
+			r.queueStep(req.ID, req.Channel, req.Step, PriorityAction)
+		}
+	}
+	for _, g := range req.Gates {
+		if !g.IsOpen() {
+			continue
+		}
+		r.queueGate(req, g.ID)
+		if ref, ok := refs[GateDMRef(g.ID)]; ok {
+			r.queueGateDM(req, g.ID, ref.Channel)
+		} else if blocks.ValidUserID(g.Assignee) {
+			r.queueGateDM(req, g.ID, g.Assignee) // never sent: a new DM
+		}
+	}
 }
 
 // readThread reads a whole thread, page by page.

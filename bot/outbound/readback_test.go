@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
@@ -149,6 +150,58 @@ func TestReadBackHoldsAnUnreadableThread(t *testing.T) {
 	card := h.ref(req, RefCard)
 	last := h.emu.Thread(card.Channel, card.TS)
 	assert.Contains(t, joined(t, last[len(last)-1].Blocks), "will not resume "+req.ID+" until it can compare it with its database")
+}
+
+// Issue 14 item 1: closebot killed between the card's post and its
+// recorded ref (or before the post: the outbox is in memory) left a
+// pending request without a card, so nobody could approve it. Start-up
+// posts the card.
+func TestReadBackPostsAMissingCard(t *testing.T) {
+	h := newOutHarness(t, harnessOpt{fast: true})
+	req, _, err := h.db.Create(h.ctx, &closure.Request{
+		TenantID: tenantID, TenantDomain: domain, Requester: uAlice, Reason: "Company dissolved", Channel: chOps,
+		State: closure.StatePending, CreatedAt: outT0, ExpiresAt: outT0.Add(24 * time.Hour),
+		PlanDigest: planHash, ConfigDigest: cfgDigest, Plan: planSummary("Contoso"), Steps: closure.NewSteps(),
+	}, closure.Event{At: outT0, Actor: uAlice, Action: closure.EvOpen}) // no RequestChanged: the crash
+	require.NoError(t, err)
+	regs, err := h.rep.CheckThreads(h.ctx, h.db)
+	require.NoError(t, err)
+	assert.Empty(t, regs)
+	h.flush()
+	card := h.ref(req, RefCard)
+	m, ok := h.emu.Message(card.Channel, card.TS)
+	require.True(t, ok, "the card is in Slack")
+	assert.Contains(t, string(m.Blocks), `"action_id":"`+blocks.ActionApprove+`"`)
+}
+
+// Issue 14 item 1: closebot killed after a gate opened but before its
+// queued message was posted (the outbox is in memory) left the gate with no
+// button to press. Start-up posts the open gate's thread message and DM.
+func TestReadBackPostsAnOpenGatesLostMessage(t *testing.T) {
+	h := newOutHarness(t, harnessOpt{fast: true})
+	req := h.running()
+	h.flush()
+	g := closure.Gate{ID: "2.azure", Step: 2, Kind: closure.GateAzure, Instructions: string(closure.GateAzure),
+		Assignee: uCarol, OpenedAt: h.clock.Now(), ETA: outT0.Add(24 * time.Hour), Attest: []string{closure.SentenceNoAzure}}
+	next := req.Clone()
+	next.State, next.Step, next.Gates = closure.StateGate, 2, []closure.Gate{g}
+	req, _, err := h.db.Update(h.ctx, req.Expect(), next, closure.Event{At: h.clock.Now(), Actor: "closebot",
+		Action: closure.EvGateOpen, From: closure.StateRunning, To: closure.StateGate}) // then the crash: nothing reported
+	require.NoError(t, err)
+	_, ok, err := h.db.Ref(h.ctx, req.ID, gateRefName(g.ID))
+	require.NoError(t, err)
+	require.False(t, ok)
+
+	regs, err := h.rep.CheckThreads(h.ctx, h.db)
+	require.NoError(t, err)
+	assert.Empty(t, regs)
+	h.flush()
+	m, ok := h.emu.Message(chOps, h.ref(req, gateRefName(g.ID)).TS)
+	require.True(t, ok, "the gate's message is in the thread")
+	assert.Contains(t, string(m.Blocks), `"action_id":"`+blocks.ActionAttest+`"`)
+	dm := h.ref(req, GateDMRef(g.ID))
+	_, ok = h.emu.Message(dm.Channel, dm.TS)
+	assert.True(t, ok, "and in carol's DM")
 }
 
 // Only requests closebot could act on are read: a finished one costs no call.

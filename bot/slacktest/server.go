@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -155,6 +156,8 @@ type Channel struct {
 
 // Server is the emulator. All state is behind mu; queries return copies.
 type Server struct {
+	observe atomic.Pointer[func(Call)] // SetObserver
+
 	opts  Options
 	as    Assumptions
 	clock Clock

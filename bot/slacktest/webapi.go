@@ -211,6 +211,9 @@ func (s *Server) answer(w http.ResponseWriter, call *Call, res apiResult) {
 		call.Error = e
 	}
 	s.record(*call)
+	if f := s.observe.Load(); f != nil {
+		(*f)(*call)
+	}
 	if res.refusal != nil {
 		rf := *res.refusal
 		rf.Time = time.Now()
@@ -225,6 +228,18 @@ func (s *Server) answer(w http.ResponseWriter, call *Call, res apiResult) {
 	}
 	w.WriteHeader(res.status)
 	_ = json.NewEncoder(w).Encode(res.body)
+}
+
+// SetObserver calls f with each Web API call once the emulator has acted
+// on it and before the answer is written, on the request's goroutine; nil
+// removes it. A test hook: the SIGKILL tests kill closebot between a post
+// Slack stored and the answer that carries its ts.
+func (s *Server) SetObserver(f func(Call)) {
+	if f == nil {
+		s.observe.Store(nil)
+		return
+	}
+	s.observe.Store(&f)
 }
 
 func (s *Server) record(c Call) {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,6 +42,9 @@ const maxLoggedBody = 8 << 10
 
 type requestLog struct {
 	s *Server
+
+	// observe, if set, sees each request as it arrives (SetObserver).
+	observe atomic.Pointer[func(Request)]
 
 	mu       sync.Mutex
 	reqs     []Request
@@ -108,7 +112,23 @@ func (l *requestLog) begin(w http.ResponseWriter, r *http.Request) *logWriter {
 		lw.body = &capture{ReadCloser: r.Body}
 		r.Body = lw.body
 	}
+	if f := l.observe.Load(); f != nil {
+		rec := lw.rec
+		rec.Kind = lw.kind
+		(*f)(rec)
+	}
 	return lw
+}
+
+// SetObserver calls f with each request as it arrives, before it is
+// answered (Status still 0), on the request's goroutine; nil removes it.
+// A test hook: the SIGKILL tests kill closebot with a write in flight.
+func (s *Server) SetObserver(f func(Request)) {
+	if f == nil {
+		s.log.observe.Store(nil)
+		return
+	}
+	s.log.observe.Store(&f)
 }
 
 func (w *logWriter) WriteHeader(status int) {

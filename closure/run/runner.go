@@ -399,6 +399,9 @@ func (r *Runner) Advance(ctx context.Context, id string) (w Wait, err error) {
 			if err := r.checkChain(ctx, id); err != nil {
 				return Wait{}, err
 			}
+			// A stable message: the SIGKILL tests check every restart
+			// verified the chain before resuming.
+			r.logger().InfoContext(ctx, "resume: audit chain verified", "request", id)
 			chainChecked = true
 		}
 		req, err := r.store().Get(ctx, id)
@@ -488,6 +491,7 @@ func (r *Runner) advanceSteps(ctx context.Context, req *closure.Request, recheck
 		if drifted, err := x.verify(ctx, req); err != nil || drifted {
 			return nil, err
 		}
+		r.logger().InfoContext(ctx, "resume: plan read again, no drift", "request", req.ID, "step", req.Step)
 		r.setVerified(req.ID, true)
 		return nil, nil
 	}

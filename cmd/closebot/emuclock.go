@@ -18,6 +18,11 @@ import (
 type emulatedClock struct {
 	epoch time.Time
 	scale float64
+	// skips, if set, is a file through which a test fast-forwards this
+	// process's clock (demo.FollowSkips): a child closebot cannot be
+	// called, and a scale high enough to replace fast-forwards makes the
+	// device-code sign-in expire before MSAL's first poll.
+	skips string
 }
 
 func (c emulatedClock) Now() time.Time {
@@ -29,11 +34,12 @@ func (c emulatedClock) After(d time.Duration) <-chan time.Time {
 	return time.After(time.Duration(float64(d) / c.scale))
 }
 
-// parseEmulatedClock reads --emulated-clock "EPOCH,SCALE" (EPOCH in RFC 3339,
-// as `closebot emulate` prints it). It is refused unless Slack, Graph and the
+// parseEmulatedClock reads --emulated-clock "EPOCH,SCALE[,SKIPFILE]" (EPOCH
+// in RFC 3339, as `closebot emulate` prints it). It is refused unless Slack, Graph and the
 // authority are all on loopback: a real tenant is never run on a fast clock.
 func parseEmulatedClock(v string, cfg *config.Config) (*emulatedClock, error) {
 	epochS, scaleS, ok := strings.Cut(v, ",")
+	scaleS, skips, _ := strings.Cut(scaleS, ",")
 	if !ok {
 		return nil, fmt.Errorf("--emulated-clock: want EPOCH,SCALE like 2026-11-26T12:00:00Z,60")
 	}
@@ -48,7 +54,7 @@ func parseEmulatedClock(v string, cfg *config.Config) (*emulatedClock, error) {
 	if err := onlyEmulators("--emulated-clock", cfg); err != nil {
 		return nil, err
 	}
-	return &emulatedClock{epoch: epoch, scale: scale}, nil
+	return &emulatedClock{epoch: epoch, scale: scale, skips: strings.TrimSpace(skips)}, nil
 }
 
 // onlyEmulators refuses flag unless Slack, Graph and the authority are all

@@ -21,6 +21,11 @@ func TestEmulatedClockOnlyOnLoopback(t *testing.T) {
 	// Ten wall seconds since the epoch are ten emulated minutes.
 	require.WithinDuration(t, epoch.Add(10*time.Minute), c.Now(), 2*time.Minute)
 
+	c, err = parseEmulatedClock(epoch.Format(time.RFC3339Nano)+",60,/tmp/x/clock.skip", cfg)
+	require.NoError(t, err)
+	require.Equal(t, "/tmp/x/clock.skip", c.skips, "a third field is the skip file the SIGKILL tests fast-forward through")
+	require.Equal(t, 60.0, c.scale)
+
 	cfg.Graph.BaseURL = "https://graph.microsoft.com/v1.0"
 	_, err = parseEmulatedClock(epoch.Format(time.RFC3339Nano)+",60", cfg)
 	require.ErrorContains(t, err, "Graph base URL")

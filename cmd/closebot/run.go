@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/closebot/closebot/config"
+	"github.com/closebot/closebot/internal/demo"
 )
 
 // runRun is `closebot run`: load and check the configuration (refusing to
@@ -20,7 +21,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	path := fs.String("config", "", "configuration file (default $CLOSEBOT_CONFIG, else closebot.yaml)")
 	jsonLogs := fs.Bool("json-logs", false, "log JSON instead of text")
 	listen := fs.String("listen", "", "serve /healthz, /readyz and /metrics on this address (e.g. :9090)")
-	emuClock := fs.String("emulated-clock", "", "EPOCH,SCALE: share `closebot emulate`'s time-scaled clock (emulators on loopback only)")
+	emuClock := fs.String("emulated-clock", "", "EPOCH,SCALE[,SKIPFILE]: share `closebot emulate`'s time-scaled clock (emulators on loopback only); SKIPFILE: fast-forwards a test writes there (demo.WriteSkip)")
 	emuQuota := fs.String("emulated-quota-scale", "", "K: pace to `closebot emulate --quota-scale K` (quotas refill K× faster, same burst; emulators on loopback only)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -41,7 +42,15 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		w.Clock, w.After = c, c.After
-		log.Warn("running on an emulated clock", "epoch", c.epoch.UTC().Format(time.RFC3339Nano), "scale", c.scale)
+		if c.skips != "" {
+			dc := demo.NewSharedClock(c.epoch, c.scale)
+			defer dc.Close()
+			if err := demo.FollowSkips(ctx, dc, c.skips, 5*time.Millisecond); err != nil {
+				return err
+			}
+			w.Clock, w.After = dc, dc.After
+		}
+		log.Warn("running on an emulated clock", "epoch", c.epoch.UTC().Format(time.RFC3339Nano), "scale", c.scale, "skip_file", c.skips)
 	}
 	if *emuQuota != "" {
 		ps, err := emulatedQuotaPacing(*emuQuota, cfg)

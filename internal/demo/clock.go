@@ -34,6 +34,24 @@ func NewClock(epoch time.Time, scale float64) *Clock {
 	return c
 }
 
+// NewSharedClock is the clock `closebot emulate --epoch E --time-scale S`
+// and `closebot run --emulated-clock E,S` derive, emulated = E + (wall − E)·S,
+// plus whatever FastForward skipped: two processes that skip the same total
+// share the time (the SIGKILL tests skip a child closebot's clock through
+// a file, see cmd/closebot's --emulated-clock).
+func NewSharedClock(epoch time.Time, scale float64) *Clock {
+	c := &Clock{epoch: epoch, start: epoch, scale: scale, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	go c.loop()
+	return c
+}
+
+// Skipped is the total FastForward has skipped.
+func (c *Clock) Skipped() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.skipped
+}
+
 // Now is the emulated time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()

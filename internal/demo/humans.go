@@ -25,30 +25,58 @@ import (
 // the new store with SetDB.
 type Humans struct {
 	w     *World
-	db    *store.DB
-	clock *Clock
+	db    Store
+	clock Skipper
 	say   func(format string, args ...any)
+
+	// RetryAfter, if set, lets a person press a button again when what it
+	// asked for has not happened that long after (wall time): closebot
+	// acknowledges a click before it records it, and a closebot killed in
+	// between drops it, as a real approver would notice.
+	RetryAfter time.Duration
 
 	id      string
 	done    map[string]bool // one-off actions already taken
+	pressed map[string]time.Time
 	lastVer uint64
 	idleFor int
 }
 
+// Store is what the people read of closebot's store: the request's state
+// and its message refs, as they would read them in Slack. A *store.DB, or
+// a Snapshots of the database of a closebot in another process.
+type Store interface {
+	Get(ctx context.Context, id string) (*closure.Request, error)
+	List(ctx context.Context, open bool, limit int) ([]*closure.Request, error)
+	Ref(ctx context.Context, requestID, name string) (store.Ref, bool, error)
+}
+
+// Skipper is the time the people see, and lets pass in an instant (the
+// abort window, 72 hours of deprovisioning): a *Clock, or one that also
+// moves a closebot's clock in another process.
+type Skipper interface {
+	Now() time.Time
+	FastForward(d time.Duration)
+}
+
 // NewHumans plays the people of w against closebot's store db; say
 // narrates what they do (a no-op for tests).
-func NewHumans(w *World, db *store.DB, clock *Clock, say func(format string, args ...any)) *Humans {
-	return &Humans{w: w, db: db, clock: clock, say: say, done: map[string]bool{}}
+func NewHumans(w *World, db Store, clock Skipper, say func(format string, args ...any)) *Humans {
+	return &Humans{w: w, db: db, clock: clock, say: say, done: map[string]bool{}, pressed: map[string]time.Time{}}
 }
 
 // SetDB points the people at closebot's store after a restart reopened it.
-func (h *Humans) SetDB(db *store.DB) { h.db = db }
+func (h *Humans) SetDB(db Store) { h.db = db }
 
 // ID is the request alice opened ("" before Open).
 func (h *Humans) ID() string { return h.id }
 
 // errHalted is a request that ended without closing.
 var errHalted = errors.New("the request ended without closing")
+
+// IsHalted says Play stopped because the request ended (or paused) without
+// closing, not because an action failed.
+func IsHalted(err error) bool { return errors.Is(err, errHalted) }
 
 // Open is alice's slash command; it returns the new request's id.
 func (h *Humans) Open(ctx context.Context, reason string) (string, error) {
@@ -109,7 +137,7 @@ func (h *Humans) Play(ctx context.Context) error {
 func (h *Humans) step(ctx context.Context, req *closure.Request) (bool, error) {
 	switch req.State {
 	case closure.StatePending:
-		return h.once(fmt.Sprintf("approve.%d", req.PendingSince), func() error { return h.Approve(ctx, req) })
+		return h.press(fmt.Sprintf("approve.%d", req.PendingSince), func() error { return h.Approve(ctx, req) })
 	case closure.StateProving:
 		return h.SignIn(ctx)
 	case closure.StateWaitingWindow:
@@ -120,7 +148,7 @@ func (h *Humans) step(ctx context.Context, req *closure.Request) (bool, error) {
 		}
 	case closure.StateRunning, closure.StateGate, closure.StateStuck:
 		if req.AwaitingConfirmation() {
-			return h.once(fmt.Sprintf("confirm.%d", req.ConfirmSince), func() error {
+			return h.press(fmt.Sprintf("confirm.%d", req.ConfirmSince), func() error {
 				h.say("bob presses Approve on step 5 (the point of no return)")
 				return h.Click(ctx, Bob, "step.5", blocks.ActionConfirmStep5)
 			})
@@ -136,6 +164,19 @@ func (h *Humans) step(ctx context.Context, req *closure.Request) (bool, error) {
 		return false, fmt.Errorf("%w: %s is %s", errHalted, req.ID, req.State)
 	}
 	return false, nil
+}
+
+// press is once for a button press, which with RetryAfter set is pressed
+// again while the request still asks for it (the caller checks that).
+func (h *Humans) press(key string, f func() error) (bool, error) {
+	if at, ok := h.pressed[key]; ok && h.RetryAfter > 0 && time.Since(at) > h.RetryAfter {
+		h.say("(nothing came of it: pressed again)")
+		delete(h.done, key)
+	}
+	if !h.done[key] {
+		h.pressed[key] = time.Now()
+	}
+	return h.once(key, f)
 }
 
 // once runs f the first time key is seen.
@@ -258,7 +299,7 @@ func (h *Humans) gate(ctx context.Context, req *closure.Request, g closure.Gate)
 	t := h.w.tenant
 	for _, s := range g.Attest {
 		if !req.Attested(g.ID, s) {
-			return h.once("attest."+g.ID+"."+s, func() error {
+			return h.press("attest."+g.ID+"."+s, func() error {
 				if s == closure.SentenceNoAzure {
 					// Make the sentence true before attesting to it.
 					h.say("carol cancels the Azure subscriptions linked to the tenant in the Azure portal")

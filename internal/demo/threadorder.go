@@ -25,21 +25,7 @@ var (
 // event that opened it, the plan at the request's opening, the summary at
 // its closing), and those sequence numbers never go down.
 func ThreadOrderProblems(calls []slacktest.Call, channel, cardTS string, events []closure.Event) []string {
-	opened := map[string]uint64{} // "step.N" / "gate.ID" / "summary" → seq
-	for _, ev := range events {
-		switch ev.Action {
-		case closure.EvStepsStart:
-			opened["step.1"] = ev.Seq
-		case closure.EvStepDone:
-			if n, err := strconv.Atoi(ev.Detail["step"]); err == nil {
-				opened["step."+strconv.Itoa(n+1)] = ev.Seq
-			}
-		case closure.EvGateOpen:
-			opened["gate."+ev.Detail["gate"]] = ev.Seq
-		case closure.EvClosed:
-			opened["summary"] = ev.Seq
-		}
-	}
+	opened := openedAt(events)
 	var problems []string
 	var last uint64
 	lastWhat := "the card"
@@ -57,6 +43,45 @@ func ThreadOrderProblems(calls []slacktest.Call, channel, cardTS string, events 
 		last, lastWhat = seq, what
 	}
 	return problems
+}
+
+// ThreadPosts counts the thread's new posts by what they mirror ("step 2's
+// message", "event #14", "gate 1.sync_off's message", "the plan", "the
+// summary"): more than one is a message posted again (after a crash
+// between the post and its recorded ref).
+func ThreadPosts(calls []slacktest.Call, channel, cardTS string, events []closure.Event) map[string]int {
+	opened := openedAt(events)
+	n := map[string]int{}
+	for _, c := range calls {
+		if c.Error != "" || c.Params.Get("channel") != channel || c.Params.Get("thread_ts") != cardTS {
+			continue
+		}
+		if what, _, ok := mirrored(c.Params.Get("blocks"), opened); ok {
+			n[what]++
+		}
+	}
+	return n
+}
+
+// openedAt maps "step.N" / "gate.ID" / "summary" to the sequence number of
+// the audit event that started it.
+func openedAt(events []closure.Event) map[string]uint64 {
+	opened := map[string]uint64{}
+	for _, ev := range events {
+		switch ev.Action {
+		case closure.EvStepsStart:
+			opened["step.1"] = ev.Seq
+		case closure.EvStepDone:
+			if n, err := strconv.Atoi(ev.Detail["step"]); err == nil {
+				opened["step."+strconv.Itoa(n+1)] = ev.Seq
+			}
+		case closure.EvGateOpen:
+			opened["gate."+ev.Detail["gate"]] = ev.Seq
+		case closure.EvClosed:
+			opened["summary"] = ev.Seq
+		}
+	}
+	return opened
 }
 
 // mirrored says which audit event a thread post mirrors.
