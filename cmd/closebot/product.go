@@ -205,8 +205,10 @@ func (p *product) run(ctx context.Context) error {
 			p.reporter.AnnounceAll(p.cfg.Slack.Channels, fmt.Sprintf("The audit chain of %s does not verify (%s). closebot will not act on %s; run `closebot audit verify` and investigate.", r.Request, r.Fault.Error(), r.Request))
 		}
 	}
-	held := p.readBack(ctx)    // before anything resumes: a request behind its Slack thread is held
-	p.repostMissing(ctx, held) // a gate's message a stop left unsent
+	// Before anything resumes: a request behind its Slack thread is held;
+	// the others' card, step and gate messages are drawn again (the outbox
+	// that held them died with the last process).
+	p.readBack(ctx)
 	p.announceConfigChanges(ctx)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGUSR1)
