@@ -92,13 +92,7 @@ func checkAuditKey(c *config.Config, r *onlineReport) {
 // credential's expiry.
 func checkTenant(ctx context.Context, c *config.Config, t config.Tenant, deps onlineDeps, r *onlineReport) {
 	name := fmt.Sprintf("tenant %s", t.Domain)
-	d, err := msgraph.New(ctx, msgraph.Config{
-		TenantID: t.ID, ClientID: t.ClientID, ClientSecret: t.ClientSecret.Reveal(),
-		CertificateFile: t.ClientCertificateFile, WorkloadIdentity: t.WorkloadIdentity,
-		SigninClientID: t.SigninClientID, Keep: t.Keep,
-		GraphBaseURL: c.Graph.BaseURL, AuthorityHost: c.Env.AuthorityHost,
-		Transport: deps.Transport, Logger: slog.New(slog.DiscardHandler),
-	})
+	d, err := msgraph.New(ctx, graphConfig(c, t, deps.Transport, slog.New(slog.DiscardHandler)))
 	if err != nil {
 		r.problem("%s: %v", name, err)
 		return

@@ -85,13 +85,7 @@ func showPlan(ctx context.Context, cfg *config.Config, w wiring, tenant string, 
 	if log == nil {
 		log = slog.Default()
 	}
-	dir, err := msgraph.New(ctx, msgraph.Config{
-		TenantID: ct.ID, ClientID: ct.ClientID, ClientSecret: ct.ClientSecret.Reveal(),
-		CertificateFile: ct.ClientCertificateFile, WorkloadIdentity: ct.WorkloadIdentity,
-		SigninClientID: ct.SigninClientID, Keep: ct.Keep,
-		GraphBaseURL: cfg.Graph.BaseURL, AuthorityHost: cfg.Env.AuthorityHost,
-		Transport: w.Transport, Logger: log.With("tenant", ct.Domain),
-	})
+	dir, err := msgraph.New(ctx, graphConfig(cfg, ct, w.Transport, log.With("tenant", ct.Domain)))
 	if err != nil {
 		return fmt.Errorf("tenant %s: %w", ct.Domain, err)
 	}

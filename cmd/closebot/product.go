@@ -104,14 +104,8 @@ func assemble(ctx context.Context, cfg *config.Config, w wiring) (*product, erro
 	graphTransport = p.obs.metrics.GraphTransport(graphTransport)
 	dirs := map[string]closure.Directory{}
 	for _, t := range cfg.Tenants {
-		d, err := msgraph.New(ctx, msgraph.Config{
-			TenantID: t.ID, ClientID: t.ClientID, ClientSecret: t.ClientSecret.Reveal(),
-			CertificateFile: t.ClientCertificateFile, WorkloadIdentity: t.WorkloadIdentity,
-			SigninClientID: t.SigninClientID, Keep: t.Keep,
-			GraphBaseURL: cfg.Graph.BaseURL, AuthorityHost: cfg.Env.AuthorityHost,
-			Transport: nearLimitTransport{next: graphTransport, pacer: func() *pace.Pacer { return p.runner.Pacer().For(t.ClientID, t.ID) }},
-			Logger:    log.With("tenant", t.Domain),
-		})
+		limits := nearLimitTransport{next: graphTransport, pacer: func() *pace.Pacer { return p.runner.Pacer().For(t.ClientID, t.ID) }}
+		d, err := msgraph.New(ctx, graphConfig(cfg, t, limits, log.With("tenant", t.Domain)))
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", t.Domain, err)
 		}
