@@ -44,14 +44,7 @@ func TestE2EGracefulStopMidStepThenRestartCompletes(t *testing.T) {
 	h := demo.NewHumans(w, p.db, clock, func(string, ...any) {})
 	waitFor := func(what string, ok func(*closure.Request) bool) *closure.Request {
 		t.Helper()
-		var r *closure.Request
-		err := w.Slack().WaitFor(60*time.Second, func() bool {
-			var err error
-			r, err = p.db.Get(ctx, h.ID())
-			return err == nil && ok(r)
-		})
-		require.NoError(t, err, "%s: %+v", what, r)
-		return r
+		return waitRequest(t, w, 60*time.Second, what, func() (*closure.Request, error) { return p.db.Get(ctx, h.ID()) }, ok)
 	}
 	_, err = h.Open(ctx, "Company dissolved")
 	require.NoError(t, err)

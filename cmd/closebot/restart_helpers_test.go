@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/closebot/closebot/bot"
+	"github.com/closebot/closebot/closure"
 	"github.com/closebot/closebot/closure/graphtest"
 	"github.com/closebot/closebot/internal/demo"
 )
@@ -49,4 +52,21 @@ func startClosebot(ctx context.Context, t *testing.T, w *demo.World, clock *demo
 			t.Errorf("closebot stopped with %v", err)
 		}
 	}
+}
+
+// waitRequest waits up to d for the request get reads to satisfy ok (a read
+// error is "not yet") and returns it; on timeout it fails the test, naming
+// what it waited for and the request as last read. get is called anew on
+// each poll, so a test that restarts closebot keeps reading the current
+// database.
+func waitRequest(t *testing.T, w *demo.World, d time.Duration, what string, get func() (*closure.Request, error), ok func(*closure.Request) bool) *closure.Request {
+	t.Helper()
+	var r *closure.Request
+	err := w.Slack().WaitFor(d, func() bool {
+		var err error
+		r, err = get()
+		return err == nil && ok(r)
+	})
+	require.NoError(t, err, "%s: %+v", what, r)
+	return r
 }

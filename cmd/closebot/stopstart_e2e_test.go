@@ -28,16 +28,7 @@ func TestE2EStopFileAtStartUpResumesNothing(t *testing.T) {
 	h := demo.NewHumans(w, p.db, clock, func(string, ...any) {})
 	waitFor := func(what string, ok func(*closure.Request) bool) *closure.Request {
 		t.Helper()
-		var r *closure.Request
-		err := w.Slack().WaitFor(30*time.Second, func() bool {
-			var err error
-			r, err = p.db.Get(ctx, h.ID())
-			return err == nil && ok(r)
-		})
-		if err != nil {
-			t.Fatalf("%s: %+v", what, r)
-		}
-		return r
+		return waitRequest(t, w, 30*time.Second, what, func() (*closure.Request, error) { return p.db.Get(ctx, h.ID()) }, ok)
 	}
 	if _, err := h.Open(ctx, "Company dissolved"); err != nil {
 		t.Fatal(err)
