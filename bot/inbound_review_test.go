@@ -132,7 +132,11 @@ func TestInboundReconnectsToRecountConnections(t *testing.T) {
 	w.srv.ForceNumConnections(2)
 	require.NoError(t, w.srv.Disconnect("refresh_requested"))
 	require.NoError(t, w.srv.WaitFor(5*time.Second, conns(2)))
+	opened = w.srv.ConnectionsOpened()
 	recheck()
+	// The recheck reconnects: the slash below goes to the new socket, not
+	// into the gap between the two (where an envelope waits for a socket).
+	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool { return w.srv.ConnectionsOpened() > opened && conns(2)() }))
 	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool { return announced("another instance is running") }))
 	require.NoError(t, w.srv.WaitFor(5*time.Second, func() bool { return others.Load() == 1 }), "the caller is told once, to pause running closures")
 	assert.Equal(t, 2, w.bot.connections())
